@@ -1,0 +1,204 @@
+# opsbot — English. Variables holding user or alert text arrive HTML-escaped.
+
+## roles and states
+role-viewer = viewer
+role-responder = responder
+role-approver = approver
+role-admin = admin
+state-triggered = TRIGGERED
+state-acknowledged = ACKNOWLEDGED
+state-resolved = RESOLVED
+kind-silence = silence
+kind-maintenance = maintenance
+default = default
+required = (required)
+
+## generic
+error-generic = ⚠️ Something went wrong handling that. It has been logged; please try again.
+button-unknown = This button is no longer valid.
+refused-role = ⛔ This needs the <b>{ $role }</b> role (you are { $yours }).
+
+## /start /help /status /lang
+start = 👋 Hi { $name }. I am opsbot: alerts, acknowledgements, escalation and runbooks for this team. Your role: <b>{ $role }</b>. Send /help for what you can do.
+start-private = You will receive pages for incidents here when you are on call.
+help-title = <b>Commands for your role ({ $role })</b>
+help-start = introduce the bot
+help-help = this list
+help-status = health of the bot and open incidents
+help-lang = language of this chat: /lang en|ar
+help-incidents = open incidents by severity
+help-incident = details and timeline: /incident INC-n
+help-oncall = who is on call now and next
+help-runbooks = runbooks you may run
+help-runbook = what a runbook does: /runbook id
+help-silences = active silences and maintenance windows
+help-stats = response statistics: /stats [7d|30d]
+help-ack = acknowledge: /ack INC-n
+help-resolve = resolve: /resolve INC-n [note]
+help-escalate = page the next level now: /escalate INC-n
+help-note = add a note: /note INC-n text
+help-update = post a status update: /update INC-n text
+help-sev = change severity: /sev INC-n P0..P3
+help-assign = assign: /assign INC-n [person]
+help-silence = silence by labels: /silence 2h service=api
+help-declare = open an incident by hand
+help-cancel = leave a guided conversation
+help-run = run a runbook: /run id key=value …
+help-postmortem = postmortem draft: /postmortem INC-n
+help-maintenance = maintenance window: /maintenance 2h [labels]
+help-override = on-call override: /override schedule person 4h
+help-audit = audit log: /audit [n]
+status-title = <b>opsbot status</b>
+status-ok = ✅ OK
+status-down = ❌ DOWN
+status-redis = Redis: { $state }
+status-telegram = Bot API: { $state }
+status-version = Version { $version } · up { $uptime }
+status-open = Open incidents: <b>{ $count }</b>
+status-oldest = Oldest unacknowledged: <code>{ $id }</code> { $title } ({ $age })
+status-maintenance = 🛠 Maintenance until { $until }: { $matchers }
+lang-usage = Usage: /lang en or /lang ar
+lang-set = ✅ This chat now speaks English.
+
+## incident messages
+inc-alerts = 🔔 { $count } alert(s), { $firing } firing · started { $started } ({ $ago } ago)
+inc-acked-by = 👀 Acknowledged by <b>{ $who }</b> at { $at }
+inc-assignee = 👤 Assignee: { $who }
+inc-resolved-by = ✅ Resolved by { $who } at { $at } · lasted { $duration }
+inc-paged = 📣 Level { $level } · paged: { $who }
+inc-silenced-until = 🔕 Silenced until { $until }
+inc-breached = ⏰ Response target breached
+btn-ack = ✅ Acknowledge
+btn-unack = ↩️ Unacknowledge
+btn-resolve = 🟢 Resolve
+btn-escalate = ⬆️ Escalate
+btn-silence = 🔕 Silence
+btn-details = ℹ️ Details
+btn-runbooks = 📒 Runbooks
+btn-silence-1h = 1 hour
+btn-silence-4h = 4 hours
+btn-silence-24h = 24 hours
+btn-silence-resolved = Until resolved
+btn-back = ◀ Back
+btn-approve = ✅ Approve
+btn-reject = ❌ Reject
+btn-confirm = ✅ Open incident
+btn-cancel = ✖ Cancel
+btn-expire = 🗑 Expire
+page-header = 📟 <b>You are paged</b> (escalation level { $level })
+page-dm-failed = 📟 { $mention } is paged for <code>{ $id }</code> but has never started a private chat with me, so I could not DM them. Please open a chat with the bot and press Start.
+digest-title = 🌩 <b>Alert storm: { $count } new incidents</b>
+digest-more = … and { $count } more
+digest-hint = Use /incidents to list them all; each incident can be acknowledged with /ack INC-n.
+breach-announce = ⏰ <code>{ $id }</code> ({ $severity }) was not acknowledged within its { $target } response target: { $title }
+remind-update = 📝 { $who }, <code>{ $id }</code> has had no update for { $since } (cadence: every { $every }). Please post /update { $id } text.
+
+## incident actions
+did-ack = 👀 { $who } acknowledged <code>{ $id }</code>.
+did-unack = ↩️ { $who } returned <code>{ $id }</code> to triggered.
+did-resolve = ✅ { $who } resolved <code>{ $id }</code>.
+did-escalate = ⬆️ { $who } escalated <code>{ $id }</code> to the next level.
+did-silence = 🔕 { $who } silenced <code>{ $id }</code>.
+did-note = 📝 Note added to <code>{ $id }</code>.
+did-sev = 🎚 <code>{ $id }</code> is now { $sev }.
+did-assign = 👤 <code>{ $id }</code> is assigned to { $assignee }.
+did-update = 📣 Update for <code>{ $id }</code> posted.
+inc-unknown = ❓ No incident { $id }.
+inc-already = Nothing to do: <code>{ $id }</code> is already in that state.
+inc-already-acked = Already acknowledged by { $who } at { $at } (<code>{ $id }</code>).
+inc-already-resolved = <code>{ $id }</code> is already resolved.
+inc-invalid-state = <code>{ $id }</code> is { $state }; that action does not apply.
+inc-no-policy = <code>{ $id }</code> has no escalation policy for its severity.
+need-incident-id = Which incident? Use /{ $cmd } INC-n, or reply to the incident message.
+note-usage = Usage: /note INC-n text (or reply to the incident message)
+sev-usage = Usage: /sev INC-n P0|P1|P2|P3
+assign-usage = Usage: /assign INC-n [person]
+assign-unknown = Unknown person { $who }. Known: { $people }
+details-opened = Opened { $at } ({ $ago } ago)
+details-tta = Time to acknowledge: { $d }
+details-ttr = Time to resolve: { $d }
+details-timeline = <b>Timeline</b>
+incidents-none = ✅ No open incidents.
+incidents-title = <b>Open incidents: { $count }</b> (page { $page }/{ $pages })
+
+## silences, maintenance, on-call
+silence-usage = Usage: /silence 2h key=value [key=~regex] [reason]  (at least one matcher)
+maintenance-usage = Usage: /maintenance 2h [key=value …] [reason]
+matcher-bad = Not a label matcher: <code>{ $token }</code> (use key=value, key!=value, key=~regex)
+silence-created = 🔕 Silence <code>{ $id }</code> for { $matchers } until { $until }. Incidents are still recorded.
+maintenance-created = 🛠 Maintenance <code>{ $id }</code> for { $matchers } until { $until }: no notifications or escalation.
+silences-none = No active silences or maintenance windows.
+silences-title = <b>Active silences</b>
+silences-line = • { $kind } { $matchers } until { $until } (by { $by })
+silence-expired = Expired.
+silence-gone = Already gone.
+oncall-none = No schedules are configured.
+oncall-title = <b>On call</b>
+oncall-line = • <b>{ $schedule }</b>: { $who }{ $override } until { $until } · next { $next } from { $from }
+oncall-override = (override)
+override-usage = Usage: /override schedule person 4h. Schedules: { $schedules }. People: { $people }
+override-set = ✅ { $who } is on call for { $schedule } until { $until }.
+
+## /declare
+declare-ask-title = 🆕 What is broken? Reply with a short title.
+declare-ask-severity = How bad is it?
+declare-ask-service = Which service is affected? Reply with its name, or - for none.
+declare-confirm = Open this incident?
+    <b>{ $title }</b>
+    Severity: { $severity } · Service: { $service }
+declare-cancelled = Declaration cancelled.
+declare-nothing = Nothing to cancel.
+declare-not-yours = This conversation is not yours or has ended.
+declare-done = 🆕 Opened <code>{ $id }</code>.
+sev-meaning-P0 = P0 critical: outage, data loss, breach
+sev-meaning-P1 = P1 high: major function impaired
+sev-meaning-P2 = P2 medium: minor function impaired
+sev-meaning-P3 = P3 low: cosmetic, next business day
+
+## runbooks
+runbooks-none = No runbooks are available.
+runbooks-title = <b>Runbooks you may run ({ $count })</b>
+runbooks-title-viewer = <b>Runbooks ({ $count })</b> — viewers can read, not run
+runbook-unknown = ❓ No runbook { $id }. Known: { $ids }
+runbook-kind = Kind: { $kind } · may be requested by: { $role }
+runbook-approval = 🔐 Needs { $n } approval(s) by { $role } (not the requester)
+runbook-no-approval = Runs without approval.
+runbook-params = <b>Parameters</b>
+runbook-steps = <b>Steps</b>
+runbooks-for = 📒 Runbooks for <code>{ $id }</code>:
+runbooks-none-match = No runbook matches the labels of <code>{ $id }</code>. See /runbooks.
+run-usage = Usage: /run id key=value … (quote values with spaces: reason="disk full")
+run-bad-token = Expected key=value, got <code>{ $token }</code>.
+run-invalid = ⛔ Cannot run <b>{ $id }</b>; nothing was run:
+run-title = 🛠 <b>{ $id }</b> — { $title }
+run-requested = Requested by { $who }
+run-params = Params:
+run-approvals = Approvals: { $have }/{ $need } ({ $who })
+run-pending = ⏳ Waiting for approval until { $until }
+run-rejected = ❌ Rejected by { $who }. Nothing was run.
+run-expired = ⌛ The approval request expired. Nothing was run.
+run-locked = 🔒 Not started: lock <code>{ $lock }</code> is held by a run requested by { $who }.
+run-interrupted = ⚠️ The run of <b>{ $id }</b> was interrupted by a restart. It was not re-run; check the system and run it again if needed.
+run-result-ok = ✅ Finished in { $duration }
+run-result-failed = ❌ Failed after { $duration }
+run-result-timeout = ⏱ Timed out after { $duration }
+run-result-cancelled = 🚫 Cancelled after { $duration }
+run-output = <b>Output of { $id }</b>
+vote-expired = This approval request has expired or does not exist.
+vote-done = This request has already been decided.
+vote-wrong_chat = This request belongs to another chat.
+vote-self = You cannot approve your own request.
+vote-dup = You have already voted.
+vote-rejected = Rejected. Nothing will run.
+vote-counted = Approval counted ({ $have }/{ $need }).
+vote-approved = Approved. Running now.
+vote-forbidden = You may not approve this.
+
+## /update /audit
+update-usage = Usage: /update INC-n text
+update-post = 📣 <b>Update · <code>{ $id }</code> · { $severity } · { $state }</b>
+    { $title }
+    { $text }
+    — { $who }, { $at }
+audit-none = The audit log is empty.
+audit-title = <b>Audit log (last { $n })</b>

@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Api } from 'grammy';
+import type { Redis } from 'ioredis';
+import { createAuditLog } from './audit.js';
+import { createBot } from './bot/bot.js';
+import { createUpdateDispatcher } from './bot/updates.js';
+import { systemClock, type Clock } from './clock.js';
+import type { EnvSettings, OpsbotConfig } from './config.js';
+import { createEscalation } from './escalation/engine.js';
+import { createTimerService } from './escalation/timers.js';
+import { buildHttp } from './http/server.js';
+import { createI18n, isLocale, type Locale } from './i18n.js';
+import { createIncidentActions } from './incidents/actions.js';
+import { createIncidentRepository } from './incidents/repository.js';
+import { createMaintenance, createSilences } from './incidents/silences.js';
+import { createHeartbeats } from './intake/heartbeat.js';
+import { createIntake } from './intake/service.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createOutbox } from './notify/outbox.js';
+import { projectRoot } from './paths.js';
+import { loadRunbooks } from './runbooks/loader.js';
+import { createRunbookService } from './runbooks/service.js';
+import type { Services } from './services.js';
+import { createKeys } from './store/keys.js';
+import { createRedis, redisHealthy } from './store/redis.js';
+import { createScripts } from './store/scripts.js';
+
+export interface AppOptions {
+  config: OpsbotConfig;
+  env: Pick<EnvSettings, 'botToken' | 'apiRoot' | 'redisUrl' | 'redisPrefix'> & Partial<EnvSettings>;
+  clock?: Clock;
+  logger?: Logger;
+  redis?: Redis;
+  instanceId?: string;
+  /** Default metrics include process collectors; tests turn them off. */
+  defaultMetrics?: boolean;
+  /** Progress edit throttle for runbook runs. */
+  progressIntervalMs?: number;
+  /** Outbox/timer poll interval ceiling. */
+  pollMs?: number;
+}
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The composition root: builds every part from config and env; `start()` and `stop()` run it. */
+export function buildApp(opts: AppOptions) {
+  const { config, env } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(env.logLevel ?? 'info');
+  const redis = opts.redis ?? createRedis(env.redisUrl, logger);
+  const keys = createKeys(env.redisPrefix);
+  const scripts = createScripts(redis);
+  const metrics = createMetrics({ defaults: opts.defaultMetrics });
+  const { t } = createI18n();
+  const api = new Api(env.botToken, { apiRoot: env.apiRoot });
+  const instanceId = opts.instanceId ?? randomBytes(6).toString('hex');
+  const runbookMap = loadRunbooks(config.runbooks_dir);
+
+  const localeCache = new Map<number, { l: Locale; at: number }>();
+  async function localeOf(chatId: number): Promise<Locale> {
+    const hit = localeCache.get(chatId);
+    if (hit && Date.now() - hit.at < 2000) return hit.l;
+    let l: Locale = config.locale;
+    try {
+      const v = await redis.get(keys.chatLocale(chatId));
+      if (isLocale(v)) l = v;
+    } catch {
+      /* Redis down: default language */
+    }
+    localeCache.set(chatId, { l, at: Date.now() });
+    return l;
+  }
+  async function setLocale(chatId: number, l: Locale) {
+    await redis.set(keys.chatLocale(chatId), l);
+    localeCache.set(chatId, { l, at: Date.now() });
+  }
+
+  let tgHealth = { ok: false, at: 0 };
+  async function health() {
+    const redisOk = await redisHealthy(redis);
+    if (Date.now() - tgHealth.at > 2000) {
+      try {
+        await Promise.race([api.getMe(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
+        tgHealth = { ok: true, at: Date.now() };
+      } catch {
+        tgHealth = { ok: false, at: Date.now() };
+      }
+    }
+    return { redis: redisOk, telegram: tgHealth.ok };
+  }
+
+  const repo = createIncidentRepository({ redis, keys, scripts, clock });
+  const silences = createSilences({ redis, keys, clock });
+  const maintenance = createMaintenance({ redis, keys, clock });
+  const timers = createTimerService({ scripts, keys, clock, logger, metrics });
+  const escalation = createEscalation({ redis, keys, clock, config, repo, timers, silences, maintenance, t, localeOf, logger, metrics });
+  const actions = createIncidentActions({ repo, keys, clock, escalation });
+  const outbox = createOutbox({ redis, keys, scripts, clock, api, repo, config, t, localeOf, logger, metrics });
+  const intake = createIntake({ config, repo, escalation, silences, maintenance, clock, metrics, onStored: () => { outbox.notify(); timers.notify(); } });
+  const audit = createAuditLog({ redis, keys, clock });
+  const runbooks = createRunbookService({
+    redis, keys, scripts, clock, config, runbooks: runbookMap, repo, audit, timers, api, t, localeOf, logger, metrics, instanceId,
+    progressIntervalMs: opts.progressIntervalMs,
+  });
+  const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
+
+  const services: Services = {
+    config, redis, keys, scripts, clock, logger, metrics, t, localeOf, setLocale, api, repo, actions, escalation, timers,
+    outbox, intake, silences, maintenance, runbooks, audit, version: readVersion(), startedAt: clock.now(), health,
+  };
+  const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });
+  const dispatcher = createUpdateDispatcher({ bot, redis, keys, logger });
+  const http = buildHttp({
+    services,
+    heartbeats,
+    webhookSecret: env.webhookSecret,
+    onUpdate: async (u) => {
+      await ensureInit();
+      await dispatcher.dispatch(u);
+    },
+  });
+
+  let initDone: Promise<void> | undefined;
+  function ensureInit(): Promise<void> {
+    initDone ??= (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await bot.init();
+          return;
+        } catch (e) {
+          if (attempt === 0) logger.warn({ err: (e as Error).message }, 'Bot API not reachable yet; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
+        }
+      }
+    })();
+    return initDone;
+  }
+
+  let started = false;
+  return {
+    services,
+    bot,
+    http,
+    dispatcher,
+    heartbeats,
+    instanceId,
+    /** Starts HTTP, workers and update intake (polling unless WEBHOOK_URL is set). */
+    async start(startOpts: { listen?: boolean; polling?: boolean } = {}) {
+      started = true;
+      if (startOpts.listen !== false) await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
+      outbox.start();
+      timers.start(opts.pollMs);
+      runbooks.start();
+      try {
+        await runbooks.recoverInterrupted();
+        await heartbeats.armAll();
+      } catch (e) {
+        logger.warn({ err: (e as Error).message }, 'start-up recovery deferred: Redis not ready');
+      }
+      await Promise.race([ensureInit(), new Promise((r) => setTimeout(r, 3000))]);
+      if (env.webhookUrl) {
+        void ensureInit().then(() =>
+          bot.api
+            .setWebhook(env.webhookUrl!, env.webhookSecret ? { secret_token: env.webhookSecret } : {})
+            .catch((e: Error) => logger.error({ err: e.message }, 'setWebhook failed')),
+        );
+      } else if (startOpts.polling !== false) {
+        void ensureInit().then(() => dispatcher.startPolling());
+      }
+      logger.info({ instance: instanceId, webhook: !!env.webhookUrl }, 'opsbot started');
+    },
+    /** Stops taking updates and HTTP, finishes in-flight work, closes Redis. */
+    async stop() {
+      if (!started) {
+        redis.disconnect();
+        return;
+      }
+      started = false;
+      await dispatcher.stop();
+      await http.close();
+      await runbooks.stop();
+      await timers.stop();
+      await outbox.stop();
+      if (!opts.redis) {
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      }
+      logger.info('opsbot stopped');
+    },
+  };
+}
+
+export type App = ReturnType<typeof buildApp>;

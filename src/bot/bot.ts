@@ -1,0 +1,77 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Bot, type Composer } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { Services } from '../services.js';
+import type { BotContext } from './context.js';
+import { personOf } from './roles.js';
+import { coreFeature } from './features/core.js';
+import { incidentsFeature } from './features/incidents.js';
+import { silencesFeature } from './features/silences.js';
+import { oncallFeature } from './features/oncall.js';
+import { declareFeature } from './features/declare.js';
+import { runbooksFeature } from './features/runbooks.js';
+import { commsFeature } from './features/comms.js';
+
+const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
+  ['core', coreFeature],
+  ['declare', declareFeature],
+  ['incidents', incidentsFeature],
+  ['silences', silencesFeature],
+  ['oncall', oncallFeature],
+  ['runbooks', runbooksFeature],
+  ['comms', commsFeature],
+];
+
+/**
+ * Builds the grammY bot: identity, language and HTML helpers on every update, then one composer per
+ * feature, each behind its own error boundary so a failing feature answers with an error, never crashes.
+ */
+export function createBot(services: Services, opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe }) {
+  const bot = new Bot<BotContext>(opts.token, {
+    client: { apiRoot: opts.apiRoot },
+    ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
+  });
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+
+  bot.use(async (ctx, next) => {
+    ctx.services = services;
+    const from = ctx.from ?? { id: 0, first_name: 'unknown' };
+    ctx.person = personOf(services.config, from);
+    const chatId = ctx.chat?.id;
+    ctx.locale = chatId !== undefined ? await services.localeOf(chatId) : services.config.locale;
+    ctx.log = services.logger.child({ update: ctx.update.update_id, chat: chatId, user: from.id });
+    ctx.tr = (key, vars) => services.t(ctx.locale, key, vars);
+    ctx.replyHtml = (text, keyboard) =>
+      ctx.reply(text, {
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...(keyboard ? { reply_markup: keyboard } : {}),
+        ...(ctx.msg?.message_thread_id && ctx.msg.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {}),
+      });
+    services.metrics.updates.inc({ type: ctx.callbackQuery ? 'callback_query' : ctx.message ? 'message' : 'other' });
+    await next();
+  });
+
+  for (const [name, feature] of FEATURES) {
+    bot.errorBoundary(async (err) => {
+      const ctx = err.ctx;
+      ctx.log.error({ feature: name, err: (err.error as Error)?.message ?? String(err.error) }, 'feature failed');
+      try {
+        if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.tr('error-generic') });
+        else await ctx.replyHtml(ctx.tr('error-generic'));
+      } catch {
+        /* the error reply itself failed; already logged */
+      }
+    }).use(feature(services));
+  }
+
+  // unknown buttons (stale keyboards, forged data) still get an answer so the client stops spinning
+  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') }));
+
+  bot.catch((err) => {
+    services.logger.error({ err: (err.error as Error)?.message ?? String(err.error) }, 'update failed');
+  });
+  return bot;
+}
+
+export type OpsBot = ReturnType<typeof createBot>;

@@ -1,0 +1,29 @@
+import type { Context } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { Role } from '../config.js';
+import type { Locale } from '../i18n.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+
+/** Who pressed or typed: a configured person, or a stranger (viewer). */
+export interface Person {
+  /** Config name (e.g. `alice`) or, for strangers, their Telegram name. */
+  name: string;
+  role: Role;
+  telegramId: number;
+  known: boolean;
+}
+
+/** opsbot's context flavor: services, the acting person, the chat's language and HTML replies. */
+export interface OpsbotFlavor {
+  services: Services;
+  person: Person;
+  locale: Locale;
+  log: Logger;
+  /** Translate in the chat's language. */
+  tr(key: string, vars?: Record<string, string | number>): string;
+  /** Reply in HTML (text must be escaped already), in the same forum topic. */
+  replyHtml(text: string, keyboard?: InlineKeyboardMarkup): Promise<unknown>;
+}
+
+export type BotContext = Context & OpsbotFlavor;

@@ -1,0 +1,76 @@
+import { Composer } from 'grammy';
+import { roleAtLeast } from '../../config.js';
+import { formatDuration } from '../../duration.js';
+import { isLocale } from '../../i18n.js';
+import { escapeHtml } from '../../notify/html.js';
+import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
+import { SEVERITIES } from '../../intake/types.js';
+import type { Services } from '../../services.js';
+import type { BotContext } from '../context.js';
+import { COMMAND_ROLES } from '../roles.js';
+
+/** /start, /help, /status, /lang. */
+export function coreFeature(s: Services) {
+  const c = new Composer<BotContext>();
+
+  c.command('start', async (ctx) => {
+    if (ctx.chat.type === 'private') await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
+    await ctx.replyHtml(
+      ctx.tr('start', { name: escapeHtml(ctx.person.name), role: ctx.tr(`role-${ctx.person.role}`) }) +
+        (ctx.chat.type === 'private' ? `\n\n${ctx.tr('start-private')}` : ''),
+    );
+  });
+
+  c.command('help', async (ctx) => {
+    const lines = Object.entries(COMMAND_ROLES)
+      .filter(([, role]) => roleAtLeast(ctx.person.role, role))
+      .map(([cmd]) => `/${cmd} — ${escapeHtml(ctx.tr(`help-${cmd}`))}`);
+    await ctx.replyHtml(`${ctx.tr('help-title', { role: ctx.tr(`role-${ctx.person.role}`) })}\n${lines.join('\n')}`);
+  });
+
+  c.command('status', async (ctx) => {
+    const health = await s.health();
+    const open = await s.repo.listOpen();
+    const now = s.clock.now();
+    const bySev = SEVERITIES.map((sev) => {
+      const n = open.filter((i) => i.severity === sev).length;
+      return `${SEVERITY_EMOJI[sev]} ${sev}: ${n}`;
+    }).join(' · ');
+    const unacked = open.filter((i) => i.state === 'triggered').sort((a, b) => a.createdAt - b.createdAt)[0];
+    const ok = (b: boolean) => (b ? ctx.tr('status-ok') : ctx.tr('status-down'));
+    const lines = [
+      ctx.tr('status-title'),
+      ctx.tr('status-redis', { state: ok(health.redis) }),
+      ctx.tr('status-telegram', { state: ok(health.telegram) }),
+      ctx.tr('status-version', { version: s.version, uptime: formatDuration(now - s.startedAt) }),
+      ctx.tr('status-open', { count: open.length }),
+      bySev,
+    ];
+    if (unacked)
+      lines.push(
+        ctx.tr('status-oldest', { id: unacked.id, title: escapeHtml(unacked.title), age: formatDuration(now - unacked.createdAt) }),
+      );
+    const maint = await s.maintenance.active();
+    for (const m of maint)
+      lines.push(
+        ctx.tr('status-maintenance', {
+          until: formatTime(m.until),
+          matchers: escapeHtml(Object.entries(m.matchers).map(([k, v]) => `${k}=${v}`).join(' ') || '*'),
+        }),
+      );
+    await ctx.replyHtml(lines.join('\n'));
+  });
+
+  c.command('lang', async (ctx) => {
+    const want = ctx.match.trim().toLowerCase();
+    if (!isLocale(want)) {
+      await ctx.replyHtml(ctx.tr('lang-usage'));
+      return;
+    }
+    await s.setLocale(ctx.chat.id, want);
+    ctx.locale = want;
+    await ctx.replyHtml(ctx.tr('lang-set'));
+  });
+
+  return c;
+}

@@ -1,0 +1,190 @@
+import { Composer } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { ActionResult } from '../../incidents/actions.js';
+import { normalizeIncidentId, type Incident } from '../../incidents/model.js';
+import { SEVERITIES, type Severity } from '../../intake/types.js';
+import { escapeHtml } from '../../notify/html.js';
+import { formatTime, incidentKeyboard } from '../../notify/render.js';
+import type { Services } from '../../services.js';
+import { decodeCallback, encodeCallback } from '../callback-data.js';
+import type { BotContext } from '../context.js';
+import { requireRole, stripTags } from '../roles.js';
+import { incidentLine, renderDetails } from './incident-view.js';
+
+const PAGE = 8;
+
+/** The incident a command means: its first argument, or the incident message it replies to. */
+export function incidentFromCommand(ctx: BotContext): { id?: string; rest: string } {
+  const args = String(ctx.match ?? '').trim();
+  const [first = '', ...rest] = args.split(/\s+/);
+  const id = normalizeIncidentId(first);
+  if (id) return { id, rest: args.slice(first.length).trim() };
+  const replied = ctx.msg?.reply_to_message;
+  const text = replied && 'text' in replied ? (replied.text ?? '') : '';
+  const m = /\bINC-(\d+)\b/.exec(text);
+  return { id: m ? `INC-${m[1]}` : undefined, rest: args || rest.join(' ') };
+}
+
+/** A short text telling the outcome of an action, for button answers and command replies. */
+export function describeResult(
+  ctx: BotContext,
+  id: string,
+  r: ActionResult,
+  okKey: string,
+  extra: Record<string, string> = {},
+): string {
+  if (r.ok) return ctx.tr(okKey, { id, who: escapeHtml(ctx.person.name), ...extra });
+  switch (r.reason) {
+    case 'not_found':
+      return ctx.tr('inc-unknown', { id: escapeHtml(id) });
+    case 'resolved':
+      return ctx.tr('inc-already-resolved', { id });
+    case 'invalid':
+      return ctx.tr('inc-invalid-state', { id, state: ctx.tr(`state-${r.inc.state}`) });
+    case 'already':
+      return r.inc.state === 'acknowledged' && r.inc.ackBy
+        ? ctx.tr('inc-already-acked', { id, who: escapeHtml(r.inc.ackBy), at: formatTime(r.inc.ackAt ?? 0) })
+        : r.inc.state === 'resolved'
+          ? ctx.tr('inc-already-resolved', { id })
+          : ctx.tr('inc-already', { id });
+  }
+}
+
+const SILENCE_CHOICES: Record<string, number> = { s1h: 3_600_000, s4h: 14_400_000, s24h: 86_400_000, sres: Infinity };
+
+/** Incident buttons and the commands that do the same by text. */
+export function incidentsFeature(s: Services) {
+  const c = new Composer<BotContext>();
+  const now = () => s.clock.now();
+
+  async function run(ctx: BotContext, id: string, action: string, rest: string): Promise<string> {
+    const who = ctx.person.name;
+    switch (action) {
+      case 'ack':
+        return describeResult(ctx, id, await s.actions.acknowledge(id, who), 'did-ack');
+      case 'unack':
+        return describeResult(ctx, id, await s.actions.unacknowledge(id, who), 'did-unack');
+      case 'res':
+        return describeResult(ctx, id, await s.actions.resolve(id, who, rest || undefined), 'did-resolve');
+      case 'esc': {
+        const r = await s.actions.escalate(id, who);
+        if (!r.ok && r.reason === 'no_policy') return ctx.tr('inc-no-policy', { id });
+        return describeResult(ctx, id, r as ActionResult, 'did-escalate');
+      }
+      default: {
+        const ms = SILENCE_CHOICES[action];
+        if (ms === undefined) return ctx.tr('button-unknown');
+        const until = Number.isFinite(ms) ? now() + ms : Infinity;
+        const label = Number.isFinite(ms) ? `until ${formatTime(until)}` : 'until resolved';
+        return describeResult(ctx, id, await s.actions.silence(id, who, until, label), 'did-silence');
+      }
+    }
+  }
+
+  c.callbackQuery(/^i:(?!rb:)/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    const id = `INC-${d.seq}`;
+    if (d.action === 'det') {
+      const inc = await s.repo.get(id);
+      if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
+      await ctx.answerCallbackQuery();
+      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+      return;
+    }
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const inc = await s.repo.get(id);
+    if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
+    if (d.action === 'sil' || d.action === 'back') {
+      if (inc.state === 'resolved') return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-already-resolved', { id })) });
+      await ctx.answerCallbackQuery();
+      const rc = { t: s.t, locale: ctx.locale, now: now() };
+      await ctx.editMessageReplyMarkup({ reply_markup: incidentKeyboard(inc, rc, d.action === 'sil' ? 'silence' : undefined) });
+      return;
+    }
+    const text = await run(ctx, id, d.action, '');
+    await ctx.answerCallbackQuery({ text: stripTags(text) });
+    ctx.log.info({ inc: id, action: d.action, by: ctx.person.name }, 'incident button');
+  });
+
+  const simple = (cmd: string, action: string) =>
+    c.command(cmd, async (ctx) => {
+      if (!(await requireRole(ctx, 'responder'))) return;
+      const { id, rest } = incidentFromCommand(ctx);
+      if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd })));
+      await ctx.replyHtml(await run(ctx, id, action, rest));
+    });
+  simple('ack', 'ack');
+  simple('unack', 'unack');
+  simple('resolve', 'res');
+  simple('escalate', 'esc');
+
+  c.command('note', async (ctx) => {
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const { id, rest } = incidentFromCommand(ctx);
+    if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('note-usage')));
+    const r = await s.actions.note(id, ctx.person.name, rest.slice(0, 2000));
+    await ctx.replyHtml(describeResult(ctx, id, r, 'did-note'));
+  });
+
+  c.command('sev', async (ctx) => {
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const { id, rest } = incidentFromCommand(ctx);
+    const sev = rest.trim().toUpperCase() as Severity;
+    if (!id || !SEVERITIES.includes(sev)) return void (await ctx.replyHtml(ctx.tr('sev-usage')));
+    const r = await s.actions.setSeverity(id, ctx.person.name, sev);
+    await ctx.replyHtml(describeResult(ctx, id, r, 'did-sev', { sev }));
+  });
+
+  c.command('assign', async (ctx) => {
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const { id, rest } = incidentFromCommand(ctx);
+    if (!id) return void (await ctx.replyHtml(ctx.tr('assign-usage')));
+    const target = rest.trim().replace(/^@/, '') || ctx.person.name;
+    if (!s.config.people[target]) {
+      return void (await ctx.replyHtml(ctx.tr('assign-unknown', { who: escapeHtml(target), people: Object.keys(s.config.people).join(', ') })));
+    }
+    const r = await s.actions.assign(id, ctx.person.name, target);
+    await ctx.replyHtml(describeResult(ctx, id, r, 'did-assign', { assignee: escapeHtml(target) }));
+  });
+
+  c.command('incident', async (ctx) => {
+    const { id } = incidentFromCommand(ctx);
+    if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'incident' })));
+    const inc = await s.repo.get(id);
+    if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
+    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+  });
+
+  async function listPage(ctx: BotContext, page: number): Promise<{ text: string; keyboard?: InlineKeyboardMarkup }> {
+    const open = (await s.repo.listOpen()).sort(
+      (a: Incident, b: Incident) => a.severity.localeCompare(b.severity) || a.createdAt - b.createdAt,
+    );
+    if (open.length === 0) return { text: ctx.tr('incidents-none') };
+    const pages = Math.ceil(open.length / PAGE);
+    const p = Math.min(Math.max(0, page), pages - 1);
+    const lines = open.slice(p * PAGE, (p + 1) * PAGE).map((i) => incidentLine(i, s.t, ctx.locale, now()));
+    const nav = [];
+    if (p > 0) nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
+    if (p < pages - 1) nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
+    return {
+      text: `${ctx.tr('incidents-title', { count: open.length, page: p + 1, pages })}\n${lines.join('\n')}`,
+      keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
+    };
+  }
+
+  c.command('incidents', async (ctx) => {
+    const r = await listPage(ctx, 0);
+    await ctx.replyHtml(r.text, r.keyboard);
+  });
+
+  c.callbackQuery(/^l:/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'list') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    const r = await listPage(ctx, d.page);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard ?? { inline_keyboard: [] } });
+  });
+
+  return c;
+}

@@ -1,0 +1,57 @@
+import { Composer } from 'grammy';
+import { parseDuration } from '../../duration.js';
+import { nextOnCall } from '../../escalation/schedule.js';
+import { escapeHtml } from '../../notify/html.js';
+import { formatTime } from '../../notify/render.js';
+import type { Services } from '../../services.js';
+import type { BotContext } from '../context.js';
+import { requireRole } from '../roles.js';
+
+/** /oncall (now and next per schedule) and /override (admins). */
+export function oncallFeature(s: Services) {
+  const c = new Composer<BotContext>();
+
+  c.command('oncall', async (ctx) => {
+    const names = Object.keys(s.config.schedules);
+    if (names.length === 0) return void (await ctx.replyHtml(ctx.tr('oncall-none')));
+    const now = s.clock.now();
+    const lines = [ctx.tr('oncall-title')];
+    for (const name of names) {
+      const extra = await s.escalation.runtimeOverrides(name);
+      const cur = await s.escalation.onCall(name, now);
+      const nxt = nextOnCall(s.config.schedules[name]!, now, extra);
+      lines.push(
+        ctx.tr('oncall-line', {
+          schedule: escapeHtml(name),
+          who: escapeHtml(cur?.person ?? '—'),
+          until: cur ? formatTime(cur.to) : '—',
+          override: cur?.override ? ctx.tr('oncall-override') : '',
+          next: escapeHtml(nxt?.person ?? '—'),
+          from: nxt ? formatTime(nxt.from) : '—',
+        }),
+      );
+    }
+    await ctx.replyHtml(lines.join('\n'));
+  });
+
+  c.command('override', async (ctx) => {
+    if (!(await requireRole(ctx, 'admin'))) return;
+    const [schedule = '', person = '', dur = ''] = String(ctx.match ?? '').trim().split(/\s+/);
+    const ms = parseDuration(dur);
+    if (!s.config.schedules[schedule] || !s.config.people[person] || !ms || ms > 30 * 86_400_000) {
+      return void (await ctx.replyHtml(
+        ctx.tr('override-usage', {
+          schedules: escapeHtml(Object.keys(s.config.schedules).join(', ') || '—'),
+          people: escapeHtml(Object.keys(s.config.people).join(', ') || '—'),
+        }),
+      ));
+    }
+    const now = s.clock.now();
+    const list = [...(await s.escalation.runtimeOverrides(schedule)), { person, from: now, to: now + ms }];
+    await s.redis.hset(s.keys.overrides(), schedule, JSON.stringify(list));
+    await s.audit.append('override.create', ctx.person.name, { schedule, person, to: now + ms });
+    await ctx.replyHtml(ctx.tr('override-set', { schedule: escapeHtml(schedule), who: escapeHtml(person), until: formatTime(now + ms) }));
+  });
+
+  return c;
+}

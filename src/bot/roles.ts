@@ -1,0 +1,64 @@
+import type { OpsbotConfig, Role } from '../config.js';
+import { ROLES, roleAtLeast } from '../config.js';
+import type { BotContext, Person } from './context.js';
+
+/** Resolves a Telegram user to a configured person; people not listed are viewers. */
+export function personOf(config: OpsbotConfig, user: { id: number; first_name?: string; username?: string }): Person {
+  for (const [name, p] of Object.entries(config.people)) {
+    if (p.telegram_id === user.id) {
+      const role = p.roles.reduce<Role>((best, r) => (ROLES.indexOf(r) > ROLES.indexOf(best) ? r : best), 'viewer');
+      return { name, role, telegramId: user.id, known: true };
+    }
+  }
+  const name = user.username ? `@${user.username}` : user.first_name || String(user.id);
+  return { name, role: 'viewer', telegramId: user.id, known: false };
+}
+
+/** Minimum role of each command, for /help and refusals. */
+export const COMMAND_ROLES: Record<string, Role> = {
+  start: 'viewer',
+  help: 'viewer',
+  status: 'viewer',
+  lang: 'viewer',
+  incidents: 'viewer',
+  incident: 'viewer',
+  oncall: 'viewer',
+  runbooks: 'viewer',
+  runbook: 'viewer',
+  silences: 'viewer',
+  stats: 'viewer',
+  ack: 'responder',
+  resolve: 'responder',
+  escalate: 'responder',
+  note: 'responder',
+  update: 'responder',
+  sev: 'responder',
+  assign: 'responder',
+  silence: 'responder',
+  declare: 'responder',
+  cancel: 'viewer',
+  run: 'responder',
+  postmortem: 'responder',
+  maintenance: 'admin',
+  override: 'admin',
+  audit: 'admin',
+};
+
+/** True when the person may act; otherwise replies (or answers the button) naming the role needed. */
+export async function requireRole(ctx: BotContext, need: Role): Promise<boolean> {
+  if (roleAtLeast(ctx.person.role, need)) return true;
+  const text = ctx.tr('refused-role', { role: ctx.tr(`role-${need}`), yours: ctx.tr(`role-${ctx.person.role}`) });
+  if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: stripTags(text), show_alert: true });
+  else await ctx.replyHtml(text);
+  return false;
+}
+
+export function stripTags(html: string): string {
+  return html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .slice(0, 200);
+}

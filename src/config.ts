@@ -1,0 +1,279 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+import { SEVERITIES, type Severity } from './intake/types.js';
+
+export const ROLES = ['viewer', 'responder', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** True when `have` is at least `need` on the role ladder viewer < responder < approver < admin. */
+export function roleAtLeast(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const isoTime = z.string().transform((s, ctx) => {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO time like 2026-01-05T09:00:00Z' });
+    return z.NEVER;
+  }
+  return t;
+});
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -');
+
+const chatSchema = z.strictObject({ id: z.number().int(), thread_id: z.number().int().positive().optional() });
+const personSchema = z.strictObject({
+  telegram_id: z.number().int().positive(),
+  roles: z.array(z.enum(ROLES)).default(['viewer']),
+  name: z.string().optional(),
+});
+const scheduleSchema = z.strictObject({
+  rotation: z.strictObject({
+    start: isoTime,
+    shift: duration,
+    members: z.array(name).min(1),
+    /** IANA zone the handoff time is read in; informational, `start` is absolute. */
+    handoff_tz: z.string().optional(),
+  }),
+  overrides: z.array(z.strictObject({ person: name, from: isoTime, to: isoTime })).default([]),
+});
+const target = z.string().regex(/^(person|schedule|chat):[A-Za-z0-9_.-]+$/, 'expected person:NAME, schedule:NAME or chat:NAME');
+const policySchema = z.strictObject({
+  levels: z.array(z.strictObject({ after: duration, notify: z.array(target).min(1) })).min(1),
+  repeat: z.number().int().min(0).max(20).default(0),
+});
+const severitySchema = z.strictObject({
+  ack_within: duration,
+  update_every: duration.optional(),
+  reack_after: duration.optional(),
+  policy: name.optional(),
+});
+const matcher = z.record(z.string(), z.string());
+const routeSchema = z.strictObject({
+  match: matcher.optional(),
+  chat: name,
+  severity_from: z.string().optional(),
+  severity: z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]).optional(),
+  /** Extra chats that get the incident too (e.g. a security channel). */
+  also: z.array(name).optional(),
+});
+const integrationSchema = z
+  .strictObject({
+    kind: z.enum(['alertmanager', 'grafana', 'generic', 'events-v2', 'heartbeat']),
+    token: z.string().min(8, 'token must be at least 8 characters'),
+    every: duration.optional(),
+    /** Inbound rate limit: at most `max` requests per `per`. */
+    rate_limit: z.strictObject({ max: z.number().int().positive(), per: duration }).optional(),
+    /** Severity for heartbeat incidents (default P1). */
+    severity: z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]).optional(),
+    chat: name.optional(),
+  })
+  .refine((i) => i.kind !== 'heartbeat' || i.every !== undefined, {
+    message: 'a heartbeat integration needs `every`',
+    path: ['every'],
+  });
+const outboxSchema = z.strictObject({
+  per_chat_interval: duration.default(1000),
+  group_per_minute: z.number().int().positive().default(20),
+  global_per_second: z.number().int().positive().default(30),
+  /** Pending new-incident posts in one chat above which they merge into a digest. */
+  digest_threshold: z.number().int().min(2).default(5),
+});
+
+export const configSchema = z
+  .strictObject({
+    locale: z.enum(['en', 'ar']).default('en'),
+    chats: z.record(name, chatSchema).refine((c) => Object.keys(c).length > 0, 'at least one chat is needed'),
+    people: z.record(name, personSchema).default({}),
+    schedules: z.record(name, scheduleSchema).default({}),
+    escalation_policies: z.record(name, policySchema).default({}),
+    severities: z
+      .strictObject({
+        P0: severitySchema.optional(),
+        P1: severitySchema.optional(),
+        P2: severitySchema.optional(),
+        P3: severitySchema.optional(),
+      })
+      .default({}),
+    routes: z.array(routeSchema).default([]),
+    integrations: z.record(name, integrationSchema).default({}),
+    api_token: z.string().min(8).optional(),
+    runbooks_dir: z.string().default('./commands'),
+    /** Chat (by name) that receives /update status posts for stakeholders. */
+    stakeholder_chat: name.optional(),
+    outbox: outboxSchema.default({
+      per_chat_interval: 1000,
+      group_per_minute: 20,
+      global_per_second: 30,
+      digest_threshold: 5,
+    }),
+  })
+  .superRefine((c, ctx) => {
+    const chats = new Set(Object.keys(c.chats));
+    const people = new Set(Object.keys(c.people));
+    const schedules = new Set(Object.keys(c.schedules));
+    const policies = new Set(Object.keys(c.escalation_policies));
+    const need = (ok: boolean, p: (string | number)[], message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: p, message });
+    };
+    c.routes.forEach((r, i) => {
+      need(chats.has(r.chat), ['routes', i, 'chat'], `unknown chat "${r.chat}"`);
+      r.also?.forEach((a, j) => need(chats.has(a), ['routes', i, 'also', j], `unknown chat "${a}"`));
+      for (const [k, v] of Object.entries(r.match ?? {})) {
+        if (v.startsWith('=~') || v.startsWith('!~')) {
+          try {
+            new RegExp(v.slice(2));
+          } catch {
+            need(false, ['routes', i, 'match', k], 'invalid regular expression');
+          }
+        }
+      }
+    });
+    for (const [sn, s] of Object.entries(c.schedules)) {
+      s.rotation.members.forEach((m, i) =>
+        need(people.has(m), ['schedules', sn, 'rotation', 'members', i], `unknown person "${m}"`),
+      );
+      s.overrides.forEach((o, i) => {
+        need(people.has(o.person), ['schedules', sn, 'overrides', i, 'person'], `unknown person "${o.person}"`);
+        need(o.to > o.from, ['schedules', sn, 'overrides', i, 'to'], 'must be after `from`');
+      });
+      need(s.rotation.shift > 0, ['schedules', sn, 'rotation', 'shift'], 'must be longer than 0s');
+    }
+    for (const [pn, p] of Object.entries(c.escalation_policies)) {
+      p.levels.forEach((l, i) =>
+        l.notify.forEach((t, j) => {
+          const [kind, ref] = t.split(':') as [string, string];
+          const known = kind === 'person' ? people : kind === 'schedule' ? schedules : chats;
+          need(known.has(ref), ['escalation_policies', pn, 'levels', i, 'notify', j], `unknown ${kind} "${ref}"`);
+        }),
+      );
+    }
+    for (const sev of SEVERITIES) {
+      const s = c.severities[sev];
+      if (s?.policy) need(policies.has(s.policy), ['severities', sev, 'policy'], `unknown policy "${s.policy}"`);
+    }
+    for (const [n, i] of Object.entries(c.integrations)) {
+      if (i.chat) need(chats.has(i.chat), ['integrations', n, 'chat'], `unknown chat "${i.chat}"`);
+    }
+    if (c.stakeholder_chat) need(chats.has(c.stakeholder_chat), ['stakeholder_chat'], `unknown chat "${c.stakeholder_chat}"`);
+  });
+
+export type OpsbotConfig = z.output<typeof configSchema>;
+export type ChatConfig = z.output<typeof chatSchema>;
+export type PersonConfig = z.output<typeof personSchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+export type PolicyConfig = z.output<typeof policySchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type IntegrationConfig = z.output<typeof integrationSchema>;
+
+/** Formats a zod path as `a.b[1].c`. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+/** Turns zod issues into `{path, message}` pairs. */
+export function zodIssues(err: z.ZodError, prefix: PropertyKey[] = []): { path: string; message: string }[] {
+  return err.issues.map((i) => ({ path: formatPath([...prefix, ...i.path]) || '(root)', message: i.message }));
+}
+
+/** Replaces `${NAME}` in every string of a parsed YAML document; a missing variable is a ConfigError. */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
+      const got = env[v];
+      if (got === undefined || got === '') {
+        throw new ConfigError(`${formatPath(at) || '(root)'}: environment variable ${v} is not set`);
+      }
+      return got;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k])]),
+    );
+  }
+  return value;
+}
+
+/** Parses and validates config YAML text. Throws ConfigError naming the first bad path. */
+export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, file = 'config'): OpsbotConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env));
+  if (!result.success) {
+    const first = zodIssues(result.error)[0]!;
+    throw new ConfigError(`${first.path}: ${first.message}`);
+  }
+  return result.data;
+}
+
+/** Reads the config file; relative `runbooks_dir` is resolved against the file's folder. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): OpsbotConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const cfg = parseConfig(text, env, file);
+  cfg.runbooks_dir = path.resolve(path.dirname(file), cfg.runbooks_dir);
+  return cfg;
+}
+
+/** Process settings from the environment (CONTRACT.md). */
+export interface EnvSettings {
+  botToken: string;
+  apiRoot: string;
+  redisUrl: string;
+  redisPrefix: string;
+  configPath: string;
+  httpHost: string;
+  httpPort: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  logLevel: string;
+}
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
+  const botToken = env.TELEGRAM_BOT_TOKEN;
+  if (!botToken) throw new ConfigError('TELEGRAM_BOT_TOKEN: environment variable is required');
+  const port = Number(env.HTTP_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`HTTP_PORT: expected a port number, got "${env.HTTP_PORT}"`);
+  }
+  return {
+    botToken,
+    apiRoot: (env.TELEGRAM_API_ROOT || 'https://api.telegram.org').replace(/\/+$/, ''),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisPrefix: env.OPSBOT_REDIS_PREFIX || 'opsbot:',
+    configPath: env.OPSBOT_CONFIG || './opsbot.yaml',
+    httpHost: env.HTTP_HOST || '0.0.0.0',
+    httpPort: port,
+    webhookUrl: env.WEBHOOK_URL || undefined,
+    webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,97 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Keys } from '../store/keys.js';
+import type { Scripts } from '../store/scripts.js';
+
+export interface TimerData {
+  kind: string;
+  due?: number;
+  [k: string]: unknown;
+}
+
+/** Handles one fired timer. It must settle the timer through apply_effects (`once` + `release`). */
+export type TimerHandler = (id: string, data: TimerData) => Promise<void>;
+
+/**
+ * Durable timers in a Redis sorted set. Any number of replicas may poll; timer_claim.lua hands each
+ * due timer to one of them, and handlers fire through a once-marker, so each timer acts exactly once
+ * even across crashes (a claimed timer whose worker died becomes due again after its lease).
+ */
+export function createTimerService(deps: { scripts: Scripts; keys: Keys; clock: Clock; logger: Logger; metrics: Metrics; leaseMs?: number }) {
+  const { scripts, keys, clock, logger, metrics } = deps;
+  const handlers = new Map<string, TimerHandler>();
+  const lease = deps.leaseMs ?? 30_000;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  /** Claims and fires every due timer; returns ms until the next one (-1 when none). */
+  async function runDue(): Promise<{ fired: number; nextInMs: number }> {
+    let fired = 0;
+    for (;;) {
+      const r = (await scripts.run('timer_claim', [keys.prefix, clock.now(), lease, 100])) as string[];
+      const nextInMs = Number(r[r.length - 1]);
+      const pairs = r.length - 1;
+      for (let i = 0; i < pairs; i += 2) {
+        const id = r[i]!;
+        const data = JSON.parse(r[i + 1]!) as TimerData;
+        const h = handlers.get(data.kind);
+        if (data.due) metrics.timerDelay.observe(Math.max(0, clock.now() - data.due) / 1000);
+        if (!h) {
+          logger.warn({ id, kind: data.kind }, 'no handler for timer kind');
+          continue;
+        }
+        try {
+          await h(id, data);
+          fired++;
+        } catch (e) {
+          logger.error({ id, err: (e as Error).message }, 'timer handler failed; it will be retried after its lease');
+        }
+      }
+      if (pairs < 200) return { fired, nextInMs };
+    }
+  }
+
+  return {
+    register(kind: string, handler: TimerHandler) {
+      handlers.set(kind, handler);
+    },
+    runDue,
+    notify() {
+      wake?.();
+    },
+    start(pollMs = 200) {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let waitMs = pollMs;
+          try {
+            const r = await runDue();
+            if (r.nextInMs >= 0) waitMs = Math.min(pollMs, Math.max(1, r.nextInMs));
+          } catch (e) {
+            logger.warn({ err: (e as Error).message }, 'timer loop error');
+            waitMs = 500;
+          }
+          if (!running) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+export type TimerService = ReturnType<typeof createTimerService>;

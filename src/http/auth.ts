@@ -1,0 +1,26 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** Compares two secrets in constant time (both are hashed first so lengths never leak). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The bearer token of an Authorization header, or undefined. */
+export function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/**
+ * Finds which of `candidates` the token belongs to, checking every candidate (no early exit) so the
+ * time taken does not tell how many matched or where.
+ */
+export function matchToken<T extends { token: string }>(token: string | undefined, candidates: [string, T][]): [string, T] | undefined {
+  let found: [string, T] | undefined;
+  for (const c of candidates) {
+    if (safeEqual(token ?? '', c[1].token) && token) found = found ?? c;
+  }
+  return found;
+}

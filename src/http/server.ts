@@ -1,0 +1,202 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Update } from 'grammy/types';
+import type { OpsbotConfig, IntegrationConfig } from '../config.js';
+import { ValidationError } from '../errors.js';
+import type { Heartbeats } from '../intake/heartbeat.js';
+import { parseAlertmanager, parseEventsV2, parseGeneric, parseGrafana } from '../intake/index.js';
+import type { Alert } from '../intake/types.js';
+import { normalizeIncidentId } from '../incidents/model.js';
+import type { Services } from '../services.js';
+import { bearer, matchToken, safeEqual } from './auth.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface HttpDeps {
+  services: Services;
+  heartbeats: Heartbeats;
+  /** Handles one Telegram update (webhook mode). */
+  onUpdate?: (u: Update) => Promise<void>;
+  webhookSecret?: string;
+  /** Extra routes (postmortem, etc.) registered by later features. */
+  extend?: (app: FastifyInstance) => void;
+}
+
+/** The fastify app: intake, read API, webhook, health and metrics, with one central error handler. */
+export function buildHttp(deps: HttpDeps): FastifyInstance {
+  const { services: s, heartbeats } = deps;
+  const config: OpsbotConfig = s.config;
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, disableRequestLogging: true, trustProxy: true });
+
+  app.addHook('onResponse', async (req, reply) => {
+    s.metrics.http.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    if (reply.statusCode >= 500) s.logger.warn({ method: req.method, url: req.routeOptions.url, status: reply.statusCode }, 'http error');
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof HttpProblem) {
+      for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
+      return reply.status(err.status).send({ error: err.message, ...err.extra });
+    }
+    if (err instanceof ValidationError) return reply.status(400).send({ error: err.message, issues: err.issues });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413)
+      return reply.status(413).send({ error: `body larger than ${BODY_LIMIT} bytes` });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415)
+      return reply.status(415).send({ error: 'expected application/json' });
+    if (err.statusCode === 400 || err.code?.startsWith('FST_ERR_CTP'))
+      return reply.status(400).send({ error: 'invalid JSON body', issues: [{ path: '(root)', message: err.message }] });
+    if (/Connection is closed|ECONNREFUSED|Redis|max retries|Stream isn't writeable|EPIPE|ETIMEDOUT/i.test(err.message)) {
+      s.logger.error({ err: err.message, url: req.url }, 'storage unavailable');
+      return reply.status(503).header('retry-after', '5').send({ error: 'storage unavailable, retry later' });
+    }
+    s.logger.error({ err: err.message, url: req.url }, 'unhandled http error');
+    return reply.status(500).send({ error: 'internal error' });
+  });
+
+  // JSON is the only body type intake takes; an empty heartbeat body is allowed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      const err = new ValidationError('invalid JSON body', [{ path: '(root)', message: (e as Error).message }]);
+      done(err, undefined);
+    }
+  });
+
+  const integrations = (kind: IntegrationConfig['kind']) =>
+    Object.entries(config.integrations).filter(([, i]) => i.kind === kind);
+
+  function authenticate(req: FastifyRequest, kind: IntegrationConfig['kind']): string {
+    const hit = matchToken(bearer(req.headers.authorization), integrations(kind));
+    if (!hit) throw new HttpProblem(401, 'missing or invalid bearer token');
+    return hit[0];
+  }
+
+  async function rateLimit(name: string) {
+    const lim = config.integrations[name]?.rate_limit ?? { max: 6000, per: 60_000 };
+    const now = s.clock.now();
+    const window = Math.floor(now / lim.per);
+    const key = s.keys.rate(`${name}:${window}`);
+    const n = await s.redis.incr(key);
+    if (n === 1) await s.redis.pexpire(key, lim.per * 2);
+    if (n > lim.max) {
+      const retry = Math.max(1, Math.ceil(((window + 1) * lim.per - now) / 1000));
+      s.metrics.alerts.inc({ integration: name, outcome: 'rate_limited' });
+      throw new HttpProblem(429, 'rate limit exceeded for this integration', { retry_after: retry }, { 'retry-after': String(retry) });
+    }
+  }
+
+  async function accept(reply: FastifyReply, alerts: Alert[]) {
+    const res = await s.intake.ingest(alerts);
+    s.outbox.notify();
+    s.timers.notify();
+    return reply.status(202).send({ accepted: res.accepted, incidents: res.incidents });
+  }
+
+  const hook = (path: string, kind: IntegrationConfig['kind'], parse: (body: unknown, integration: string) => Alert[]) =>
+    app.post(path, async (req, reply) => {
+      const name = authenticate(req, kind);
+      await rateLimit(name);
+      const alerts = parse(req.body, name);
+      return accept(reply, alerts);
+    });
+  hook('/hooks/alertmanager', 'alertmanager', parseAlertmanager);
+  hook('/hooks/grafana', 'grafana', parseGrafana);
+  hook('/hooks/generic', 'generic', parseGeneric);
+
+  app.post('/v2/enqueue', async (req, reply) => {
+    const body = req.body as { routing_key?: unknown } | undefined;
+    const key = typeof body?.routing_key === 'string' ? body.routing_key : undefined;
+    const hit = matchToken(key, integrations('events-v2'));
+    if (!hit) {
+      // PagerDuty answers 400 for an unknown routing key; we keep 401 as CONTRACT.md says
+      throw new HttpProblem(401, 'invalid routing_key', { status: 'invalid event' });
+    }
+    await rateLimit(hit[0]);
+    const { alert, dedupKey } = parseEventsV2(req.body);
+    alert.integration = hit[0];
+    await s.intake.ingest([alert]);
+    s.outbox.notify();
+    s.timers.notify();
+    return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
+  });
+
+  app.post<{ Params: { name: string } }>('/hooks/heartbeat/:name', async (req, reply) => {
+    const integ = config.integrations[req.params.name];
+    const token = bearer(req.headers.authorization);
+    if (!integ || integ.kind !== 'heartbeat' || !token || !safeEqual(token, integ.token)) {
+      throw new HttpProblem(401, 'missing or invalid bearer token');
+    }
+    await rateLimit(req.params.name);
+    const res = await heartbeats.ping(req.params.name);
+    s.outbox.notify();
+    return reply.status(202).send({ accepted: 1, incidents: res.incidents });
+  });
+
+  function requireApi(req: FastifyRequest) {
+    const token = bearer(req.headers.authorization);
+    if (!config.api_token || !token || !safeEqual(token, config.api_token)) throw new HttpProblem(401, 'missing or invalid bearer token');
+  }
+
+  app.get<{ Querystring: { state?: string } }>('/api/v1/incidents', async (req) => {
+    requireApi(req);
+    const state = req.query.state;
+    if (state && !['open', 'triggered', 'acknowledged', 'resolved', 'all'].includes(state))
+      throw new ValidationError('invalid query', [{ path: 'state', message: 'expected open, triggered, acknowledged, resolved or all' }]);
+    const list = state === 'open' || state === 'triggered' || state === 'acknowledged' ? await s.repo.listOpen() : await s.repo.listSince(0);
+    const filtered = list.filter((i) => !state || state === 'all' || state === 'open' || i.state === state);
+    return { incidents: filtered.sort((a, b) => b.seq - a.seq).slice(0, 500) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (req) => {
+    requireApi(req);
+    const id = normalizeIncidentId(req.params.id);
+    const inc = id ? await s.repo.get(id) : undefined;
+    if (!inc || !id) throw new HttpProblem(404, 'no such incident');
+    return { ...inc, alerts: await s.repo.alerts(id), timeline: await s.repo.timeline(id) };
+  });
+
+  app.post('/telegram/webhook', async (req, reply) => {
+    const got = req.headers['x-telegram-bot-api-secret-token'];
+    if (!deps.webhookSecret || typeof got !== 'string' || !safeEqual(got, deps.webhookSecret)) {
+      throw new HttpProblem(401, 'bad secret token');
+    }
+    const u = req.body as Update | undefined;
+    if (!u || typeof u.update_id !== 'number') throw new ValidationError('invalid update', [{ path: 'update_id', message: 'expected a number' }]);
+    await deps.onUpdate?.(u);
+    return reply.status(200).send({ ok: true });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    const h = await s.health();
+    return reply.status(h.redis && h.telegram ? 200 : 503).send(h);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    try {
+      const open = await s.repo.listOpen();
+      s.metrics.incidentsOpen.reset();
+      for (const i of open) s.metrics.incidentsOpen.inc({ severity: i.severity });
+      s.metrics.outboxDepth.set(await s.outbox.depth());
+    } catch {
+      /* Redis down: serve process metrics anyway */
+    }
+    return reply.header('content-type', s.metrics.registry.contentType).send(await s.metrics.registry.metrics());
+  });
+
+  deps.extend?.(app);
+  return app;
+}

@@ -1,0 +1,162 @@
+import type { Clock } from '../clock.js';
+import type { Escalation } from '../escalation/engine.js';
+import type { Severity } from '../intake/types.js';
+import type { Keys } from '../store/keys.js';
+import type { Incident } from './model.js';
+import type { EffectPlan, IncidentRepository } from './repository.js';
+
+export type ActionResult =
+  | { ok: true; inc: Incident }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'already'; inc: Incident }
+  | { ok: false; reason: 'resolved'; inc: Incident }
+  | { ok: false; reason: 'invalid'; inc: Incident };
+
+/**
+ * Incident state changes from people (buttons and commands). Each is one guarded atomic plan:
+ * of two concurrent presses exactly one passes its guard; the other is told who was first.
+ */
+export function createIncidentActions(deps: { repo: IncidentRepository; keys: Keys; clock: Clock; escalation: Escalation }) {
+  const { repo, keys, clock, escalation } = deps;
+
+  async function attempt(
+    id: string,
+    build: (inc: Incident, now: number) => EffectPlan | ActionResult,
+  ): Promise<ActionResult> {
+    for (let i = 0; i < 3; i++) {
+      const inc = await repo.get(id);
+      if (!inc) return { ok: false, reason: 'not_found' };
+      const now = clock.now();
+      const plan = build(inc, now);
+      if ('ok' in plan) return plan;
+      const r = await repo.apply(plan);
+      if (r === 'ok') return { ok: true, inc: (await repo.get(id))! };
+    }
+    const inc = await repo.get(id);
+    return inc ? { ok: false, reason: 'already', inc } : { ok: false, reason: 'not_found' };
+  }
+
+  const tl = (inc: Incident, now: number, type: string, actor: string, text?: string) => ({
+    inc: inc.id,
+    entry: { t: now, type, actor, ...(text ? { text } : {}) },
+  });
+
+  return {
+    acknowledge(id: string, actor: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+        if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
+        const ik = keys.incident(id);
+        const fx = escalation.ackEffects(inc, now);
+        return {
+          guards: [{ key: ik, field: 'state', eq: 'triggered' }],
+          hset: [
+            { key: ik, field: 'state', value: 'acknowledged' },
+            { key: ik, field: 'ack_at', value: now },
+            { key: ik, field: 'ack_by', value: actor },
+            ...(inc.assignee ? [] : [{ key: ik, field: 'assignee', value: actor }]),
+          ],
+          ...fx,
+          timeline: [tl(inc, now, 'acknowledged', actor)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    unacknowledge(id: string, actor: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state !== 'acknowledged') return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
+        const ik = keys.incident(id);
+        return {
+          guards: [{ key: ik, field: 'state', eq: 'acknowledged' }],
+          ...escalation.restartChain(inc, now, [{ key: ik, field: 'state', value: 'triggered' }]),
+          timeline: [tl(inc, now, 'unacknowledged', actor)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    resolve(id: string, actor: string, note?: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
+        const ik = keys.incident(id);
+        return {
+          guards: [{ key: ik, field: 'state', ne: 'resolved' }, { key: ik, field: 'id', eq: id }],
+          hset: [
+            { key: ik, field: 'state', value: 'resolved' },
+            { key: ik, field: 'resolved_at', value: now },
+            { key: ik, field: 'resolved_by', value: actor },
+          ],
+          hdel: [{ key: ik, field: 'esc_step' }],
+          cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
+          zrem: [{ key: keys.open(), member: id }],
+          del: [keys.dedup(inc.dedup)],
+          timeline: [tl(inc, now, 'resolved', actor, note)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    note(id: string, actor: string, text: string, type: 'note' | 'update' = 'note'): Promise<ActionResult> {
+      return attempt(id, (inc, now) => ({
+        guards: [{ key: keys.incident(id), field: 'id', eq: id }],
+        hset: [{ key: keys.incident(id), field: 'last_update_at', value: now }],
+        timeline: [tl(inc, now, type, actor, text)],
+      }));
+    },
+
+    setSeverity(id: string, actor: string, severity: Severity): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+        if (inc.severity === severity) return { ok: false, reason: 'already', inc };
+        const ik = keys.incident(id);
+        return {
+          guards: [{ key: ik, field: 'severity', eq: inc.severity }],
+          hset: [{ key: ik, field: 'severity', value: severity }],
+          timeline: [tl(inc, now, 'severity', actor, `${inc.severity} → ${severity}`)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    assign(id: string, actor: string, assignee: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+        const ik = keys.incident(id);
+        return {
+          guards: [{ key: ik, field: 'state', ne: 'resolved' }],
+          hset: [{ key: ik, field: 'assignee', value: assignee }],
+          timeline: [tl(inc, now, 'assigned', actor, assignee)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    /** Silences one incident's notifications and escalation until `until` (Infinity: until resolved). */
+    silence(id: string, actor: string, until: number, label: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+        const ik = keys.incident(id);
+        const value = Number.isFinite(until) ? until : 8_640_000_000_000_000;
+        return {
+          guards: [{ key: ik, field: 'state', ne: 'resolved' }],
+          hset: [{ key: ik, field: 'silenced_until', value }],
+          timeline: [tl(inc, now, 'silenced', actor, label)],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    async escalate(id: string, actor: string): Promise<ActionResult | { ok: false; reason: 'no_policy'; inc: Incident }> {
+      const inc = await repo.get(id);
+      if (!inc) return { ok: false, reason: 'not_found' };
+      const r = await escalation.escalateNow(inc, actor);
+      if (r === 'resolved') return { ok: false, reason: 'resolved', inc };
+      if (r === 'no_policy') return { ok: false, reason: 'no_policy', inc };
+      if (r === 'stale') return { ok: false, reason: 'already', inc };
+      return { ok: true, inc: (await repo.get(id))! };
+    },
+  };
+}
+
+export type IncidentActions = ReturnType<typeof createIncidentActions>;

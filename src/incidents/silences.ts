@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { Keys } from '../store/keys.js';
+import { matchLabels } from './routing.js';
+
+/** A silence (/silence) or maintenance window (/maintenance): matching incidents are recorded, not notified. */
+export interface Suppression {
+  id: string;
+  matchers: Record<string, string>;
+  until: number;
+  by: string;
+  createdAt: number;
+  reason?: string;
+}
+
+/** Parses `key=value key=~re key!=v` matchers; returns an error text for a bad one. */
+export function parseMatchers(tokens: string[]): { matchers: Record<string, string> } | { error: string } {
+  const matchers: Record<string, string> = {};
+  for (const tok of tokens) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.+)$/.exec(tok);
+    if (!m) return { error: tok };
+    const [, k, op, v] = m as unknown as [string, string, string, string];
+    if (op === '=~' || op === '!~') {
+      try {
+        new RegExp(v);
+      } catch {
+        return { error: tok };
+      }
+    }
+    matchers[k] = op === '=' ? v : `${op}${v}`;
+  }
+  return { matchers };
+}
+
+function store(kind: 'silences' | 'maintenance') {
+  return (deps: { redis: Redis; keys: Keys; clock: Clock }) => {
+    const { redis, keys, clock } = deps;
+    const key = kind === 'silences' ? keys.silences() : keys.maintenance();
+    async function active(): Promise<Suppression[]> {
+      const now = clock.now();
+      const all = Object.values(await redis.hgetall(key)).map((v) => JSON.parse(v) as Suppression);
+      const expired = all.filter((s) => s.until <= now).map((s) => s.id);
+      if (expired.length) await redis.hdel(key, ...expired);
+      return all.filter((s) => s.until > now).sort((a, b) => a.until - b.until);
+    }
+    return {
+      active,
+      async add(s: Omit<Suppression, 'id' | 'createdAt'>): Promise<Suppression> {
+        const full = { ...s, id: randomBytes(6).toString('hex'), createdAt: clock.now() };
+        await redis.hset(key, full.id, JSON.stringify(full));
+        return full;
+      },
+      async expire(id: string): Promise<boolean> {
+        return (await redis.hdel(key, id)) > 0;
+      },
+      /** The active entry matching these labels that lasts longest, if any. */
+      async matching(labels: Record<string, string>): Promise<Suppression | undefined> {
+        const hits = (await active()).filter((s) => matchLabels(s.matchers, labels));
+        return hits.sort((a, b) => b.until - a.until)[0];
+      },
+    };
+  };
+}
+
+export const createSilences = store('silences');
+export const createMaintenance = store('maintenance');
+export type SuppressionStore = ReturnType<typeof createSilences>;

@@ -1,0 +1,61 @@
+import type { Clock } from '../clock.js';
+import type { OpsbotConfig } from '../config.js';
+import type { Escalation } from '../escalation/engine.js';
+import type { IncidentRepository, IngestOutcome } from '../incidents/repository.js';
+import { routeAlert } from '../incidents/routing.js';
+import type { SuppressionStore } from '../incidents/silences.js';
+import type { Metrics } from '../metrics.js';
+import type { Alert } from './types.js';
+
+export interface IngestResult {
+  accepted: number;
+  incidents: string[];
+  outcomes: { id: string; outcome: IngestOutcome }[];
+}
+
+/**
+ * Turns parsed alerts into incidents: route, check silences and maintenance, and store each alert
+ * with its outbox jobs and escalation timers in one script. Resolves only once everything is in Redis.
+ */
+export function createIntake(deps: {
+  config: OpsbotConfig;
+  repo: IncidentRepository;
+  escalation: Escalation;
+  silences: SuppressionStore;
+  maintenance: SuppressionStore;
+  clock: Clock;
+  metrics: Metrics;
+  onStored?: () => void;
+}) {
+  const { config, repo, escalation, metrics, clock } = deps;
+
+  async function ingestOne(alert: Alert) {
+    const routing = routeAlert(config, alert);
+    const integration = alert.integration ? config.integrations[alert.integration] : undefined;
+    if (integration?.chat && !routing.route?.match) {
+      routing.chats = [String(config.chats[integration.chat]!.id)];
+    }
+    const suppressed =
+      (await deps.maintenance.matching(alert.labels)) ?? (await deps.silences.matching(alert.labels));
+    const res = await repo.ingest(alert, {
+      severity: routing.severity,
+      chats: routing.chats,
+      notify: !suppressed,
+      onCreate: escalation.creationPlan(routing.severity, clock.now()),
+    });
+    metrics.alerts.inc({ integration: alert.integration || alert.source, outcome: res.outcome });
+    return res;
+  }
+
+  return {
+    async ingest(alerts: Alert[]): Promise<IngestResult> {
+      const outcomes: IngestResult['outcomes'] = [];
+      for (const a of alerts) outcomes.push(await ingestOne(a));
+      deps.onStored?.();
+      const incidents = [...new Set(outcomes.map((o) => o.id).filter(Boolean))];
+      return { accepted: alerts.length, incidents, outcomes };
+    },
+  };
+}
+
+export type Intake = ReturnType<typeof createIntake>;

@@ -1,0 +1,44 @@
+/** Incident priority: P0 critical .. P3 low, as in the runbooks. */
+export type Severity = 'P0' | 'P1' | 'P2' | 'P3';
+export const SEVERITIES: readonly Severity[] = ['P0', 'P1', 'P2', 'P3'];
+
+export type AlertSource = 'alertmanager' | 'grafana' | 'generic' | 'events-v2' | 'heartbeat' | 'manual';
+
+export interface AlertLink {
+  href: string;
+  text?: string;
+}
+
+/** One alert from any source, normalised. Parsers in src/intake produce these. */
+export interface Alert {
+  source: AlertSource;
+  /** Name of the integration (config key) it came through. */
+  integration: string;
+  /** Alerts with the same dedup key belong to one incident (groupKey, dedup_key, fingerprint). */
+  dedupKey: string;
+  /** Identity of the alert inside its incident (an Alertmanager group holds several). */
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  /** Events v2 `acknowledge`: acknowledges the incident without resolving it. */
+  acknowledge?: boolean;
+  title: string;
+  description?: string;
+  /** Raw severity (critical, error, warning, info, or P0..P3) before routing maps it. */
+  severity?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: AlertLink[];
+  /** ISO time the alert started firing, when the source says. */
+  startsAt?: string;
+  endsAt?: string;
+}
+
+/** Maps a raw severity to P0..P3 as CONTRACT.md says: critical→P0, error/high→P1, warning→P2, else P3. */
+export function mapSeverity(raw: string | undefined): Severity {
+  const s = (raw ?? '').trim().toLowerCase();
+  if (/^p[0-3]$/.test(s)) return s.toUpperCase() as Severity;
+  if (s === 'critical') return 'P0';
+  if (s === 'error' || s === 'high') return 'P1';
+  if (s === 'warning') return 'P2';
+  return 'P3';
+}

@@ -1,0 +1,267 @@
+import { GrammyError, HttpError, type Api } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { OpsbotConfig } from '../config.js';
+import type { Locale, Translate } from '../i18n.js';
+import type { IncidentRepository } from '../incidents/repository.js';
+import { parseChatKey } from '../incidents/routing.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Keys } from '../store/keys.js';
+import type { Scripts } from '../store/scripts.js';
+import { escapeHtml } from './html.js';
+import { renderDigest, renderIncident } from './render.js';
+
+export interface OutboxJob {
+  id: string;
+  chat: string;
+  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest';
+  data: Record<string, unknown>;
+  coalesce: string;
+  new: number;
+  attempts?: number;
+}
+
+export interface OutboxDeps {
+  redis: Redis;
+  keys: Keys;
+  scripts: Scripts;
+  clock: Clock;
+  api: Api;
+  repo: IncidentRepository;
+  config: OpsbotConfig;
+  t: Translate;
+  localeOf: (chatId: number) => Promise<Locale>;
+  logger: Logger;
+  metrics: Metrics;
+  /** Lease for a claimed job; a worker that dies gives it back after this long. */
+  leaseMs?: number;
+}
+
+const LINK_PREVIEW_OFF = { is_disabled: true } as const;
+
+/**
+ * The durable outbox: every Telegram send or edit is a job in Redis, paced per chat and globally
+ * (outbox_claim.lua), coalesced per incident, merged into digests in a storm, retried on 429/5xx.
+ */
+export function createOutbox(deps: OutboxDeps) {
+  const { redis, keys, scripts, clock, api, repo, config, t, logger, metrics } = deps;
+  const lease = deps.leaseMs ?? 30_000;
+  const lim = config.outbox;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  async function finish(job: OutboxJob, outcome: 'done' | 'retry', delayMs = 0, record?: [string, string, string]) {
+    await scripts.run('outbox_finish', [
+      keys.prefix,
+      clock.now(),
+      job.id,
+      job.chat,
+      outcome,
+      Math.ceil(delayMs),
+      record?.[0] ?? '',
+      record?.[1] ?? '',
+      record?.[2] ?? '',
+    ]);
+  }
+
+  async function send(chat: string, text: string, keyboard?: InlineKeyboardMarkup) {
+    const { chatId, threadId } = parseChatKey(chat);
+    const msg = await api.sendMessage(chatId, text, {
+      parse_mode: 'HTML',
+      link_preview_options: LINK_PREVIEW_OFF,
+      ...(threadId ? { message_thread_id: threadId } : {}),
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    });
+    metrics.sends.inc({ method: 'sendMessage', result: 'ok' });
+    return msg.message_id;
+  }
+
+  async function edit(chat: string, messageId: number, text: string, keyboard?: InlineKeyboardMarkup) {
+    const { chatId } = parseChatKey(chat);
+    try {
+      await api.editMessageText(chatId, messageId, text, {
+        parse_mode: 'HTML',
+        link_preview_options: LINK_PREVIEW_OFF,
+        reply_markup: keyboard ?? { inline_keyboard: [] },
+      });
+      metrics.sends.inc({ method: 'editMessageText', result: 'ok' });
+      return true;
+    } catch (e) {
+      if (e instanceof GrammyError && e.error_code === 400 && /not modified/i.test(e.description)) return true;
+      if (e instanceof GrammyError && e.error_code === 400 && /not found|can't be edited/i.test(e.description))
+        return false;
+      throw e;
+    }
+  }
+
+  async function process(job: OutboxJob): Promise<void> {
+    const { chatId } = parseChatKey(job.chat);
+    const locale = await deps.localeOf(chatId);
+    const rc = { t, locale, now: clock.now() };
+    switch (job.kind) {
+      case 'sync':
+      case 'page': {
+        const inc = await repo.get(String(job.data.inc));
+        if (!inc) return finish(job, 'done');
+        const msgs = await repo.messages(inc.id);
+        const existing = msgs[job.chat];
+        const r = renderIncident(inc, rc);
+        const text =
+          job.kind === 'page' && !existing
+            ? `${t(locale, 'page-header', { level: Number(job.data.level ?? 0) + 1 })}\n${r.text}`
+            : r.text;
+        if (existing && (await edit(job.chat, Number(existing), r.text, r.keyboard))) return finish(job, 'done');
+        if (job.kind === 'sync' && !existing && inc.state === 'resolved' && !job.data.force) {
+          // resolved before it was ever shown here (e.g. merged into a digest): nothing to update
+          return finish(job, 'done');
+        }
+        try {
+          const mid = await send(job.chat, text, r.keyboard);
+          return finish(job, 'done', 0, [keys.messages(inc.id), job.chat, String(mid)]);
+        } catch (e) {
+          if (job.kind === 'page' && e instanceof GrammyError && (e.error_code === 403 || e.error_code === 400)) {
+            await pageFallback(job, inc.id, inc.chats[0]);
+            return finish(job, 'done');
+          }
+          throw e;
+        }
+      }
+      case 'text': {
+        await send(job.chat, String(job.data.text), job.data.keyboard as InlineKeyboardMarkup | undefined);
+        return finish(job, 'done');
+      }
+      case 'edit': {
+        await edit(job.chat, Number(job.data.message_id), String(job.data.text), job.data.keyboard as InlineKeyboardMarkup | undefined);
+        return finish(job, 'done');
+      }
+      case 'digest': {
+        const incs = await repo.getMany((job.data.incs as string[]) ?? []);
+        const r = renderDigest(incs, rc);
+        await send(job.chat, r.text);
+        return finish(job, 'done');
+      }
+    }
+  }
+
+  /** A DM page failed (the person never started the bot): mention them in the incident chat instead. */
+  async function pageFallback(job: OutboxJob, incId: string, chat: string | undefined) {
+    const who = String(job.data.person ?? '?');
+    const tgId = Number(job.data.telegram_id ?? job.chat);
+    metrics.sends.inc({ method: 'sendMessage', result: 'dm_failed' });
+    if (!chat) return;
+    const locale = await deps.localeOf(parseChatKey(chat).chatId);
+    const text = t(locale, 'page-dm-failed', {
+      mention: `<a href="tg://user?id=${tgId}">${escapeHtml(who)}</a>`,
+      id: incId,
+    });
+    await repo.apply({
+      outbox: [{ chat, kind: 'text', data: { text } }],
+      timeline: [{ inc: incId, entry: { t: clock.now(), type: 'page_failed', actor: 'opsbot', text: who } }],
+    });
+  }
+
+  async function claim(): Promise<{ job?: OutboxJob; waitMs: number }> {
+    const r = (await scripts.run('outbox_claim', [
+      keys.prefix,
+      clock.now(),
+      lease,
+      lim.per_chat_interval,
+      lim.group_per_minute,
+      lim.global_per_second,
+      lim.digest_threshold,
+      200,
+    ])) as string[];
+    if (r[0] === 'job') return { job: JSON.parse(r[1]!) as OutboxJob, waitMs: 0 };
+    return { waitMs: Number(r[1]) };
+  }
+
+  async function handle(job: OutboxJob): Promise<void> {
+    try {
+      await process(job);
+    } catch (e) {
+      if (e instanceof GrammyError && e.error_code === 429) {
+        metrics.rateLimited.inc();
+        const retry = Number(e.parameters.retry_after ?? 1) * 1000;
+        logger.warn({ chat: job.chat, retryMs: retry }, 'telegram rate limit: job re-queued');
+        return finish(job, 'retry', retry);
+      }
+      const transient = e instanceof HttpError || (e instanceof GrammyError && e.error_code >= 500);
+      const attempts = (job.attempts ?? 0) + 1;
+      if (transient && attempts <= 30) {
+        metrics.sends.inc({ method: job.kind, result: 'retry' });
+        const delay = Math.min(500 * 2 ** Math.min(attempts, 6), 30_000);
+        logger.warn({ chat: job.chat, attempts, err: (e as Error).message }, 'telegram send failed: will retry');
+        return finish(job, 'retry', delay);
+      }
+      metrics.sends.inc({ method: job.kind, result: 'dropped' });
+      logger.error({ chat: job.chat, kind: job.kind, err: (e as Error).message }, 'telegram send failed: dropped');
+      await finish(job, 'done');
+    }
+  }
+
+  /** Sends whatever the limits allow right now; returns how long until more could go out (-1: empty). */
+  async function drain(maxJobs = Number.POSITIVE_INFINITY): Promise<{ sent: number; waitMs: number }> {
+    let sent = 0;
+    while (sent < maxJobs) {
+      const { job, waitMs } = await claim();
+      if (!job) return { sent, waitMs };
+      await handle(job);
+      sent++;
+    }
+    return { sent, waitMs: 0 };
+  }
+
+  async function depth(): Promise<number> {
+    const chats = await redis.zrange(keys.obReady(), 0, -1);
+    if (chats.length === 0) return 0;
+    const pipe = redis.pipeline();
+    for (const c of chats) pipe.llen(keys.obQueue(c));
+    const res = (await pipe.exec()) ?? [];
+    return res.reduce((s, [, n]) => s + Number(n ?? 0), 0);
+  }
+
+  return {
+    drain,
+    depth,
+    /** Wakes the background loop (something was queued). */
+    notify() {
+      wake?.();
+    },
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let waitMs = 250;
+          try {
+            const r = await drain(50);
+            waitMs = r.sent > 0 && r.waitMs === 0 ? 0 : r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
+          } catch (e) {
+            logger.warn({ err: (e as Error).message }, 'outbox loop error');
+            waitMs = 500;
+          }
+          if (waitMs > 0 && running) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, waitMs);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

@@ -1,0 +1,82 @@
+/**
+ * Loads runbooks from `commands/*.yaml`. Any problem stops the load with a ConfigError naming the
+ * file, the path inside it and the problem: `commands/disk-cleanup.yaml: steps[0].run: ...`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { formatPath } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { runbookSchema, type Runbook } from './schema.js';
+
+function firstIssue(err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  let at: PropertyKey[] = issue.path;
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    at = [...issue.path, issue.keys[0]!];
+    message = 'unknown key';
+  }
+  return `${formatPath(at) || '(root)'}: ${message}`;
+}
+
+/**
+ * Parses and validates one runbook document. `file` is used in error messages and kept on the
+ * result. Throws ConfigError `<file>: <path>: <problem>`.
+ */
+export function parseRunbook(text: string, file: string): Runbook {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(
+      `${file}: (root): expected a runbook mapping with id, title, description and steps`,
+    );
+  }
+  const result = runbookSchema.safeParse(doc);
+  if (!result.success) throw new ConfigError(`${file}: ${firstIssue(result.error)}`);
+  return { ...result.data, file };
+}
+
+/**
+ * Reads every `*.yaml` / `*.yml` file in `dir` (sorted by name) and returns the runbooks by id.
+ * Stops at the first problem with a ConfigError; a duplicate id names both files.
+ */
+export function loadRunbooks(dir: string): Map<string, Runbook> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new ConfigError(
+      `${dir}: cannot read runbooks directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  const files = names
+    .filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => path.join(dir, n))
+    .filter((f) => statSync(f).isFile());
+  const byId = new Map<string, Runbook>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(
+        `${file}: cannot read runbook: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
+    }
+    const rb = parseRunbook(text, file);
+    const earlier = byId.get(rb.id);
+    if (earlier)
+      throw new ConfigError(
+        `${file}: id: duplicate runbook id "${rb.id}" (also in ${earlier.file})`,
+      );
+    byId.set(rb.id, rb);
+  }
+  return byId;
+}

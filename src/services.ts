@@ -1,0 +1,47 @@
+import type { Api } from 'grammy';
+import type { Redis } from 'ioredis';
+import type { Clock } from './clock.js';
+import type { OpsbotConfig } from './config.js';
+import type { Escalation } from './escalation/engine.js';
+import type { TimerService } from './escalation/timers.js';
+import type { Locale, Translate } from './i18n.js';
+import type { IncidentActions } from './incidents/actions.js';
+import type { IncidentRepository } from './incidents/repository.js';
+import type { SuppressionStore } from './incidents/silences.js';
+import type { Intake } from './intake/service.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Outbox } from './notify/outbox.js';
+import type { RunbookService } from './runbooks/service.js';
+import type { Keys } from './store/keys.js';
+import type { Scripts } from './store/scripts.js';
+import type { AuditLog } from './audit.js';
+
+/** Everything features need, built once in app.ts and handed down (no module singletons). */
+export interface Services {
+  config: OpsbotConfig;
+  redis: Redis;
+  keys: Keys;
+  scripts: Scripts;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  t: Translate;
+  localeOf(chatId: number): Promise<Locale>;
+  setLocale(chatId: number, locale: Locale): Promise<void>;
+  api: Api;
+  repo: IncidentRepository;
+  actions: IncidentActions;
+  escalation: Escalation;
+  timers: TimerService;
+  outbox: Outbox;
+  intake: Intake;
+  silences: SuppressionStore;
+  maintenance: SuppressionStore;
+  runbooks: RunbookService;
+  audit: AuditLog;
+  version: string;
+  startedAt: number;
+  /** Redis and Bot API reachability, for /status and /readyz. */
+  health(): Promise<{ redis: boolean; telegram: boolean }>;
+}

@@ -1,0 +1,60 @@
+/**
+ * The one key builder: every Redis key opsbot uses is named here, under a configurable prefix.
+ * Per-incident keys carry the incident id in a hash tag `{INC-n}` so an incident's keys share a slot.
+ */
+export function createKeys(prefix: string) {
+  const p = prefix;
+  return {
+    prefix: p,
+    // incidents
+    seq: () => `${p}inc:seq`,
+    incident: (id: string) => `${p}inc:{${id}}`,
+    alerts: (id: string) => `${p}inc:{${id}}:alerts`,
+    timeline: (id: string) => `${p}inc:{${id}}:tl`,
+    messages: (id: string) => `${p}inc:{${id}}:msgs`,
+    checklist: (id: string) => `${p}inc:{${id}}:checklist`,
+    dedup: (key: string) => `${p}dedup:${key}`,
+    open: () => `${p}incs:open`,
+    all: () => `${p}incs:all`,
+    byChat: (chat: string) => `${p}incs:chat:${chat}`,
+    // chats and people
+    chatLocale: (chatId: number | string) => `${p}chat:${chatId}:locale`,
+    dm: () => `${p}dm`, // hash telegram user id -> 1 when the user started the bot in private
+    updateSeen: (updateId: number) => `${p}upd:${updateId}`,
+    conversation: (chatId: number, userId: number) => `${p}conv:${chatId}:${userId}`,
+    // silences and maintenance
+    silences: () => `${p}silences`,
+    maintenance: () => `${p}maintenance`,
+    overrides: () => `${p}overrides`,
+    // outbox
+    obSeq: () => `${p}ob:seq`,
+    obJob: (id: string) => `${p}ob:job:${id}`,
+    obQueue: (chat: string) => `${p}ob:q:${chat}`,
+    obCoalesce: (chat: string) => `${p}ob:co:${chat}`,
+    obReady: () => `${p}ob:ready`,
+    obNext: (chat: string) => `${p}ob:next:${chat}`,
+    obWindow: (chat: string) => `${p}ob:win:${chat}`,
+    obGlobal: () => `${p}ob:global`,
+    obInflight: () => `${p}ob:inflight`,
+    obBusy: (chat: string) => `${p}ob:busy:${chat}`,
+    obNewCount: (chat: string) => `${p}ob:newc:${chat}`,
+    // timers (escalation, breaches, reminders, heartbeats, approval expiry)
+    timers: () => `${p}tm:due`,
+    timerData: (id: string) => `${p}tm:data:${id}`,
+    timerInflight: () => `${p}tm:inflight`,
+    timerFired: (id: string) => `${p}tm:fired:${id}`,
+    // runbooks
+    approval: (token: string) => `${p}appr:${token}`,
+    run: (runId: string) => `${p}run:${runId}`,
+    runOutput: (runId: string) => `${p}run:${runId}:out`,
+    runsActive: () => `${p}runs:active`,
+    lock: (name: string) => `${p}lock:${name}`,
+    audit: () => `${p}audit`,
+    // heartbeats
+    heartbeat: (name: string) => `${p}hb:${name}`,
+    // misc
+    rate: (name: string) => `${p}rate:${name}`,
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;

@@ -1,0 +1,63 @@
+-- apply_effects.lua: apply a described multi-key change atomically, only if its guards still hold.
+-- Used for every incident state change, timer firing and approval step, so that a check and the
+-- change it allows can never interleave with another replica's.
+-- KEYS: none (names derive from the prefix)
+-- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] JSON plan:
+--   once?        timer id: fire at most once (a marker kept 7 days); a repeat returns 'dup'
+--   release?     timer id: remove it from the in-flight set and drop its data
+--   guards[]     { key, field, eq? , ne?, missing? }  all must hold, else 'stale' (once/release still apply)
+--   hset[]       { key, field, value }          hdel[] { key, field }
+--   timeline[]   { inc, entry }                 sync[] { inc, extra? }  re-render the incident's messages
+--   outbox[]     { chat, kind, data, coalesce?, new? }
+--   timers[]     { id, due, data }              cancel[] timer ids
+--   zadd[] { key, score, member }  zrem[] { key, member }  del[] keys  incr[] {key, by}
+-- Returns 'ok' | 'stale' | 'dup'
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local plan = cjson.decode(ARGV[3])
+
+local function release()
+  if plan.release then
+    redis.call('ZREM', P .. 'tm:inflight', plan.release)
+    redis.call('DEL', P .. 'tm:data:' .. plan.release)
+  end
+end
+
+if plan.once then
+  local ok = redis.call('SET', P .. 'tm:fired:' .. plan.once, now, 'NX', 'EX', 604800)
+  if not ok then release() return 'dup' end
+end
+
+for _, g in ipairs(plan.guards or {}) do
+  local v = redis.call('HGET', g.key, g.field)
+  local pass = true
+  if g.missing then pass = (v == false) end
+  if g.eq ~= nil and v ~= g.eq then pass = false end
+  if g.ne ~= nil and v == g.ne then pass = false end
+  if g.exists and v == false then pass = false end
+  if not pass then release() return 'stale' end
+end
+
+for _, h in ipairs(plan.hset or {}) do redis.call('HSET', h.key, h.field, h.value) end
+for _, h in ipairs(plan.hdel or {}) do redis.call('HDEL', h.key, h.field) end
+for _, z in ipairs(plan.zadd or {}) do redis.call('ZADD', z.key, z.score, z.member) end
+for _, z in ipairs(plan.zrem or {}) do redis.call('ZREM', z.key, z.member) end
+for _, k in ipairs(plan.del or {}) do redis.call('DEL', k) end
+for _, c in ipairs(plan.incr or {}) do redis.call('INCRBY', c.key, c.by or 1) end
+for _, t in ipairs(plan.timeline or {}) do tl_push(P, t.inc, t.entry) end
+for _, id in ipairs(plan.cancel or {}) do
+  redis.call('ZREM', P .. 'tm:due', id)
+  redis.call('DEL', P .. 'tm:data:' .. id)
+end
+for _, t in ipairs(plan.timers or {}) do
+  if redis.call('EXISTS', P .. 'tm:fired:' .. t.id) == 0 then
+    redis.call('ZADD', P .. 'tm:due', 'NX', t.due, t.id)
+    redis.call('SET', P .. 'tm:data:' .. t.id, cjson.encode(t.data))
+  end
+end
+for _, o in ipairs(plan.outbox or {}) do
+  ob_push(P, now, o.chat, o.kind, o.data, o.coalesce or '', o.new == true)
+end
+for _, s in ipairs(plan.sync or {}) do sync_chats(P, now, s.inc, s.extra) end
+release()
+return 'ok'

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { buildApp, type App, type AppOptions } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
+import type { OpsbotConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { testConfig } from './config.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A fresh key prefix per test file (or per app) so tests never see each other's data. */
+export function freshPrefix(label = 't'): string {
+  return `opsbot-test:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under a prefix. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface TestApp {
+  app: App;
+  prefix: string;
+  /** Base URL of the HTTP server. */
+  url: string;
+  config: OpsbotConfig;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts opsbot in-process against the emulator (apiRoot) with a fresh Redis prefix. */
+export async function startTestApp(o: {
+  apiRoot: string;
+  token: string;
+  config?: OpsbotConfig;
+  clock?: Clock;
+  prefix?: string;
+  polling?: boolean;
+  extra?: Partial<AppOptions>;
+  env?: Partial<AppOptions['env']>;
+}): Promise<TestApp> {
+  const prefix = o.prefix ?? freshPrefix();
+  const config = o.config ?? testConfig();
+  const app = buildApp({
+    config,
+    env: { botToken: o.token, apiRoot: o.apiRoot, redisUrl: REDIS_URL, redisPrefix: prefix, httpHost: '127.0.0.1', httpPort: 0, ...o.env },
+    clock: o.clock,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    defaultMetrics: false,
+    progressIntervalMs: 100,
+    pollMs: 50,
+    ...o.extra,
+  });
+  await app.start({ polling: o.polling });
+  const addr = app.http.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    app,
+    prefix,
+    url: `http://127.0.0.1:${port}`,
+    config,
+    async stop() {
+      await app.stop();
+    },
+  };
+}
+
+/** POSTs JSON with an optional bearer token. */
+export async function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json as Record<string, unknown>, headers: res.headers };
+}
