@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { interpolateEnv, loadEnv, parseConfig, roleAtLeast } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { testConfigYaml } from '../helpers/config.js';
+
+const errorOf = (yaml: string, env: NodeJS.ProcessEnv = {}) => {
+  try {
+    parseConfig(yaml, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config', () => {
+  it('parses the test config with durations in ms', () => {
+    const c = parseConfig(testConfigYaml(), {});
+    expect(c.severities.P0?.ack_within).toBe(15 * 60_000);
+    expect(c.escalation_policies.critical?.levels[1]?.after).toBe(3_600_000);
+    expect(c.outbox.group_per_minute).toBe(20);
+  });
+
+  it('names the path of a bad duration', () => {
+    const yaml = testConfigYaml({ levels: `      - { after: 0s, notify: ["chat:ops"] }\n      - { after: soon, notify: ["person:root"] }` });
+    expect(errorOf(yaml)).toBe('escalation_policies.critical.levels[1].after: expected a duration like 30s, 5m, 2h');
+  });
+
+  it('rejects unknown keys', () => {
+    expect(errorOf(testConfigYaml({ extra: 'colour: blue' }))).toMatch(/colour|Unrecognized|unknown/i);
+  });
+
+  it('rejects policies naming unknown people, schedules and chats', () => {
+    const yaml = testConfigYaml({ levels: `      - { after: 0s, notify: ["person:nobody"] }` });
+    expect(errorOf(yaml)).toBe('escalation_policies.critical.levels[0].notify[0]: unknown person "nobody"');
+    const y2 = testConfigYaml({ levels: `      - { after: 0s, notify: ["schedule:ghost"] }` });
+    expect(errorOf(y2)).toMatch(/unknown schedule "ghost"/);
+  });
+
+  it('replaces ${VAR} and fails naming the path when a variable is missing', () => {
+    expect(interpolateEnv({ a: { b: 'x-${FOO}' } }, { FOO: 'bar' })).toEqual({ a: { b: 'x-bar' } });
+    const yaml = testConfigYaml().replace('prom-token-123456', '${PROM_TOKEN}');
+    expect(errorOf(yaml)).toBe('integrations.prometheus.token: environment variable PROM_TOKEN is not set');
+    expect(parseConfig(yaml, { PROM_TOKEN: 'from-env-123' }).integrations.prometheus?.token).toBe('from-env-123');
+  });
+
+  it('requires the bot token and reads env defaults', () => {
+    expect(() => loadEnv({})).toThrow(ConfigError);
+    const e = loadEnv({ TELEGRAM_BOT_TOKEN: 'x' });
+    expect(e.apiRoot).toBe('https://api.telegram.org');
+    expect(e.httpPort).toBe(8080);
+    expect(e.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('orders roles as a ladder', () => {
+    expect(roleAtLeast('admin', 'approver')).toBe(true);
+    expect(roleAtLeast('responder', 'approver')).toBe(false);
+    expect(roleAtLeast('viewer', 'viewer')).toBe(true);
+  });
+});
