@@ -1,0 +1,124 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { createIncidentRepository } from '../../src/incidents/repository.js';
+import { createKeys } from '../../src/store/keys.js';
+import { createScripts } from '../../src/store/scripts.js';
+import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
+
+const redis = new Redis(REDIS_URL);
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const p of prefixes) await dropPrefix(p);
+  redis.disconnect();
+});
+
+function setup() {
+  const prefix = freshPrefix('pacing');
+  prefixes.push(prefix);
+  const keys = createKeys(prefix);
+  const clock = new FakeClock();
+  const scripts = createScripts(redis);
+  const repo = createIncidentRepository({ redis, keys, scripts, clock });
+  const claim = async () =>
+    (await scripts.run('outbox_claim', [prefix, clock.now(), 30_000, 1000, 20, 30, 5, 200])) as string[];
+  const done = async (job: { id: string; chat: string }) =>
+    scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'done', 0, '', '', '']);
+  /** Drives the outbox in fake time: claims whatever is allowed, "sends" it, advances the clock. */
+  async function simulate(ms: number, step = 50) {
+    const sent: { at: number; kind: string; incs?: string[]; chat: string }[] = [];
+    const end = clock.now() + ms;
+    while (clock.now() < end) {
+      for (;;) {
+        const r = await claim();
+        if (r[0] !== 'job') break;
+        const job = JSON.parse(r[1]!) as { id: string; chat: string; kind: string; data: { incs?: string[] } };
+        sent.push({ at: clock.now(), kind: job.kind, incs: job.data.incs, chat: job.chat });
+        await done(job);
+      }
+      clock.advance(step);
+    }
+    return sent;
+  }
+  return { keys, clock, repo, simulate, claim, scripts, prefix };
+}
+
+const alert = (i: number, chat = '-100') => ({
+  a: {
+    source: 'generic' as const, integration: 'ci', dedupKey: `k${i}`, fingerprint: `k${i}`, status: 'firing' as const,
+    title: `alert ${i}`, labels: {}, annotations: {}, links: [],
+  },
+  r: { severity: 'P2' as const, chats: [chat], notify: true },
+});
+
+describe('outbox pacing (fake clock, real Redis)', () => {
+  it('sends at most one message per second per chat and 20 per minute per group', async () => {
+    const { repo, simulate } = setup();
+    for (let i = 0; i < 4; i++) {
+      const { a, r } = alert(i);
+      await repo.ingest(a, r);
+    }
+    const sent = await simulate(10_000);
+    expect(sent).toHaveLength(4);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('a storm of 2,000 alerts for one group becomes digests within the limits, nothing lost', async () => {
+    const { repo, simulate, keys } = setup();
+    for (let i = 0; i < 2000; i++) {
+      const { a, r } = alert(i);
+      await repo.ingest(a, r);
+    }
+    expect(await redis.zcard(keys.open())).toBe(2000);
+    const sent = await simulate(5 * 60_000, 250);
+    // every incident is covered exactly once, by its own message or a digest
+    const covered = sent.flatMap((s) => (s.kind === 'digest' ? s.incs! : ['single']));
+    expect(covered.filter((c) => c !== 'single').length + covered.filter((c) => c === 'single').length).toBe(2000);
+    expect(new Set(sent.flatMap((s) => s.incs ?? [])).size).toBe(sent.flatMap((s) => s.incs ?? []).length);
+    expect(sent.some((s) => s.kind === 'digest')).toBe(true);
+    // limits: any 60 s window holds at most 20 sends, any 1 s at most 1
+    for (const s of sent) {
+      expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(20);
+      expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBe(1);
+    }
+    expect(await redis.llen(keys.obQueue('-100'))).toBe(0);
+  });
+
+  it('the global limit caps all chats together at 30 per second', async () => {
+    const { repo, simulate } = setup();
+    for (let i = 0; i < 60; i++) {
+      const { a, r } = alert(i, String(5000 + i));
+      await repo.ingest(a, r);
+    }
+    const sent = await simulate(3000, 10);
+    expect(sent).toHaveLength(60);
+    for (const s of sent) expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(30);
+  });
+
+  it('a retry (429) puts the job back in front and pauses the chat', async () => {
+    const { repo, claim, scripts, clock, prefix } = setup();
+    const { a, r } = alert(1);
+    await repo.ingest(a, r);
+    const first = await claim();
+    const job = JSON.parse(first[1]!) as { id: string; chat: string };
+    await scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'retry', 3000, '', '', '']);
+    clock.advance(2000);
+    expect((await claim())[0]).not.toBe('job');
+    clock.advance(1001);
+    const again = await claim();
+    expect(again[0]).toBe('job');
+    expect(JSON.parse(again[1]!).id).toBe(job.id);
+  });
+
+  it('a claimed job whose worker died is re-delivered after its lease', async () => {
+    const { repo, claim, clock } = setup();
+    const { a, r } = alert(1);
+    await repo.ingest(a, r);
+    const first = await claim();
+    expect(first[0]).toBe('job');
+    clock.advance(31_000);
+    const again = await claim();
+    expect(again[0]).toBe('job');
+    expect(JSON.parse(again[1]!).id).toBe(JSON.parse(first[1]!).id);
+  });
+});
