@@ -36,7 +36,7 @@ export interface HttpDeps {
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   const { services: s, heartbeats } = deps;
   const config: OpsbotConfig = s.config;
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, disableRequestLogging: true, trustProxy: true });
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: true });
 
   app.addHook('onResponse', async (req, reply) => {
     s.metrics.http.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });

@@ -65,6 +65,12 @@ function json<T>(v: string | undefined, fallback: T): T {
   }
 }
 
+/** A JSON array field; Lua's cjson writes an empty array as `{}`, read back as []. */
+function list<T>(v: string | undefined): T[] {
+  const x = json<unknown>(v, []);
+  return Array.isArray(x) ? (x as T[]) : [];
+}
+
 /** Decodes the Redis hash of an incident; undefined when it does not exist. */
 export function decodeIncident(h: Record<string, string>): Incident | undefined {
   if (!h.id) return undefined;
@@ -78,9 +84,9 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     source: h.source ?? '',
     integration: h.integration ?? '',
     dedup: h.dedup ?? '',
-    chats: json<string[]>(h.chats, []),
+    chats: list<string>(h.chats),
     labels: json<Record<string, string>>(h.labels, {}),
-    links: json<AlertLink[]>(h.links, []),
+    links: list<AlertLink>(h.links),
     createdAt: num(h.created_at) ?? 0,
     updatedAt: num(h.updated_at) ?? 0,
     startedAt: num(h.started_at) ?? num(h.created_at) ?? 0,
@@ -93,7 +99,7 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     firingCount: num(h.firing_count) ?? 0,
     level: num(h.level) ?? 0,
     loop: num(h.loop) ?? 0,
-    paged: json<string[]>(h.paged, []),
+    paged: list<string>(h.paged),
     silenced: h.silenced === '1',
     silencedUntil: num(h.silenced_until),
     breached: h.breached === '1',
