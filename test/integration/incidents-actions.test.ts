@@ -24,7 +24,7 @@ const bob = () => u(PEOPLE.bob);
 async function newIncident(title: string) {
   const r = await post(`${t.url}/hooks/generic`, { title, status: 'firing', severity: 'error', dedup_key: title }, TOKENS.ci);
   const id = (r.body.incidents as string[])[0]!;
-  const msg = await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes(`${id}<`) === false && m.text.includes(id) && m.buttons.length > 0, { label: `message of ${id}` });
+  const msg = await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0, { label: `message of ${id}` });
   return { id, seq: Number(id.slice(4)), msg };
 }
 const answerCount = () => kit.answers().length;

@@ -26,7 +26,7 @@ export function renderDetails(inc: Incident, timeline: TimelineEntry[], t: Trans
 
 /** One line per incident, for lists. */
 export function incidentLine(inc: Incident, t: Translate, locale: Locale, now: number): string {
-  return `${SEVERITY_EMOJI[inc.severity]} <code>${inc.id}</code> ${escapeHtml(trimText(inc.title, 60))} · ${escapeHtml(
+  return `${SEVERITY_EMOJI[inc.severity]} ${inc.severity} <code>${inc.id}</code> ${escapeHtml(trimText(inc.title, 60))} · ${escapeHtml(
     t(locale, `state-${inc.state}`),
   )} · ${formatDuration(now - inc.createdAt)}`;
 }
