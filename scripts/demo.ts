@@ -35,8 +35,13 @@ const plain = (html: string) =>
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&amp;/g, '&');
-const chatName = (id: number) => (id === GROUP ? '#ops' : id === LEADS ? '#leads' : id === ROOT ? 'DM root' : String(id));
-const indent = (s: string) => s.split('\n').map((l) => `      ${l}`).join('\n');
+const chatName = (id: number) =>
+  id === GROUP ? '#ops' : id === LEADS ? '#leads' : id === ROOT ? 'DM root' : String(id);
+const indent = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
 
 function show(m: BotMessage, verb: string) {
   console.log(`${c.cyan(`  [bot → ${chatName(m.chatId)}]`)} ${c.dim(`${verb} #${m.messageId}`)}`);
@@ -51,7 +56,11 @@ function step(title: string) {
 
 async function ensureRedis(): Promise<{ url: string; child?: ChildProcess }> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await probe.connect();
     await probe.ping();
@@ -61,10 +70,18 @@ async function ensureRedis(): Promise<{ url: string; child?: ChildProcess }> {
     probe.disconnect();
     const port = 6399;
     console.log(c.dim(`(no Redis at ${url}: starting a throwaway redis-server on ${port})`));
-    const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     const u = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 50; i++) {
-      const r = new Redis(u, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = new Redis(u, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       try {
         await r.connect();
         await r.ping();
@@ -119,7 +136,14 @@ outbox: { per_chat_interval: 200ms }
   );
   const app = buildApp({
     config,
-    env: { botToken: kit.token, apiRoot: kit.apiRoot, redisUrl, redisPrefix: prefix, httpHost: '127.0.0.1', httpPort: 0 },
+    env: {
+      botToken: kit.token,
+      apiRoot: kit.apiRoot,
+      redisUrl,
+      redisPrefix: prefix,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+    },
     logger: createLogger('silent'),
     defaultMetrics: false,
     progressIntervalMs: 300,
@@ -139,8 +163,10 @@ outbox: { per_chat_interval: 200ms }
     }
     if (label) console.log(c.dim(`  (${label})`));
   };
-  const waitMsg = (pred: (m: BotMessage) => boolean, label: string) => kit.waitForMessage(pred, { label, timeoutMs: 20_000 });
-  const group = (id: number, name: string) => kit.user({ id, name, chatId: GROUP, chatType: 'supergroup', chatTitle: 'ops' });
+  const waitMsg = (pred: (m: BotMessage) => boolean, label: string) =>
+    kit.waitForMessage(pred, { label, timeoutMs: 20_000 });
+  const group = (id: number, name: string) =>
+    kit.user({ id, name, chatId: GROUP, chatType: 'supergroup', chatTitle: 'ops' });
   const alice = group(ALICE, 'alice');
   const bob = group(BOB, 'bob');
   const vic = group(VIC, 'vic');
@@ -154,37 +180,81 @@ outbox: { per_chat_interval: 200ms }
 
     step('Alertmanager fires: HighApiErrorRate (seed 003: API error rate > 5%)');
     const payload = {
-      version: '4', groupKey: '{}:{alertname="HighApiErrorRate"}', truncatedAlerts: 0, status: 'firing', receiver: 'opsbot',
-      groupLabels: { alertname: 'HighApiErrorRate' }, commonLabels: { alertname: 'HighApiErrorRate', severity: 'critical', service: 'api' },
-      commonAnnotations: { summary: 'API error rate above 5%' }, externalURL: 'http://alertmanager.local:9093',
+      version: '4',
+      groupKey: '{}:{alertname="HighApiErrorRate"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'opsbot',
+      groupLabels: { alertname: 'HighApiErrorRate' },
+      commonLabels: { alertname: 'HighApiErrorRate', severity: 'critical', service: 'api' },
+      commonAnnotations: { summary: 'API error rate above 5%' },
+      externalURL: 'http://alertmanager.local:9093',
       alerts: [
         {
-          status: 'firing', labels: { alertname: 'HighApiErrorRate', severity: 'critical', service: 'api', instance: 'api-1:8080' },
-          annotations: { summary: 'API error rate above 5%', description: '7.3% of requests return 5xx over the last 5 minutes', runbook_url: 'https://runbooks.local/api-errors' },
-          startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus.local:9090/graph', fingerprint: 'a1b2c3d4',
+          status: 'firing',
+          labels: {
+            alertname: 'HighApiErrorRate',
+            severity: 'critical',
+            service: 'api',
+            instance: 'api-1:8080',
+          },
+          annotations: {
+            summary: 'API error rate above 5%',
+            description: '7.3% of requests return 5xx over the last 5 minutes',
+            runbook_url: 'https://runbooks.local/api-errors',
+          },
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://prometheus.local:9090/graph',
+          fingerprint: 'a1b2c3d4',
         },
       ],
     };
     const res = await fetch(`${base}/hooks/alertmanager`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer demo-prometheus-token' }, body: JSON.stringify(payload),
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer demo-prometheus-token',
+      },
+      body: JSON.stringify(payload),
     });
-    console.log(`  ${c.green('[alertmanager]')} POST /hooks/alertmanager → ${res.status} ${await res.text()}`);
-    const incMsg = await waitMsg((m) => m.chatId === GROUP && m.text.includes('INC-1'), 'incident message');
+    console.log(
+      `  ${c.green('[alertmanager]')} POST /hooks/alertmanager → ${res.status} ${await res.text()}`,
+    );
+    const incMsg = await waitMsg(
+      (m) => m.chatId === GROUP && m.text.includes('INC-1'),
+      'incident message',
+    );
     await sync();
 
     step('Vic (a viewer) taps Acknowledge: refused, the role is named');
     await vic.press(incMsg.messageId, 'i:ack:1');
-    const refusal = await kit.waitFor(() => kit.answers().find((a) => /responder/.test(String(a.text ?? ''))), { label: 'refusal' });
+    const refusal = await kit.waitFor(
+      () => kit.answers().find((a) => /responder/.test(String(a.text ?? ''))),
+      { label: 'refusal' },
+    );
     console.log(`  ${c.yellow('[vic taps ✅ Acknowledge]')} → "${refusal.text}"`);
 
     step('Nobody acknowledges: level 2 pages root by DM after 3 s');
     await waitMsg((m) => m.chatId === ROOT && m.text.includes('INC-1'), 'root paged');
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === incMsg.messageId && /Level 2/.test(m.text)), { label: 'level 2 shown' });
+    await kit.waitFor(
+      () =>
+        kit
+          .botMessages(GROUP)
+          .find((m) => m.messageId === incMsg.messageId && /Level 2/.test(m.text)),
+      { label: 'level 2 shown' },
+    );
     await sync('the group message shows the level and who was paged');
 
     step('Alice taps Acknowledge: escalation stops, everyone sees who took it');
     await alice.press(incMsg.messageId, 'i:ack:1');
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === incMsg.messageId && /Acknowledged by/.test(m.text)), { label: 'ack edit' });
+    await kit.waitFor(
+      () =>
+        kit
+          .botMessages(GROUP)
+          .find((m) => m.messageId === incMsg.messageId && /Acknowledged by/.test(m.text)),
+      { label: 'ack edit' },
+    );
     await sync();
     const ans = kit.answers().at(-1);
     console.log(`  ${c.yellow('[alice taps ✅ Acknowledge]')} → "${ans?.text ?? ''}"`);
@@ -196,22 +266,36 @@ outbox: { per_chat_interval: 200ms }
 
     step('Bob asks for the disk cleanup runbook (needs one approver)');
     await bob.command(`/run disk-cleanup service=api days=0 dir=${demoDir} INC-1`);
-    const req = await waitMsg((m) => m.chatId === GROUP && m.text.includes('disk-cleanup') && m.buttons.length > 0, 'approval request');
+    const req = await waitMsg(
+      (m) => m.chatId === GROUP && m.text.includes('disk-cleanup') && m.buttons.length > 0,
+      'approval request',
+    );
     await sync();
     const approve = req.buttons[0]![0]!.data!;
 
     step('Bob tries to approve his own request: refused');
     await bob.press(req.messageId, approve);
-    const self = await kit.waitFor(() => kit.answers().find((a) => /own request/.test(String(a.text ?? ''))), { label: 'self approval' });
+    const self = await kit.waitFor(
+      () => kit.answers().find((a) => /own request/.test(String(a.text ?? ''))),
+      { label: 'self approval' },
+    );
     console.log(`  ${c.yellow('[bob taps ✅ Approve]')} → "${self.text}"`);
 
     step('Alice approves: the steps run, the message updates live');
     await alice.press(req.messageId, approve);
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === req.messageId && /Finished|Failed|Timed out/.test(m.text)), { label: 'run result' });
+    await kit.waitFor(
+      () =>
+        kit
+          .botMessages(GROUP)
+          .find((m) => m.messageId === req.messageId && /Finished|Failed|Timed out/.test(m.text)),
+      { label: 'run result' },
+    );
     await sync();
 
     step('Bob posts a status update (seed 003 template)');
-    await bob.command('/update INC-1 Identified: temp files filled /tmp on api-1; cleaned up, monitoring error rate');
+    await bob.command(
+      '/update INC-1 Identified: temp files filled /tmp on api-1; cleaned up, monitoring error rate',
+    );
     await waitMsg((m) => m.chatId === GROUP && m.text.includes('Update ·'), 'update');
     await sync();
 
@@ -219,14 +303,27 @@ outbox: { per_chat_interval: 200ms }
     payload.status = 'resolved';
     payload.alerts[0]!.status = 'resolved';
     await fetch(`${base}/hooks/alertmanager`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer demo-prometheus-token' }, body: JSON.stringify(payload),
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer demo-prometheus-token',
+      },
+      body: JSON.stringify(payload),
     });
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === incMsg.messageId && /RESOLVED/.test(m.text)), { label: 'resolved edit' });
+    await kit.waitFor(
+      () =>
+        kit
+          .botMessages(GROUP)
+          .find((m) => m.messageId === incMsg.messageId && /RESOLVED/.test(m.text)),
+      { label: 'resolved edit' },
+    );
     await sync();
 
     step('Timeline of INC-1');
     for (const e of await app.services.repo.timeline('INC-1')) {
-      console.log(`  ${new Date(e.t).toISOString().slice(11, 19)} ${e.type.padEnd(20)} ${e.actor}${e.text ? ` — ${e.text}` : ''}`);
+      console.log(
+        `  ${new Date(e.t).toISOString().slice(11, 19)} ${e.type.padEnd(20)} ${e.actor}${e.text ? ` — ${e.text}` : ''}`,
+      );
     }
     console.log(c.green('\n✔ demo complete'));
   } finally {

@@ -30,7 +30,8 @@ import { createScripts } from './store/scripts.js';
 
 export interface AppOptions {
   config: OpsbotConfig;
-  env: Pick<EnvSettings, 'botToken' | 'apiRoot' | 'redisUrl' | 'redisPrefix'> & Partial<EnvSettings>;
+  env: Pick<EnvSettings, 'botToken' | 'apiRoot' | 'redisUrl' | 'redisPrefix'> &
+    Partial<EnvSettings>;
   clock?: Clock;
   logger?: Logger;
   redis?: Redis;
@@ -45,7 +46,11 @@ export interface AppOptions {
 
 function readVersion(): string {
   try {
-    return (JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return '0.0.0';
   }
@@ -89,7 +94,10 @@ export function buildApp(opts: AppOptions) {
     const redisOk = await redisHealthy(redis);
     if (Date.now() - tgHealth.at > 2000) {
       try {
-        await Promise.race([api.getMe(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
+        await Promise.race([
+          api.getMe(),
+          new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref()),
+        ]);
         tgHealth = { ok: true, at: Date.now() };
       } catch {
         tgHealth = { ok: false, at: Date.now() };
@@ -102,20 +110,93 @@ export function buildApp(opts: AppOptions) {
   const silences = createSilences({ redis, keys, clock });
   const maintenance = createMaintenance({ redis, keys, clock });
   const timers = createTimerService({ scripts, keys, clock, logger, metrics });
-  const escalation = createEscalation({ redis, keys, clock, config, repo, timers, silences, maintenance, t, localeOf, logger, metrics });
+  const escalation = createEscalation({
+    redis,
+    keys,
+    clock,
+    config,
+    repo,
+    timers,
+    silences,
+    maintenance,
+    t,
+    localeOf,
+    logger,
+    metrics,
+  });
   const actions = createIncidentActions({ repo, keys, clock, escalation });
-  const outbox = createOutbox({ redis, keys, scripts, clock, api, repo, config, t, localeOf, logger, metrics });
-  const intake = createIntake({ config, repo, escalation, silences, maintenance, clock, metrics, onStored: () => { outbox.notify(); timers.notify(); } });
+  const outbox = createOutbox({
+    redis,
+    keys,
+    scripts,
+    clock,
+    api,
+    repo,
+    config,
+    t,
+    localeOf,
+    logger,
+    metrics,
+  });
+  const intake = createIntake({
+    config,
+    repo,
+    escalation,
+    silences,
+    maintenance,
+    clock,
+    metrics,
+    onStored: () => {
+      outbox.notify();
+      timers.notify();
+    },
+  });
   const audit = createAuditLog({ redis, keys, clock });
   const runbooks = createRunbookService({
-    redis, keys, scripts, clock, config, runbooks: runbookMap, repo, audit, timers, api, t, localeOf, logger, metrics, instanceId,
+    redis,
+    keys,
+    scripts,
+    clock,
+    config,
+    runbooks: runbookMap,
+    repo,
+    audit,
+    timers,
+    api,
+    t,
+    localeOf,
+    logger,
+    metrics,
+    instanceId,
     progressIntervalMs: opts.progressIntervalMs,
   });
   const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
 
   const services: Services = {
-    config, redis, keys, scripts, clock, logger, metrics, t, localeOf, setLocale, api, repo, actions, escalation, timers,
-    outbox, intake, silences, maintenance, runbooks, audit, version: readVersion(), startedAt: clock.now(), health,
+    config,
+    redis,
+    keys,
+    scripts,
+    clock,
+    logger,
+    metrics,
+    t,
+    localeOf,
+    setLocale,
+    api,
+    repo,
+    actions,
+    escalation,
+    timers,
+    outbox,
+    intake,
+    silences,
+    maintenance,
+    runbooks,
+    audit,
+    version: readVersion(),
+    startedAt: clock.now(),
+    health,
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });
   const dispatcher = createUpdateDispatcher({ bot, redis, keys, logger });
@@ -137,7 +218,8 @@ export function buildApp(opts: AppOptions) {
           await bot.init();
           return;
         } catch (e) {
-          if (attempt === 0) logger.warn({ err: (e as Error).message }, 'Bot API not reachable yet; retrying');
+          if (attempt === 0)
+            logger.warn({ err: (e as Error).message }, 'Bot API not reachable yet; retrying');
           await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
         }
       }
@@ -156,7 +238,8 @@ export function buildApp(opts: AppOptions) {
     /** Starts HTTP, workers and update intake (polling unless WEBHOOK_URL is set). */
     async start(startOpts: { listen?: boolean; polling?: boolean } = {}) {
       started = true;
-      if (startOpts.listen !== false) await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
+      if (startOpts.listen !== false)
+        await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
       outbox.start();
       timers.start(opts.pollMs);
       runbooks.start();
@@ -170,7 +253,10 @@ export function buildApp(opts: AppOptions) {
       if (env.webhookUrl) {
         void ensureInit().then(() =>
           bot.api
-            .setWebhook(env.webhookUrl!, env.webhookSecret ? { secret_token: env.webhookSecret } : {})
+            .setWebhook(
+              env.webhookUrl!,
+              env.webhookSecret ? { secret_token: env.webhookSecret } : {},
+            )
             .catch((e: Error) => logger.error({ err: e.message }, 'setWebhook failed')),
         );
       } else if (startOpts.polling !== false) {

@@ -14,7 +14,11 @@ export interface AuditEntry {
 export function createAuditLog(deps: { redis: Redis; keys: Keys; clock: Clock }) {
   const { redis, keys, clock } = deps;
   return {
-    async append(action: string, actor: string, fields: Record<string, unknown> = {}): Promise<string> {
+    async append(
+      action: string,
+      actor: string,
+      fields: Record<string, unknown> = {},
+    ): Promise<string> {
       const entry = JSON.stringify({ t: clock.now(), action, actor, ...fields });
       return (await redis.xadd(keys.audit(), 'MAXLEN', '~', '100000', '*', 'e', entry)) ?? '';
     },

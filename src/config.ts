@@ -34,7 +34,10 @@ const isoTime = z.string().transform((s, ctx) => {
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -');
 
-const chatSchema = z.strictObject({ id: z.number().int(), thread_id: z.number().int().positive().optional() });
+const chatSchema = z.strictObject({
+  id: z.number().int(),
+  thread_id: z.number().int().positive().optional(),
+});
 const personSchema = z.strictObject({
   telegram_id: z.number().int().positive(),
   roles: z.array(z.enum(ROLES)).default(['viewer']),
@@ -50,7 +53,12 @@ const scheduleSchema = z.strictObject({
   }),
   overrides: z.array(z.strictObject({ person: name, from: isoTime, to: isoTime })).default([]),
 });
-const target = z.string().regex(/^(person|schedule|chat):[A-Za-z0-9_.-]+$/, 'expected person:NAME, schedule:NAME or chat:NAME');
+const target = z
+  .string()
+  .regex(
+    /^(person|schedule|chat):[A-Za-z0-9_.-]+$/,
+    'expected person:NAME, schedule:NAME or chat:NAME',
+  );
 const policySchema = z.strictObject({
   levels: z.array(z.strictObject({ after: duration, notify: z.array(target).min(1) })).min(1),
   repeat: z.number().int().min(0).max(20).default(0),
@@ -96,7 +104,9 @@ const outboxSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     locale: z.enum(['en', 'ar']).default('en'),
-    chats: z.record(name, chatSchema).refine((c) => Object.keys(c).length > 0, 'at least one chat is needed'),
+    chats: z
+      .record(name, chatSchema)
+      .refine((c) => Object.keys(c).length > 0, 'at least one chat is needed'),
     people: z.record(name, personSchema).default({}),
     schedules: z.record(name, scheduleSchema).default({}),
     escalation_policies: z.record(name, policySchema).default({}),
@@ -131,7 +141,9 @@ export const configSchema = z
     };
     c.routes.forEach((r, i) => {
       need(chats.has(r.chat), ['routes', i, 'chat'], `unknown chat "${r.chat}"`);
-      r.also?.forEach((a, j) => need(chats.has(a), ['routes', i, 'also', j], `unknown chat "${a}"`));
+      r.also?.forEach((a, j) =>
+        need(chats.has(a), ['routes', i, 'also', j], `unknown chat "${a}"`),
+      );
       for (const [k, v] of Object.entries(r.match ?? {})) {
         if (v.startsWith('=~') || v.startsWith('!~')) {
           try {
@@ -147,7 +159,11 @@ export const configSchema = z
         need(people.has(m), ['schedules', sn, 'rotation', 'members', i], `unknown person "${m}"`),
       );
       s.overrides.forEach((o, i) => {
-        need(people.has(o.person), ['schedules', sn, 'overrides', i, 'person'], `unknown person "${o.person}"`);
+        need(
+          people.has(o.person),
+          ['schedules', sn, 'overrides', i, 'person'],
+          `unknown person "${o.person}"`,
+        );
         need(o.to > o.from, ['schedules', sn, 'overrides', i, 'to'], 'must be after `from`');
       });
       need(s.rotation.shift > 0, ['schedules', sn, 'rotation', 'shift'], 'must be longer than 0s');
@@ -157,18 +173,28 @@ export const configSchema = z
         l.notify.forEach((t, j) => {
           const [kind, ref] = t.split(':') as [string, string];
           const known = kind === 'person' ? people : kind === 'schedule' ? schedules : chats;
-          need(known.has(ref), ['escalation_policies', pn, 'levels', i, 'notify', j], `unknown ${kind} "${ref}"`);
+          need(
+            known.has(ref),
+            ['escalation_policies', pn, 'levels', i, 'notify', j],
+            `unknown ${kind} "${ref}"`,
+          );
         }),
       );
     }
     for (const sev of SEVERITIES) {
       const s = c.severities[sev];
-      if (s?.policy) need(policies.has(s.policy), ['severities', sev, 'policy'], `unknown policy "${s.policy}"`);
+      if (s?.policy)
+        need(policies.has(s.policy), ['severities', sev, 'policy'], `unknown policy "${s.policy}"`);
     }
     for (const [n, i] of Object.entries(c.integrations)) {
       if (i.chat) need(chats.has(i.chat), ['integrations', n, 'chat'], `unknown chat "${i.chat}"`);
     }
-    if (c.stakeholder_chat) need(chats.has(c.stakeholder_chat), ['stakeholder_chat'], `unknown chat "${c.stakeholder_chat}"`);
+    if (c.stakeholder_chat)
+      need(
+        chats.has(c.stakeholder_chat),
+        ['stakeholder_chat'],
+        `unknown chat "${c.stakeholder_chat}"`,
+      );
   });
 
 export type OpsbotConfig = z.output<typeof configSchema>;
@@ -190,17 +216,29 @@ export function formatPath(p: readonly PropertyKey[]): string {
 }
 
 /** Turns zod issues into `{path, message}` pairs. */
-export function zodIssues(err: z.ZodError, prefix: PropertyKey[] = []): { path: string; message: string }[] {
-  return err.issues.map((i) => ({ path: formatPath([...prefix, ...i.path]) || '(root)', message: i.message }));
+export function zodIssues(
+  err: z.ZodError,
+  prefix: PropertyKey[] = [],
+): { path: string; message: string }[] {
+  return err.issues.map((i) => ({
+    path: formatPath([...prefix, ...i.path]) || '(root)',
+    message: i.message,
+  }));
 }
 
 /** Replaces `${NAME}` in every string of a parsed YAML document; a missing variable is a ConfigError. */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, at: PropertyKey[] = []): unknown {
+export function interpolateEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  at: PropertyKey[] = [],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
       const got = env[v];
       if (got === undefined || got === '') {
-        throw new ConfigError(`${formatPath(at) || '(root)'}: environment variable ${v} is not set`);
+        throw new ConfigError(
+          `${formatPath(at) || '(root)'}: environment variable ${v} is not set`,
+        );
       }
       return got;
     });
@@ -215,7 +253,11 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, at: Prope
 }
 
 /** Parses and validates config YAML text. Throws ConfigError naming the first bad path. */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, file = 'config'): OpsbotConfig {
+export function parseConfig(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  file = 'config',
+): OpsbotConfig {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -236,7 +278,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigError(
+      `${file}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   const cfg = parseConfig(text, env, file);
   cfg.runbooks_dir = path.resolve(path.dirname(file), cfg.runbooks_dir);

@@ -1,4 +1,11 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 const DURATION_RE = /^(\d+)(ms|s|m|h|d|w)$/;
 
 export const DURATION_HINT = 'expected a duration like 30s, 5m, 2h';

@@ -10,10 +10,17 @@ export function isLocale(v: string | undefined | null): v is Locale {
 }
 
 /** Translates `key` in `locale`; variables must already be HTML-escaped where they are user text. */
-export type Translate = (locale: Locale, key: string, vars?: Record<string, string | number>) => string;
+export type Translate = (
+  locale: Locale,
+  key: string,
+  vars?: Record<string, string | number>,
+) => string;
 
 /** Loads locales/*.ftl (Fluent) once; every user-facing string comes from there. */
-export function createI18n(dir = path.join(projectRoot(), 'locales')): { i18n: I18n; t: Translate } {
+export function createI18n(dir = path.join(projectRoot(), 'locales')): {
+  i18n: I18n;
+  t: Translate;
+} {
   const i18n = new I18n({ defaultLocale: 'en', fluentBundleOptions: { useIsolating: false } });
   i18n.loadLocalesDirSync(dir);
   const t: Translate = (locale, key, vars) => i18n.t(locale, key, vars);

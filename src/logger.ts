@@ -17,5 +17,8 @@ const REDACT = [
 
 /** JSON lines on stdout; secrets redacted. */
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'opsbot' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'opsbot' } },
+    destination,
+  );
 }

@@ -6,7 +6,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
   if (opts.defaults !== false) collectDefaultMetrics({ register: registry });
   const m = {
     registry,
-    updates: new Counter({ name: 'opsbot_updates_total', help: 'Telegram updates handled', labelNames: ['type'], registers: [registry] }),
+    updates: new Counter({
+      name: 'opsbot_updates_total',
+      help: 'Telegram updates handled',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
     http: new Counter({
       name: 'opsbot_http_requests_total',
       help: 'HTTP requests by route and status',
@@ -25,14 +30,22 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       labelNames: ['severity'],
       registers: [registry],
     }),
-    outboxDepth: new Gauge({ name: 'opsbot_outbox_depth', help: 'Outbox jobs waiting', registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: 'opsbot_outbox_depth',
+      help: 'Outbox jobs waiting',
+      registers: [registry],
+    }),
     sends: new Counter({
       name: 'opsbot_telegram_sends_total',
       help: 'Bot API sends by method and result',
       labelNames: ['method', 'result'],
       registers: [registry],
     }),
-    rateLimited: new Counter({ name: 'opsbot_telegram_429_total', help: '429 answers from the Bot API', registers: [registry] }),
+    rateLimited: new Counter({
+      name: 'opsbot_telegram_429_total',
+      help: '429 answers from the Bot API',
+      registers: [registry],
+    }),
     escalations: new Counter({
       name: 'opsbot_escalations_total',
       help: 'Escalation levels fired',
@@ -45,7 +58,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
-    runs: new Counter({ name: 'opsbot_runbook_runs_total', help: 'Runbook runs by result', labelNames: ['result'], registers: [registry] }),
+    runs: new Counter({
+      name: 'opsbot_runbook_runs_total',
+      help: 'Runbook runs by result',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -26,7 +26,10 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
  * Builds the grammY bot: identity, language and HTML helpers on every update, then one composer per
  * feature, each behind its own error boundary so a failing feature answers with an error, never crashes.
  */
-export function createBot(services: Services, opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe }) {
+export function createBot(
+  services: Services,
+  opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe },
+) {
   const bot = new Bot<BotContext>(opts.token, {
     client: { apiRoot: opts.apiRoot },
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
@@ -46,30 +49,44 @@ export function createBot(services: Services, opts: { token: string; apiRoot: st
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...(keyboard ? { reply_markup: keyboard } : {}),
-        ...(ctx.msg?.message_thread_id && ctx.msg.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {}),
+        ...(ctx.msg?.message_thread_id && ctx.msg.is_topic_message
+          ? { message_thread_id: ctx.msg.message_thread_id }
+          : {}),
       });
-    services.metrics.updates.inc({ type: ctx.callbackQuery ? 'callback_query' : ctx.message ? 'message' : 'other' });
+    services.metrics.updates.inc({
+      type: ctx.callbackQuery ? 'callback_query' : ctx.message ? 'message' : 'other',
+    });
     await next();
   });
 
   for (const [name, feature] of FEATURES) {
-    bot.errorBoundary(async (err) => {
-      const ctx = err.ctx;
-      ctx.log.error({ feature: name, err: (err.error as Error)?.message ?? String(err.error) }, 'feature failed');
-      try {
-        if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.tr('error-generic') });
-        else await ctx.replyHtml(ctx.tr('error-generic'));
-      } catch {
-        /* the error reply itself failed; already logged */
-      }
-    }).use(feature(services));
+    bot
+      .errorBoundary(async (err) => {
+        const ctx = err.ctx;
+        ctx.log.error(
+          { feature: name, err: (err.error as Error)?.message ?? String(err.error) },
+          'feature failed',
+        );
+        try {
+          if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.tr('error-generic') });
+          else await ctx.replyHtml(ctx.tr('error-generic'));
+        } catch {
+          /* the error reply itself failed; already logged */
+        }
+      })
+      .use(feature(services));
   }
 
   // unknown buttons (stale keyboards, forged data) still get an answer so the client stops spinning
-  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') }));
+  bot.on('callback_query:data', (ctx) =>
+    ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') }),
+  );
 
   bot.catch((err) => {
-    services.logger.error({ err: (err.error as Error)?.message ?? String(err.error) }, 'update failed');
+    services.logger.error(
+      { err: (err.error as Error)?.message ?? String(err.error) },
+      'update failed',
+    );
   });
   return bot;
 }

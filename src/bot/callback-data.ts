@@ -3,20 +3,22 @@
  * decoding validates shape strictly, so forged or malformed data is refused before any handler runs.
  */
 export type IncidentAction =
-  | 'ack'
-  | 'unack'
-  | 'res'
-  | 'esc'
-  | 'sil'
-  | 's1h'
-  | 's4h'
-  | 's24h'
-  | 'sres'
-  | 'back'
-  | 'det'
-  | 'rb';
+  'ack' | 'unack' | 'res' | 'esc' | 'sil' | 's1h' | 's4h' | 's24h' | 'sres' | 'back' | 'det' | 'rb';
 
-const INCIDENT_ACTIONS = new Set<IncidentAction>(['ack', 'unack', 'res', 'esc', 'sil', 's1h', 's4h', 's24h', 'sres', 'back', 'det', 'rb']);
+const INCIDENT_ACTIONS = new Set<IncidentAction>([
+  'ack',
+  'unack',
+  'res',
+  'esc',
+  'sil',
+  's1h',
+  's4h',
+  's24h',
+  'sres',
+  'back',
+  'det',
+  'rb',
+]);
 
 export type CallbackData =
   | { kind: 'inc'; action: IncidentAction; seq: number }
@@ -84,21 +86,29 @@ export function decodeCallback(raw: string | undefined): CallbackData | undefine
         return { kind: 'inc', action: a as IncidentAction, seq: Number(b) };
       return undefined;
     case 'l':
-      return parts.length === 2 && /^\d{1,4}$/.test(a ?? '') ? { kind: 'list', page: Number(a) } : undefined;
+      return parts.length === 2 && /^\d{1,4}$/.test(a ?? '')
+        ? { kind: 'list', page: Number(a) }
+        : undefined;
     case 'ro':
       return parts.length === 3 && RUNBOOK.test(a ?? '') && SEQ.test(b ?? '')
         ? { kind: 'runbook-offer', runbook: a!, seq: Number(b) }
         : undefined;
     case 'rs':
-      return parts.length === 2 && RUNBOOK.test(a ?? '') ? { kind: 'runbook-show', runbook: a! } : undefined;
+      return parts.length === 2 && RUNBOOK.test(a ?? '')
+        ? { kind: 'runbook-show', runbook: a! }
+        : undefined;
     case 'ap':
       return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
         ? { kind: 'approval', vote: a, token: b! }
         : undefined;
     case 'rd':
-      return parts.length === 2 && TOKEN.test(a ?? '') ? { kind: 'run-details', run: a! } : undefined;
+      return parts.length === 2 && TOKEN.test(a ?? '')
+        ? { kind: 'run-details', run: a! }
+        : undefined;
     case 'sx':
-      return parts.length === 2 && /^[0-9a-f]{8,32}$/.test(a ?? '') ? { kind: 'silence-expire', id: a! } : undefined;
+      return parts.length === 2 && /^[0-9a-f]{8,32}$/.test(a ?? '')
+        ? { kind: 'silence-expire', id: a! }
+        : undefined;
     case 'dc':
       return parts.length === 3 && SMALL.test(a ?? '') && SMALL.test(b ?? '')
         ? { kind: 'declare', step: a!, value: b! }

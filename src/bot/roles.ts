@@ -3,10 +3,16 @@ import { ROLES, roleAtLeast } from '../config.js';
 import type { BotContext, Person } from './context.js';
 
 /** Resolves a Telegram user to a configured person; people not listed are viewers. */
-export function personOf(config: OpsbotConfig, user: { id: number; first_name?: string; username?: string }): Person {
+export function personOf(
+  config: OpsbotConfig,
+  user: { id: number; first_name?: string; username?: string },
+): Person {
   for (const [name, p] of Object.entries(config.people)) {
     if (p.telegram_id === user.id) {
-      const role = p.roles.reduce<Role>((best, r) => (ROLES.indexOf(r) > ROLES.indexOf(best) ? r : best), 'viewer');
+      const role = p.roles.reduce<Role>(
+        (best, r) => (ROLES.indexOf(r) > ROLES.indexOf(best) ? r : best),
+        'viewer',
+      );
       return { name, role, telegramId: user.id, known: true };
     }
   }
@@ -47,7 +53,10 @@ export const COMMAND_ROLES: Record<string, Role> = {
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */
 export async function requireRole(ctx: BotContext, need: Role): Promise<boolean> {
   if (roleAtLeast(ctx.person.role, need)) return true;
-  const text = ctx.tr('refused-role', { role: ctx.tr(`role-${need}`), yours: ctx.tr(`role-${ctx.person.role}`) });
+  const text = ctx.tr('refused-role', {
+    role: ctx.tr(`role-${need}`),
+    yours: ctx.tr(`role-${ctx.person.role}`),
+  });
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: stripTags(text), show_alert: true });
   else await ctx.replyHtml(text);
   return false;

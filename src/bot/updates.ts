@@ -9,7 +9,12 @@ import type { OpsBot } from './bot.js';
  * several replicas (webhook behind a load balancer, or a retried webhook delivery) never act twice.
  * Updates of one chat run in order; different chats run concurrently.
  */
-export function createUpdateDispatcher(deps: { bot: OpsBot; redis: Redis; keys: Keys; logger: Logger }) {
+export function createUpdateDispatcher(deps: {
+  bot: OpsBot;
+  redis: Redis;
+  keys: Keys;
+  logger: Logger;
+}) {
   const { bot, redis, keys, logger } = deps;
   const chains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
@@ -18,7 +23,10 @@ export function createUpdateDispatcher(deps: { bot: OpsBot; redis: Redis; keys: 
 
   function chatOf(u: Update): string {
     const chat =
-      u.message?.chat.id ?? u.callback_query?.message?.chat.id ?? u.edited_message?.chat.id ?? u.my_chat_member?.chat.id;
+      u.message?.chat.id ??
+      u.callback_query?.message?.chat.id ??
+      u.edited_message?.chat.id ??
+      u.my_chat_member?.chat.id;
     return String(chat ?? 'none');
   }
 
@@ -34,7 +42,9 @@ export function createUpdateDispatcher(deps: { bot: OpsBot; redis: Redis; keys: 
     const prev = chains.get(chat) ?? Promise.resolve();
     const p = prev
       .then(() => handleOnce(u))
-      .catch((e: unknown) => logger.error({ err: (e as Error).message, update: u.update_id }, 'update failed'));
+      .catch((e: unknown) =>
+        logger.error({ err: (e as Error).message, update: u.update_id }, 'update failed'),
+      );
     chains.set(chat, p);
     inflight.add(p);
     void p.finally(() => {
@@ -55,7 +65,11 @@ export function createUpdateDispatcher(deps: { bot: OpsBot; redis: Redis; keys: 
         while (polling) {
           const began = Date.now();
           try {
-            const updates = await bot.api.getUpdates({ offset, timeout: opts.timeoutSec ?? 25, limit: 100 });
+            const updates = await bot.api.getUpdates({
+              offset,
+              timeout: opts.timeoutSec ?? 25,
+              limit: 100,
+            });
             for (const u of updates) {
               offset = Math.max(offset, u.update_id + 1);
               void dispatch(u);

@@ -59,7 +59,13 @@ export function createEscalation(deps: EscalationDeps) {
   }
 
   /** Fields and timers a new incident starts with (used by intake inside the creating script). */
-  function creationPlan(severity: Incident['severity'], now: number): { hset: Record<string, string | number>; timers: { id: string; due: number; data: TimerData }[] } {
+  function creationPlan(
+    severity: Incident['severity'],
+    now: number,
+  ): {
+    hset: Record<string, string | number>;
+    timers: { id: string; due: number; data: TimerData }[];
+  } {
     const hset: Record<string, string | number> = {};
     const list: { id: string; due: number; data: TimerData }[] = [];
     const sev = config.severities[severity];
@@ -69,7 +75,11 @@ export function createEscalation(deps: EscalationDeps) {
       hset.esc_step = '0:0';
       hset.loop_start = now;
       hset.esc_timer = escTimerId('%ID%', 0, 0);
-      list.push({ id: escTimerId('%ID%', 0, 0), due, data: { kind: 'esc', inc: '%ID%', loop: 0, level: 0, due } });
+      list.push({
+        id: escTimerId('%ID%', 0, 0),
+        due,
+        data: { kind: 'esc', inc: '%ID%', loop: 0, level: 0, due },
+      });
     }
     if (sev) {
       const due = now + sev.ack_within;
@@ -79,16 +89,27 @@ export function createEscalation(deps: EscalationDeps) {
   }
 
   /** Cancels and schedules what an acknowledgement changes (for the ack plan). */
-  function ackEffects(inc: Incident, ackAt: number): Pick<EffectPlan, 'cancel' | 'timers' | 'hdel'> {
+  function ackEffects(
+    inc: Incident,
+    ackAt: number,
+  ): Pick<EffectPlan, 'cancel' | 'timers' | 'hdel'> {
     const sev = config.severities[inc.severity];
     const list: NonNullable<EffectPlan['timers']> = [];
     if (sev?.update_every) {
       const due = ackAt + sev.update_every;
-      list.push({ id: `remind:${inc.id}:${ackAt}:0`, due, data: { kind: 'remind', inc: inc.id, ackAt, due } });
+      list.push({
+        id: `remind:${inc.id}:${ackAt}:0`,
+        due,
+        data: { kind: 'remind', inc: inc.id, ackAt, due },
+      });
     }
     if (sev?.reack_after) {
       const due = ackAt + sev.reack_after;
-      list.push({ id: `reack:${inc.id}:${ackAt}`, due, data: { kind: 'reack', inc: inc.id, ackAt, due } });
+      list.push({
+        id: `reack:${inc.id}:${ackAt}`,
+        due,
+        data: { kind: 'reack', inc: inc.id, ackAt, due },
+      });
     }
     return {
       cancel: [inc.escTimer ?? '', `breach:${inc.id}`].filter(Boolean),
@@ -134,7 +155,9 @@ export function createEscalation(deps: EscalationDeps) {
         ...settle,
         guards,
         hset: [{ key: ik, field: 'esc_timer', value: rid }],
-        timers: [{ id: rid, due: Math.min(until, now + 7 * 86_400_000), data: { ...data, due: until } }],
+        timers: [
+          { id: rid, due: Math.min(until, now + 7 * 86_400_000), data: { ...data, due: until } },
+        ],
       });
       return;
     }
@@ -145,7 +168,12 @@ export function createEscalation(deps: EscalationDeps) {
       const [kind, ref] = target.split(':') as [string, string];
       if (kind === 'chat') {
         const chat = chatKeyOf(config.chats[ref]!);
-        outbox.push({ chat, kind: 'sync', data: { inc: incId, force: true }, coalesce: `sync:${incId}` });
+        outbox.push({
+          chat,
+          kind: 'sync',
+          data: { inc: incId, force: true },
+          coalesce: `sync:${incId}`,
+        });
         paged.push(`#${ref}`);
         continue;
       }
@@ -189,7 +217,16 @@ export function createEscalation(deps: EscalationDeps) {
       hset,
       outbox,
       timeline: [
-        { inc: incId, entry: { t: now, type: 'escalated', actor: 'opsbot', text: `level ${level + 1}: ${paged.join(', ')}`, data: { level, loop, paged } } },
+        {
+          inc: incId,
+          entry: {
+            t: now,
+            type: 'escalated',
+            actor: 'opsbot',
+            text: `level ${level + 1}: ${paged.join(', ')}`,
+            data: { level, loop, paged },
+          },
+        },
       ],
       sync: [{ inc: incId }],
     };
@@ -198,7 +235,13 @@ export function createEscalation(deps: EscalationDeps) {
       hset.push({ key: ik, field: 'esc_step', value: `${next.loop}:${next.level}` });
       hset.push({ key: ik, field: 'esc_timer', value: nid });
       if (next.level === 0) hset.push({ key: ik, field: 'loop_start', value: next.due });
-      plan.timers = [{ id: nid, due: Math.max(next.due, now), data: { kind: 'esc', inc: incId, loop: next.loop, level: next.level, due: next.due } }];
+      plan.timers = [
+        {
+          id: nid,
+          due: Math.max(next.due, now),
+          data: { kind: 'esc', inc: incId, loop: next.loop, level: next.level, due: next.due },
+        },
+      ];
     } else {
       plan.hdel = [{ key: ik, field: 'esc_step' }];
     }
@@ -226,8 +269,23 @@ export function createEscalation(deps: EscalationDeps) {
       ...settle,
       guards: [{ key: keys.incident(inc.id), field: 'state', eq: 'triggered' }],
       hset: [{ key: keys.incident(inc.id), field: 'breached', value: 1 }],
-      timeline: [{ inc: inc.id, entry: { t: now, type: 'breach', actor: 'opsbot', text: `not acknowledged within ${formatDuration(target)}` } }],
-      outbox: await notifyText(inc, 'breach-announce', { id: inc.id, severity: inc.severity, target: formatDuration(target), title: escapeHtml(inc.title) }),
+      timeline: [
+        {
+          inc: inc.id,
+          entry: {
+            t: now,
+            type: 'breach',
+            actor: 'opsbot',
+            text: `not acknowledged within ${formatDuration(target)}`,
+          },
+        },
+      ],
+      outbox: await notifyText(inc, 'breach-announce', {
+        id: inc.id,
+        severity: inc.severity,
+        target: formatDuration(target),
+        title: escapeHtml(inc.title),
+      }),
       sync: [{ inc: inc.id }],
     });
   }
@@ -237,7 +295,8 @@ export function createEscalation(deps: EscalationDeps) {
     const settle = { once: id, release: id };
     const ackAt = Number(data.ackAt);
     const every = inc ? config.severities[inc.severity]?.update_every : undefined;
-    if (!inc || !every || inc.state !== 'acknowledged' || inc.ackAt !== ackAt) return void (await repo.apply(settle));
+    if (!inc || !every || inc.state !== 'acknowledged' || inc.ackAt !== ackAt)
+      return void (await repo.apply(settle));
     const now = clock.now();
     const last = Math.max(inc.lastUpdateAt ?? 0, ackAt);
     const ik = keys.incident(inc.id);
@@ -247,18 +306,37 @@ export function createEscalation(deps: EscalationDeps) {
     ];
     if (now < last + every) {
       const due = last + every;
-      await repo.apply({ ...settle, guards, timers: [{ id: `remind:${inc.id}:${ackAt}:${last}`, due, data: { ...data, due } }] });
+      await repo.apply({
+        ...settle,
+        guards,
+        timers: [{ id: `remind:${inc.id}:${ackAt}:${last}`, due, data: { ...data, due } }],
+      });
       return;
     }
     const who = inc.assignee ?? inc.ackBy ?? '';
     const person = config.people[who];
-    const mention = person ? `<a href="tg://user?id=${person.telegram_id}">${escapeHtml(who)}</a>` : escapeHtml(who);
+    const mention = person
+      ? `<a href="tg://user?id=${person.telegram_id}">${escapeHtml(who)}</a>`
+      : escapeHtml(who);
     await repo.apply({
       ...settle,
       guards,
-      timeline: [{ inc: inc.id, entry: { t: now, type: 'update_reminder', actor: 'opsbot', text: who } }],
-      outbox: await notifyText(inc, 'remind-update', { id: inc.id, who: mention, every: formatDuration(every), since: formatDuration(now - last) }),
-      timers: [{ id: `remind:${inc.id}:${ackAt}:${now}`, due: now + every, data: { ...data, due: now + every } }],
+      timeline: [
+        { inc: inc.id, entry: { t: now, type: 'update_reminder', actor: 'opsbot', text: who } },
+      ],
+      outbox: await notifyText(inc, 'remind-update', {
+        id: inc.id,
+        who: mention,
+        every: formatDuration(every),
+        since: formatDuration(now - last),
+      }),
+      timers: [
+        {
+          id: `remind:${inc.id}:${ackAt}:${now}`,
+          due: now + every,
+          data: { ...data, due: now + every },
+        },
+      ],
     });
   }
 
@@ -266,7 +344,8 @@ export function createEscalation(deps: EscalationDeps) {
     const inc = await repo.get(String(data.inc));
     const settle = { once: id, release: id };
     const ackAt = Number(data.ackAt);
-    if (!inc || inc.state !== 'acknowledged' || inc.ackAt !== ackAt) return void (await repo.apply(settle));
+    if (!inc || inc.state !== 'acknowledged' || inc.ackAt !== ackAt)
+      return void (await repo.apply(settle));
     const now = clock.now();
     const ik = keys.incident(inc.id);
     await repo.apply({
@@ -276,13 +355,22 @@ export function createEscalation(deps: EscalationDeps) {
         { key: ik, field: 'ack_at', eq: String(ackAt) },
       ],
       ...restartChain(inc, now, [{ key: ik, field: 'state', value: 'triggered' }]),
-      timeline: [{ inc: inc.id, entry: { t: now, type: 'ack_timeout', actor: 'opsbot', text: inc.ackBy ?? '' } }],
+      timeline: [
+        {
+          inc: inc.id,
+          entry: { t: now, type: 'ack_timeout', actor: 'opsbot', text: inc.ackBy ?? '' },
+        },
+      ],
       sync: [{ inc: inc.id }],
     });
   }
 
   /** Starts the chain again from level 0 in a new loop, now. */
-  function restartChain(inc: Incident, now: number, hset: NonNullable<EffectPlan['hset']> = []): Pick<EffectPlan, 'hset' | 'timers' | 'hdel' | 'cancel'> {
+  function restartChain(
+    inc: Incident,
+    now: number,
+    hset: NonNullable<EffectPlan['hset']> = [],
+  ): Pick<EffectPlan, 'hset' | 'timers' | 'hdel' | 'cancel'> {
     const ik = keys.incident(inc.id);
     const policy = policyFor(inc);
     const hdel = [
@@ -309,7 +397,10 @@ export function createEscalation(deps: EscalationDeps) {
    * `/escalate` or the Escalate button: the next level fires now. An acknowledged incident goes back
    * to triggered (its responder asked for help). Returns false when there is no policy or it is resolved.
    */
-  async function escalateNow(inc: Incident, actor: string): Promise<'ok' | 'no_policy' | 'resolved' | 'stale'> {
+  async function escalateNow(
+    inc: Incident,
+    actor: string,
+  ): Promise<'ok' | 'no_policy' | 'resolved' | 'stale'> {
     if (inc.state === 'resolved') return 'resolved';
     const policy = policyFor(inc);
     if (!policy) return 'no_policy';
@@ -329,12 +420,19 @@ export function createEscalation(deps: EscalationDeps) {
         timeline,
       };
     } else {
-      plan = { guards, ...restartChain(inc, now, [{ key: ik, field: 'state', value: 'triggered' }]), timeline, sync: [{ inc: inc.id }] };
+      plan = {
+        guards,
+        ...restartChain(inc, now, [{ key: ik, field: 'state', value: 'triggered' }]),
+        timeline,
+        sync: [{ inc: inc.id }],
+      };
       // a restarted chain skips level 0 when it was already paged in this loop: go one level further
       if (policy.levels.length > 1 && inc.state === 'triggered') {
         const loop = inc.loop + 1;
         const nid = escTimerId(inc.id, loop, 0);
-        plan.timers = [{ id: nid, due: now, data: { kind: 'esc', inc: inc.id, loop, level: 0, due: now } }];
+        plan.timers = [
+          { id: nid, due: now, data: { kind: 'esc', inc: inc.id, loop, level: 0, due: now } },
+        ];
       }
     }
     const r = await repo.apply(plan);
@@ -347,7 +445,15 @@ export function createEscalation(deps: EscalationDeps) {
   timers.register('remind', fireRemind);
   timers.register('reack', fireReack);
 
-  return { creationPlan, ackEffects, escalateNow, onCall, runtimeOverrides, policyFor, restartChain };
+  return {
+    creationPlan,
+    ackEffects,
+    escalateNow,
+    onCall,
+    runtimeOverrides,
+    policyFor,
+    restartChain,
+  };
 }
 
 export type Escalation = ReturnType<typeof createEscalation>;

@@ -18,14 +18,23 @@ function rotationShift(s: ScheduleConfig, t: number): OnCallShift | undefined {
   const { start, shift, members } = s.rotation;
   if (t < start || members.length === 0) return undefined;
   const n = Math.floor((t - start) / shift);
-  return { person: members[n % members.length]!, from: start + n * shift, to: start + (n + 1) * shift, override: false };
+  return {
+    person: members[n % members.length]!,
+    from: start + n * shift,
+    to: start + (n + 1) * shift,
+    override: false,
+  };
 }
 
 /**
  * Who is on call at time t: the latest-starting override covering t wins over the rotation.
  * `extra` are runtime overrides (from /override), treated like configured ones.
  */
-export function onCallAt(s: ScheduleConfig, t: number, extra: Override[] = []): OnCallShift | undefined {
+export function onCallAt(
+  s: ScheduleConfig,
+  t: number,
+  extra: Override[] = [],
+): OnCallShift | undefined {
   const active = [...s.overrides, ...extra]
     .filter((o) => o.from <= t && t < o.to)
     .sort((a, b) => b.from - a.from);
@@ -38,7 +47,11 @@ export function onCallAt(s: ScheduleConfig, t: number, extra: Override[] = []): 
 }
 
 /** The next change of on-call person strictly after `t` (within a horizon of ~ 2 rotation cycles). */
-export function nextOnCall(s: ScheduleConfig, t: number, extra: Override[] = []): OnCallShift | undefined {
+export function nextOnCall(
+  s: ScheduleConfig,
+  t: number,
+  extra: Override[] = [],
+): OnCallShift | undefined {
   const current = onCallAt(s, t, extra);
   const boundaries = new Set<number>();
   if (current) boundaries.add(current.to);

@@ -18,7 +18,14 @@ export type TimerHandler = (id: string, data: TimerData) => Promise<void>;
  * due timer to one of them, and handlers fire through a once-marker, so each timer acts exactly once
  * even across crashes (a claimed timer whose worker died becomes due again after its lease).
  */
-export function createTimerService(deps: { scripts: Scripts; keys: Keys; clock: Clock; logger: Logger; metrics: Metrics; leaseMs?: number }) {
+export function createTimerService(deps: {
+  scripts: Scripts;
+  keys: Keys;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  leaseMs?: number;
+}) {
   const { scripts, keys, clock, logger, metrics } = deps;
   const handlers = new Map<string, TimerHandler>();
   const lease = deps.leaseMs ?? 30_000;
@@ -30,7 +37,12 @@ export function createTimerService(deps: { scripts: Scripts; keys: Keys; clock: 
   async function runDue(): Promise<{ fired: number; nextInMs: number }> {
     let fired = 0;
     for (;;) {
-      const r = (await scripts.run('timer_claim', [keys.prefix, clock.now(), lease, 100])) as string[];
+      const r = (await scripts.run('timer_claim', [
+        keys.prefix,
+        clock.now(),
+        lease,
+        100,
+      ])) as string[];
       const nextInMs = Number(r[r.length - 1]);
       const pairs = r.length - 1;
       for (let i = 0; i < pairs; i += 2) {
@@ -46,7 +58,10 @@ export function createTimerService(deps: { scripts: Scripts; keys: Keys; clock: 
           await h(id, data);
           fired++;
         } catch (e) {
-          logger.error({ id, err: (e as Error).message }, 'timer handler failed; it will be retried after its lease');
+          logger.error(
+            { id, err: (e as Error).message },
+            'timer handler failed; it will be retried after its lease',
+          );
         }
       }
       if (pairs < 200) return { fired, nextInMs };

@@ -17,7 +17,10 @@ export function bearer(header: string | undefined): string | undefined {
  * Finds which of `candidates` the token belongs to, checking every candidate (no early exit) so the
  * time taken does not tell how many matched or where.
  */
-export function matchToken<T extends { token: string }>(token: string | undefined, candidates: [string, T][]): [string, T] | undefined {
+export function matchToken<T extends { token: string }>(
+  token: string | undefined,
+  candidates: [string, T][],
+): [string, T] | undefined {
   let found: [string, T] | undefined;
   for (const c of candidates) {
     if (safeEqual(token ?? '', c[1].token) && token) found = found ?? c;

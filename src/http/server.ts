@@ -39,8 +39,15 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: true });
 
   app.addHook('onResponse', async (req, reply) => {
-    s.metrics.http.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
-    if (reply.statusCode >= 500) s.logger.warn({ method: req.method, url: req.routeOptions.url, status: reply.statusCode }, 'http error');
+    s.metrics.http.inc({
+      route: req.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
+    if (reply.statusCode >= 500)
+      s.logger.warn(
+        { method: req.method, url: req.routeOptions.url, status: reply.statusCode },
+        'http error',
+      );
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -48,16 +55,26 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       for (const [k, v] of Object.entries(err.headers)) void reply.header(k, v);
       return reply.status(err.status).send({ error: err.message, ...err.extra });
     }
-    if (err instanceof ValidationError) return reply.status(400).send({ error: err.message, issues: err.issues });
+    if (err instanceof ValidationError)
+      return reply.status(400).send({ error: err.message, issues: err.issues });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413)
       return reply.status(413).send({ error: `body larger than ${BODY_LIMIT} bytes` });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415)
       return reply.status(415).send({ error: 'expected application/json' });
     if (err.statusCode === 400 || err.code?.startsWith('FST_ERR_CTP'))
-      return reply.status(400).send({ error: 'invalid JSON body', issues: [{ path: '(root)', message: err.message }] });
-    if (/Connection is closed|ECONNREFUSED|Redis|max retries|Stream isn't writeable|EPIPE|ETIMEDOUT/i.test(err.message)) {
+      return reply
+        .status(400)
+        .send({ error: 'invalid JSON body', issues: [{ path: '(root)', message: err.message }] });
+    if (
+      /Connection is closed|ECONNREFUSED|Redis|max retries|Stream isn't writeable|EPIPE|ETIMEDOUT/i.test(
+        err.message,
+      )
+    ) {
       s.logger.error({ err: err.message, url: req.url }, 'storage unavailable');
-      return reply.status(503).header('retry-after', '5').send({ error: 'storage unavailable, retry later' });
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ error: 'storage unavailable, retry later' });
     }
     s.logger.error({ err: err.message, url: req.url }, 'unhandled http error');
     return reply.status(500).send({ error: 'internal error' });
@@ -71,7 +88,9 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch (e) {
-      const err = new ValidationError('invalid JSON body', [{ path: '(root)', message: (e as Error).message }]);
+      const err = new ValidationError('invalid JSON body', [
+        { path: '(root)', message: (e as Error).message },
+      ]);
       done(err, undefined);
     }
   });
@@ -95,7 +114,12 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     if (n > lim.max) {
       const retry = Math.max(1, Math.ceil(((window + 1) * lim.per - now) / 1000));
       s.metrics.alerts.inc({ integration: name, outcome: 'rate_limited' });
-      throw new HttpProblem(429, 'rate limit exceeded for this integration', { retry_after: retry }, { 'retry-after': String(retry) });
+      throw new HttpProblem(
+        429,
+        'rate limit exceeded for this integration',
+        { retry_after: retry },
+        { 'retry-after': String(retry) },
+      );
     }
   }
 
@@ -106,7 +130,11 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     return reply.status(202).send({ accepted: res.accepted, incidents: res.incidents });
   }
 
-  const hook = (path: string, kind: IntegrationConfig['kind'], parse: (body: unknown, integration: string) => Alert[]) =>
+  const hook = (
+    path: string,
+    kind: IntegrationConfig['kind'],
+    parse: (body: unknown, integration: string) => Alert[],
+  ) =>
     app.post(path, async (req, reply) => {
       const name = authenticate(req, kind);
       await rateLimit(name);
@@ -131,7 +159,9 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     await s.intake.ingest([alert]);
     s.outbox.notify();
     s.timers.notify();
-    return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
+    return reply
+      .status(202)
+      .send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
   });
 
   app.post<{ Params: { name: string } }>('/hooks/heartbeat/:name', async (req, reply) => {
@@ -148,16 +178,24 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
 
   function requireApi(req: FastifyRequest) {
     const token = bearer(req.headers.authorization);
-    if (!config.api_token || !token || !safeEqual(token, config.api_token)) throw new HttpProblem(401, 'missing or invalid bearer token');
+    if (!config.api_token || !token || !safeEqual(token, config.api_token))
+      throw new HttpProblem(401, 'missing or invalid bearer token');
   }
 
   app.get<{ Querystring: { state?: string } }>('/api/v1/incidents', async (req) => {
     requireApi(req);
     const state = req.query.state;
     if (state && !['open', 'triggered', 'acknowledged', 'resolved', 'all'].includes(state))
-      throw new ValidationError('invalid query', [{ path: 'state', message: 'expected open, triggered, acknowledged, resolved or all' }]);
-    const list = state === 'open' || state === 'triggered' || state === 'acknowledged' ? await s.repo.listOpen() : await s.repo.listSince(0);
-    const filtered = list.filter((i) => !state || state === 'all' || state === 'open' || i.state === state);
+      throw new ValidationError('invalid query', [
+        { path: 'state', message: 'expected open, triggered, acknowledged, resolved or all' },
+      ]);
+    const list =
+      state === 'open' || state === 'triggered' || state === 'acknowledged'
+        ? await s.repo.listOpen()
+        : await s.repo.listSince(0);
+    const filtered = list.filter(
+      (i) => !state || state === 'all' || state === 'open' || i.state === state,
+    );
     return { incidents: filtered.sort((a, b) => b.seq - a.seq).slice(0, 500) };
   });
 
@@ -175,7 +213,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       throw new HttpProblem(401, 'bad secret token');
     }
     const u = req.body as Update | undefined;
-    if (!u || typeof u.update_id !== 'number') throw new ValidationError('invalid update', [{ path: 'update_id', message: 'expected a number' }]);
+    if (!u || typeof u.update_id !== 'number')
+      throw new ValidationError('invalid update', [
+        { path: 'update_id', message: 'expected a number' },
+      ]);
     await deps.onUpdate?.(u);
     return reply.status(200).send({ ok: true });
   });
@@ -194,7 +235,9 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     } catch {
       /* Redis down: serve process metrics anyway */
     }
-    return reply.header('content-type', s.metrics.registry.contentType).send(await s.metrics.registry.metrics());
+    return reply
+      .header('content-type', s.metrics.registry.contentType)
+      .send(await s.metrics.registry.metrics());
   });
 
   deps.extend?.(app);

@@ -16,7 +16,12 @@ export type ActionResult =
  * Incident state changes from people (buttons and commands). Each is one guarded atomic plan:
  * of two concurrent presses exactly one passes its guard; the other is told who was first.
  */
-export function createIncidentActions(deps: { repo: IncidentRepository; keys: Keys; clock: Clock; escalation: Escalation }) {
+export function createIncidentActions(deps: {
+  repo: IncidentRepository;
+  keys: Keys;
+  clock: Clock;
+  escalation: Escalation;
+}) {
   const { repo, keys, clock, escalation } = deps;
 
   async function attempt(
@@ -65,7 +70,8 @@ export function createIncidentActions(deps: { repo: IncidentRepository; keys: Ke
 
     unacknowledge(id: string, actor: string): Promise<ActionResult> {
       return attempt(id, (inc, now) => {
-        if (inc.state !== 'acknowledged') return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
+        if (inc.state !== 'acknowledged')
+          return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
         const ik = keys.incident(id);
         return {
           guards: [{ key: ik, field: 'state', eq: 'acknowledged' }],
@@ -81,7 +87,10 @@ export function createIncidentActions(deps: { repo: IncidentRepository; keys: Ke
         if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
         const ik = keys.incident(id);
         return {
-          guards: [{ key: ik, field: 'state', ne: 'resolved' }, { key: ik, field: 'id', eq: id }],
+          guards: [
+            { key: ik, field: 'state', ne: 'resolved' },
+            { key: ik, field: 'id', eq: id },
+          ],
           hset: [
             { key: ik, field: 'state', value: 'resolved' },
             { key: ik, field: 'resolved_at', value: now },
@@ -97,7 +106,12 @@ export function createIncidentActions(deps: { repo: IncidentRepository; keys: Ke
       });
     },
 
-    note(id: string, actor: string, text: string, type: 'note' | 'update' = 'note'): Promise<ActionResult> {
+    note(
+      id: string,
+      actor: string,
+      text: string,
+      type: 'note' | 'update' = 'note',
+    ): Promise<ActionResult> {
       return attempt(id, (inc, now) => ({
         guards: [{ key: keys.incident(id), field: 'id', eq: id }],
         hset: [{ key: keys.incident(id), field: 'last_update_at', value: now }],
@@ -147,7 +161,10 @@ export function createIncidentActions(deps: { repo: IncidentRepository; keys: Ke
       });
     },
 
-    async escalate(id: string, actor: string): Promise<ActionResult | { ok: false; reason: 'no_policy'; inc: Incident }> {
+    async escalate(
+      id: string,
+      actor: string,
+    ): Promise<ActionResult | { ok: false; reason: 'no_policy'; inc: Incident }> {
       const inc = await repo.get(id);
       if (!inc) return { ok: false, reason: 'not_found' };
       const r = await escalation.escalateNow(inc, actor);

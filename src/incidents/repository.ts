@@ -5,18 +5,32 @@ import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 import { decodeIncident, type Incident, type TimelineEntry } from './model.js';
 
-export type IngestOutcome = 'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
+export type IngestOutcome =
+  'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
 
 /** A multi-key change for apply_effects.lua; see the header of that script. */
 export interface EffectPlan {
   once?: string;
   release?: string;
-  guards?: { key: string; field: string; eq?: string; ne?: string; missing?: boolean; exists?: boolean }[];
+  guards?: {
+    key: string;
+    field: string;
+    eq?: string;
+    ne?: string;
+    missing?: boolean;
+    exists?: boolean;
+  }[];
   hset?: { key: string; field: string; value: string | number }[];
   hdel?: { key: string; field: string }[];
   timeline?: { inc: string; entry: TimelineEntry }[];
   sync?: { inc: string; extra?: string[] }[];
-  outbox?: { chat: string; kind: string; data: Record<string, unknown>; coalesce?: string; new?: boolean }[];
+  outbox?: {
+    chat: string;
+    kind: string;
+    data: Record<string, unknown>;
+    coalesce?: string;
+    new?: boolean;
+  }[];
   timers?: { id: string; due: number; data: Record<string, unknown> }[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];
@@ -31,11 +45,19 @@ export interface RoutedAlert {
   chats: string[];
   notify: boolean;
   /** Fields and timers a newly created incident starts with; `%ID%` stands for its id. */
-  onCreate?: { hset: Record<string, string | number>; timers: { id: string; due: number; data: Record<string, unknown> }[] };
+  onCreate?: {
+    hset: Record<string, string | number>;
+    timers: { id: string; due: number; data: Record<string, unknown> }[];
+  };
 }
 
 /** Redis access for incidents: ingest, read, and atomic effect plans. */
-export function createIncidentRepository(deps: { redis: Redis; keys: Keys; scripts: Scripts; clock: Clock }) {
+export function createIncidentRepository(deps: {
+  redis: Redis;
+  keys: Keys;
+  scripts: Scripts;
+  clock: Clock;
+}) {
   const { redis, keys, scripts, clock } = deps;
 
   async function get(id: string): Promise<Incident | undefined> {
@@ -47,7 +69,9 @@ export function createIncidentRepository(deps: { redis: Redis; keys: Keys; scrip
     const pipe = redis.pipeline();
     for (const id of ids) pipe.hgetall(keys.incident(id));
     const res = (await pipe.exec()) ?? [];
-    return res.map(([, h]) => decodeIncident(h as Record<string, string>)).filter((i): i is Incident => !!i);
+    return res
+      .map(([, h]) => decodeIncident(h as Record<string, string>))
+      .filter((i): i is Incident => !!i);
   }
 
   return {
@@ -55,7 +79,10 @@ export function createIncidentRepository(deps: { redis: Redis; keys: Keys; scrip
     getMany,
 
     /** Folds an alert into its incident (one Lua script); the incident and its outbox jobs are stored together. */
-    async ingest(alert: Alert, routed: RoutedAlert): Promise<{ id: string; outcome: IngestOutcome }> {
+    async ingest(
+      alert: Alert,
+      routed: RoutedAlert,
+    ): Promise<{ id: string; outcome: IngestOutcome }> {
       const now = clock.now();
       const started = alert.startsAt ? Date.parse(alert.startsAt) : NaN;
       const fields = {
@@ -85,7 +112,11 @@ export function createIncidentRepository(deps: { redis: Redis; keys: Keys; scrip
     },
 
     async apply(plan: EffectPlan): Promise<EffectResult> {
-      return (await scripts.run('apply_effects', [keys.prefix, clock.now(), JSON.stringify(plan)])) as EffectResult;
+      return (await scripts.run('apply_effects', [
+        keys.prefix,
+        clock.now(),
+        JSON.stringify(plan),
+      ])) as EffectResult;
     },
 
     async timeline(id: string): Promise<TimelineEntry[]> {

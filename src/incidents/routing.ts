@@ -16,7 +16,10 @@ export function parseChatKey(key: string): { chatId: number; threadId?: number }
  * Label matchers: `value` equal, `!=value` not equal, `=~re` full regex match, `!~re` no match.
  * A missing label is the empty string.
  */
-export function matchLabels(match: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+export function matchLabels(
+  match: Record<string, string> | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (!match) return true;
   for (const [k, spec] of Object.entries(match)) {
     const v = labels[k] ?? '';
@@ -45,7 +48,7 @@ export function routeAlert(cfg: OpsbotConfig, alert: Alert): Routing {
     ? route.severity
     : route?.severity_from
       ? (alert.labels[route.severity_from] ?? alert.severity)
-      : alert.severity ?? alert.labels.severity;
+      : (alert.severity ?? alert.labels.severity);
   const names = route ? [route.chat, ...(route.also ?? [])] : [Object.keys(cfg.chats)[0]!];
   const unique = [...new Set(names)];
   return {

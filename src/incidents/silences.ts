@@ -15,7 +15,9 @@ export interface Suppression {
 }
 
 /** Parses `key=value key=~re key!=v` matchers; returns an error text for a bad one. */
-export function parseMatchers(tokens: string[]): { matchers: Record<string, string> } | { error: string } {
+export function parseMatchers(
+  tokens: string[],
+): { matchers: Record<string, string> } | { error: string } {
   const matchers: Record<string, string> = {};
   for (const tok of tokens) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.+)$/.exec(tok);

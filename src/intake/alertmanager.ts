@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { annotationsSchema, clean, hashLabels, labelsSchema, links, MAX_ALERTS, parseWith, title } from './common.js';
+import {
+  annotationsSchema,
+  clean,
+  hashLabels,
+  labelsSchema,
+  links,
+  MAX_ALERTS,
+  parseWith,
+  title,
+} from './common.js';
 import type { Alert } from './types.js';
 
 const amAlert = z.object({
@@ -33,7 +42,9 @@ export function parseAlertmanager(body: unknown, integration: string): Alert[] {
     const labels = { ...p.commonLabels, ...a.labels };
     const annotations = { ...p.commonAnnotations, ...a.annotations };
     if (p.truncatedAlerts > 0) annotations.opsbot_truncated = String(p.truncatedAlerts);
-    const t = title(annotations.summary ?? labels.alertname ?? p.groupLabels.alertname ?? `alert group ${i + 1}`);
+    const t = title(
+      annotations.summary ?? labels.alertname ?? p.groupLabels.alertname ?? `alert group ${i + 1}`,
+    );
     return {
       source: 'alertmanager',
       integration,
@@ -48,7 +59,9 @@ export function parseAlertmanager(body: unknown, integration: string): Alert[] {
       links: links([
         a.generatorURL ? { href: a.generatorURL, text: 'source' } : undefined,
         annotations.runbook_url ? { href: annotations.runbook_url, text: 'runbook' } : undefined,
-        annotations.dashboard_url ? { href: annotations.dashboard_url, text: 'dashboard' } : undefined,
+        annotations.dashboard_url
+          ? { href: annotations.dashboard_url, text: 'dashboard' }
+          : undefined,
         p.externalURL ? { href: p.externalURL, text: 'alertmanager' } : undefined,
       ]),
       startsAt: a.startsAt,

@@ -25,27 +25,46 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => c
 
 /** Label sets: string values (numbers and booleans coerced), bounded size and lengths. */
 export const labelsSchema = z
-  .record(z.string().max(200, 'label names are at most 200 characters'), scalar.pipe(z.string().max(MAX_VALUE, `label values are at most ${MAX_VALUE} characters`)))
+  .record(
+    z.string().max(200, 'label names are at most 200 characters'),
+    scalar.pipe(z.string().max(MAX_VALUE, `label values are at most ${MAX_VALUE} characters`)),
+  )
   .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
 
 /** Annotations: like labels, but long values are truncated rather than refused. */
 export const annotationsSchema = z
-  .record(z.string().max(200), scalar.transform((v) => (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE - 1)}…` : v)))
+  .record(
+    z.string().max(200),
+    scalar.transform((v) => (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE - 1)}…` : v)),
+  )
   .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} annotations`);
 
 /** Keeps only http(s) links. */
 export function links(list: (AlertLink | undefined)[]): AlertLink[] {
-  return list.filter((l): l is AlertLink => !!l && /^https?:\/\/\S+$/i.test(l.href) && l.href.length <= 2048);
+  return list.filter(
+    (l): l is AlertLink => !!l && /^https?:\/\/\S+$/i.test(l.href) && l.href.length <= 2048,
+  );
 }
 
 /** Stable short hash of labels (sorted), for alerts without a fingerprint. */
 export function hashLabels(labels: Record<string, string>, extra = ''): string {
-  const canon = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
-  return createHash('sha256').update(extra + canon).digest('hex').slice(0, 16);
+  const canon = JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
+  return createHash('sha256')
+    .update(extra + canon)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Parses with zod; failures become a ValidationError with path-level issues. */
-export function parseWith<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  body: unknown,
+  what: string,
+): z.output<T> {
   const r = schema.safeParse(body);
   if (!r.success) throw new ValidationError(`invalid ${what} payload`, zodIssues(r.error));
   return r.data;

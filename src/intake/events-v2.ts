@@ -20,19 +20,30 @@ const event = z.object({
   event_action: z.enum(['trigger', 'acknowledge', 'resolve']),
   dedup_key: z.string().min(1).max(255).optional(),
   payload: payloadSchema.optional(),
-  links: z.array(z.object({ href: z.string().max(2048), text: z.string().max(255).optional() })).max(50).optional(),
+  links: z
+    .array(z.object({ href: z.string().max(2048), text: z.string().max(255).optional() }))
+    .max(50)
+    .optional(),
   images: z.array(z.unknown()).max(50).optional(),
   client: z.string().max(255).optional(),
   client_url: z.string().max(2048).optional(),
 });
 
 /** PagerDuty Events API v2 (`/v2/enqueue`). The routing key names the integration. */
-export function parseEventsV2(body: unknown): { routingKey: string; alert: Alert; dedupKey: string } {
+export function parseEventsV2(body: unknown): {
+  routingKey: string;
+  alert: Alert;
+  dedupKey: string;
+} {
   const e = parseWith(event, body, 'Events API v2');
   if (e.event_action === 'trigger' && !e.payload)
-    throw new ValidationError('invalid Events API v2 payload', [{ path: 'payload', message: 'required for trigger' }]);
+    throw new ValidationError('invalid Events API v2 payload', [
+      { path: 'payload', message: 'required for trigger' },
+    ]);
   if (e.event_action !== 'trigger' && !e.dedup_key)
-    throw new ValidationError('invalid Events API v2 payload', [{ path: 'dedup_key', message: `required for ${e.event_action}` }]);
+    throw new ValidationError('invalid Events API v2 payload', [
+      { path: 'dedup_key', message: `required for ${e.event_action}` },
+    ]);
   const dedupKey = e.dedup_key ? clean(e.dedup_key) : randomBytes(16).toString('hex');
   const p = e.payload;
   const labels: Record<string, string> = {};
@@ -56,7 +67,10 @@ export function parseEventsV2(body: unknown): { routingKey: string; alert: Alert
     severity: p?.severity,
     labels,
     annotations,
-    links: links([...(e.links ?? []), e.client_url ? { href: e.client_url, text: e.client ?? 'client' } : undefined]),
+    links: links([
+      ...(e.links ?? []),
+      e.client_url ? { href: e.client_url, text: e.client ?? 'client' } : undefined,
+    ]),
     ...(p?.timestamp ? { startsAt: p.timestamp } : {}),
   };
   return { routingKey: e.routing_key, alert, dedupKey };

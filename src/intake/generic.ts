@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { annotationsSchema, clean, hashLabels, labelsSchema, links, parseWith, title } from './common.js';
+import {
+  annotationsSchema,
+  clean,
+  hashLabels,
+  labelsSchema,
+  links,
+  parseWith,
+  title,
+} from './common.js';
 import type { Alert } from './types.js';
 
 const one = z.object({

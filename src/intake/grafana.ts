@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { annotationsSchema, clean, hashLabels, labelsSchema, links, MAX_ALERTS, parseWith, title } from './common.js';
+import {
+  annotationsSchema,
+  clean,
+  hashLabels,
+  labelsSchema,
+  links,
+  MAX_ALERTS,
+  parseWith,
+  title,
+} from './common.js';
 import type { Alert } from './types.js';
 
 const url = z.string().max(2048).optional();
@@ -51,7 +60,8 @@ export function parseGrafana(body: unknown, integration: string): Alert[] {
         fingerprint: fp,
         status: a.status,
         title: t || 'Grafana alert',
-        description: a.annotations.description ?? (a.valueString ? clean(a.valueString) : undefined),
+        description:
+          a.annotations.description ?? (a.valueString ? clean(a.valueString) : undefined),
         severity: a.labels.severity,
         labels: a.labels,
         annotations: a.annotations,
@@ -59,7 +69,9 @@ export function parseGrafana(body: unknown, integration: string): Alert[] {
           a.generatorURL ? { href: a.generatorURL, text: 'rule' } : undefined,
           a.dashboardURL ? { href: a.dashboardURL, text: 'dashboard' } : undefined,
           a.panelURL ? { href: a.panelURL, text: 'panel' } : undefined,
-          a.annotations.runbook_url ? { href: a.annotations.runbook_url, text: 'runbook' } : undefined,
+          a.annotations.runbook_url
+            ? { href: a.annotations.runbook_url, text: 'runbook' }
+            : undefined,
           a.silenceURL ? { href: a.silenceURL, text: 'silence' } : undefined,
         ]),
         startsAt: a.startsAt,

@@ -11,7 +11,15 @@ import type { Alert } from './types.js';
  * Dead-man's switches: each `heartbeat` integration must ping within `every`; a miss opens an
  * incident "no heartbeat from <name>", the next ping resolves it. Misses are durable timers.
  */
-export function createHeartbeats(deps: { redis: Redis; keys: Keys; clock: Clock; config: OpsbotConfig; repo: IncidentRepository; intake: Intake; timers: TimerService }) {
+export function createHeartbeats(deps: {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  config: OpsbotConfig;
+  repo: IncidentRepository;
+  intake: Intake;
+  timers: TimerService;
+}) {
   const { redis, keys, clock, config, repo, intake, timers } = deps;
   const hbKey = keys.heartbeat('last');
 
@@ -35,7 +43,15 @@ export function createHeartbeats(deps: { redis: Redis; keys: Keys; clock: Clock;
   async function arm(name: string, at: number) {
     const every = config.integrations[name]!.every!;
     await redis.hset(hbKey, name, String(at));
-    await repo.apply({ timers: [{ id: `hb:${name}:${at}`, due: at + every, data: { kind: 'hb', name, ping: at, due: at + every } }] });
+    await repo.apply({
+      timers: [
+        {
+          id: `hb:${name}:${at}`,
+          due: at + every,
+          data: { kind: 'hb', name, ping: at, due: at + every },
+        },
+      ],
+    });
     timers.notify();
   }
 

@@ -36,7 +36,8 @@ export function createIntake(deps: {
       routing.chats = [String(config.chats[integration.chat]!.id)];
     }
     const suppressed =
-      (await deps.maintenance.matching(alert.labels)) ?? (await deps.silences.matching(alert.labels));
+      (await deps.maintenance.matching(alert.labels)) ??
+      (await deps.silences.matching(alert.labels));
     const res = await repo.ingest(alert, {
       severity: routing.severity,
       chats: routing.chats,

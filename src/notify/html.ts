@@ -1,6 +1,10 @@
 /** Escapes text for Telegram's HTML parse mode. Every user- or alert-supplied string goes through this. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 const TAG_RE = /<\/?([a-z-]+)(?:\s[^>]*)?>/gi;

@@ -53,7 +53,12 @@ export function createOutbox(deps: OutboxDeps) {
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
-  async function finish(job: OutboxJob, outcome: 'done' | 'retry', delayMs = 0, record?: [string, string, string]) {
+  async function finish(
+    job: OutboxJob,
+    outcome: 'done' | 'retry',
+    delayMs = 0,
+    record?: [string, string, string],
+  ) {
     await scripts.run('outbox_finish', [
       keys.prefix,
       clock.now(),
@@ -79,7 +84,12 @@ export function createOutbox(deps: OutboxDeps) {
     return msg.message_id;
   }
 
-  async function edit(chat: string, messageId: number, text: string, keyboard?: InlineKeyboardMarkup) {
+  async function edit(
+    chat: string,
+    messageId: number,
+    text: string,
+    keyboard?: InlineKeyboardMarkup,
+  ) {
     const { chatId } = parseChatKey(chat);
     try {
       await api.editMessageText(chatId, messageId, text, {
@@ -90,8 +100,13 @@ export function createOutbox(deps: OutboxDeps) {
       metrics.sends.inc({ method: 'editMessageText', result: 'ok' });
       return true;
     } catch (e) {
-      if (e instanceof GrammyError && e.error_code === 400 && /not modified/i.test(e.description)) return true;
-      if (e instanceof GrammyError && e.error_code === 400 && /not found|can't be edited/i.test(e.description))
+      if (e instanceof GrammyError && e.error_code === 400 && /not modified/i.test(e.description))
+        return true;
+      if (
+        e instanceof GrammyError &&
+        e.error_code === 400 &&
+        /not found|can't be edited/i.test(e.description)
+      )
         return false;
       throw e;
     }
@@ -113,7 +128,8 @@ export function createOutbox(deps: OutboxDeps) {
           job.kind === 'page' && !existing
             ? `${t(locale, 'page-header', { level: Number(job.data.level ?? 0) + 1 })}\n${r.text}`
             : r.text;
-        if (existing && (await edit(job.chat, Number(existing), r.text, r.keyboard))) return finish(job, 'done');
+        if (existing && (await edit(job.chat, Number(existing), r.text, r.keyboard)))
+          return finish(job, 'done');
         if (job.kind === 'sync' && !existing && inc.state === 'resolved' && !job.data.force) {
           // resolved before it was ever shown here (e.g. merged into a digest): nothing to update
           return finish(job, 'done');
@@ -122,7 +138,11 @@ export function createOutbox(deps: OutboxDeps) {
           const mid = await send(job.chat, text, r.keyboard);
           return finish(job, 'done', 0, [keys.messages(inc.id), job.chat, String(mid)]);
         } catch (e) {
-          if (job.kind === 'page' && e instanceof GrammyError && (e.error_code === 403 || e.error_code === 400)) {
+          if (
+            job.kind === 'page' &&
+            e instanceof GrammyError &&
+            (e.error_code === 403 || e.error_code === 400)
+          ) {
             await pageFallback(job, inc.id, inc.chats[0]);
             return finish(job, 'done');
           }
@@ -130,11 +150,20 @@ export function createOutbox(deps: OutboxDeps) {
         }
       }
       case 'text': {
-        await send(job.chat, String(job.data.text), job.data.keyboard as InlineKeyboardMarkup | undefined);
+        await send(
+          job.chat,
+          String(job.data.text),
+          job.data.keyboard as InlineKeyboardMarkup | undefined,
+        );
         return finish(job, 'done');
       }
       case 'edit': {
-        await edit(job.chat, Number(job.data.message_id), String(job.data.text), job.data.keyboard as InlineKeyboardMarkup | undefined);
+        await edit(
+          job.chat,
+          Number(job.data.message_id),
+          String(job.data.text),
+          job.data.keyboard as InlineKeyboardMarkup | undefined,
+        );
         return finish(job, 'done');
       }
       case 'digest': {
@@ -159,7 +188,9 @@ export function createOutbox(deps: OutboxDeps) {
     });
     await repo.apply({
       outbox: [{ chat, kind: 'text', data: { text } }],
-      timeline: [{ inc: incId, entry: { t: clock.now(), type: 'page_failed', actor: 'opsbot', text: who } }],
+      timeline: [
+        { inc: incId, entry: { t: clock.now(), type: 'page_failed', actor: 'opsbot', text: who } },
+      ],
     });
   }
 
@@ -193,17 +224,25 @@ export function createOutbox(deps: OutboxDeps) {
       if (transient && attempts <= 30) {
         metrics.sends.inc({ method: job.kind, result: 'retry' });
         const delay = Math.min(500 * 2 ** Math.min(attempts, 6), 30_000);
-        logger.warn({ chat: job.chat, attempts, err: (e as Error).message }, 'telegram send failed: will retry');
+        logger.warn(
+          { chat: job.chat, attempts, err: (e as Error).message },
+          'telegram send failed: will retry',
+        );
         return finish(job, 'retry', delay);
       }
       metrics.sends.inc({ method: job.kind, result: 'dropped' });
-      logger.error({ chat: job.chat, kind: job.kind, err: (e as Error).message }, 'telegram send failed: dropped');
+      logger.error(
+        { chat: job.chat, kind: job.kind, err: (e as Error).message },
+        'telegram send failed: dropped',
+      );
       await finish(job, 'done');
     }
   }
 
   /** Sends whatever the limits allow right now; returns how long until more could go out (-1: empty). */
-  async function drain(maxJobs = Number.POSITIVE_INFINITY): Promise<{ sent: number; waitMs: number }> {
+  async function drain(
+    maxJobs = Number.POSITIVE_INFINITY,
+  ): Promise<{ sent: number; waitMs: number }> {
     let sent = 0;
     while (sent < maxJobs) {
       const { job, waitMs } = await claim();
@@ -238,7 +277,8 @@ export function createOutbox(deps: OutboxDeps) {
           let waitMs = 250;
           try {
             const r = await drain(50);
-            waitMs = r.sent > 0 && r.waitMs === 0 ? 0 : r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
+            waitMs =
+              r.sent > 0 && r.waitMs === 0 ? 0 : r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
           } catch (e) {
             logger.warn({ err: (e as Error).message }, 'outbox loop error');
             waitMs = 500;

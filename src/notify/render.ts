@@ -27,7 +27,11 @@ export interface RenderedMessage {
 }
 
 /** The incident message: state, what broke, who is on it, and the action buttons (none once resolved). */
-export function renderIncident(inc: Incident, rc: RenderContext, opts: { menu?: 'silence' } = {}): RenderedMessage {
+export function renderIncident(
+  inc: Incident,
+  rc: RenderContext,
+  opts: { menu?: 'silence' } = {},
+): RenderedMessage {
   const { t, locale, now } = rc;
   const lines: string[] = [];
   const state = t(locale, `state-${inc.state}`);
@@ -52,10 +56,14 @@ export function renderIncident(inc: Incident, rc: RenderContext, opts: { menu?: 
   const links = inc.links
     .filter((l) => /^https?:\/\//i.test(l.href))
     .slice(0, 5)
-    .map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(trimText(l.text || 'link', 40))}</a>`);
+    .map(
+      (l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(trimText(l.text || 'link', 40))}</a>`,
+    );
   if (links.length) lines.push(`🔗 ${links.join(' · ')}`);
   if (inc.ackBy && inc.ackAt && inc.state !== 'triggered')
-    lines.push(t(locale, 'inc-acked-by', { who: escapeHtml(inc.ackBy), at: formatTime(inc.ackAt) }));
+    lines.push(
+      t(locale, 'inc-acked-by', { who: escapeHtml(inc.ackBy), at: formatTime(inc.ackAt) }),
+    );
   if (inc.assignee) lines.push(t(locale, 'inc-assignee', { who: escapeHtml(inc.assignee) }));
   if (inc.state === 'resolved' && inc.resolvedAt) {
     lines.push(
@@ -66,14 +74,19 @@ export function renderIncident(inc: Incident, rc: RenderContext, opts: { menu?: 
       }),
     );
   } else if (inc.paged.length) {
-    lines.push(t(locale, 'inc-paged', { level: inc.level + 1, who: escapeHtml(inc.paged.join(', ')) }));
+    lines.push(
+      t(locale, 'inc-paged', { level: inc.level + 1, who: escapeHtml(inc.paged.join(', ')) }),
+    );
   }
   if (inc.silencedUntil && inc.silencedUntil > now && inc.state !== 'resolved')
     lines.push(t(locale, 'inc-silenced-until', { until: formatTime(inc.silencedUntil) }));
   if (inc.breached && inc.state !== 'resolved') lines.push(t(locale, 'inc-breached'));
   const text = trimHtml(lines.join('\n'));
   if (inc.state === 'resolved') {
-    return { text, keyboard: { inline_keyboard: [[btn(t(locale, 'btn-details'), inc.seq, 'det')]] } };
+    return {
+      text,
+      keyboard: { inline_keyboard: [[btn(t(locale, 'btn-details'), inc.seq, 'det')]] },
+    };
   }
   return { text, keyboard: incidentKeyboard(inc, rc, opts.menu) };
 }
@@ -83,13 +96,23 @@ function btn(text: string, seq: number, action: IncidentAction): InlineKeyboardB
 }
 
 /** Action buttons of an open incident; `menu: 'silence'` shows the silence durations instead. */
-export function incidentKeyboard(inc: Incident, rc: RenderContext, menu?: 'silence'): InlineKeyboardMarkup {
+export function incidentKeyboard(
+  inc: Incident,
+  rc: RenderContext,
+  menu?: 'silence',
+): InlineKeyboardMarkup {
   const { t, locale } = rc;
   if (menu === 'silence') {
     return {
       inline_keyboard: [
-        [btn(t(locale, 'btn-silence-1h'), inc.seq, 's1h'), btn(t(locale, 'btn-silence-4h'), inc.seq, 's4h')],
-        [btn(t(locale, 'btn-silence-24h'), inc.seq, 's24h'), btn(t(locale, 'btn-silence-resolved'), inc.seq, 'sres')],
+        [
+          btn(t(locale, 'btn-silence-1h'), inc.seq, 's1h'),
+          btn(t(locale, 'btn-silence-4h'), inc.seq, 's4h'),
+        ],
+        [
+          btn(t(locale, 'btn-silence-24h'), inc.seq, 's24h'),
+          btn(t(locale, 'btn-silence-resolved'), inc.seq, 'sres'),
+        ],
         [btn(t(locale, 'btn-back'), inc.seq, 'back')],
       ],
     };
@@ -101,8 +124,14 @@ export function incidentKeyboard(inc: Incident, rc: RenderContext, menu?: 'silen
   return {
     inline_keyboard: [
       [first, btn(t(locale, 'btn-resolve'), inc.seq, 'res')],
-      [btn(t(locale, 'btn-escalate'), inc.seq, 'esc'), btn(t(locale, 'btn-silence'), inc.seq, 'sil')],
-      [btn(t(locale, 'btn-details'), inc.seq, 'det'), btn(t(locale, 'btn-runbooks'), inc.seq, 'rb')],
+      [
+        btn(t(locale, 'btn-escalate'), inc.seq, 'esc'),
+        btn(t(locale, 'btn-silence'), inc.seq, 'sil'),
+      ],
+      [
+        btn(t(locale, 'btn-details'), inc.seq, 'det'),
+        btn(t(locale, 'btn-runbooks'), inc.seq, 'rb'),
+      ],
     ],
   };
 }
@@ -112,7 +141,9 @@ export function renderDigest(incs: Incident[], rc: RenderContext): RenderedMessa
   const { t, locale } = rc;
   const bySev: Record<Severity, number> = { P0: 0, P1: 0, P2: 0, P3: 0 };
   for (const i of incs) bySev[i.severity]++;
-  const top = [...incs].sort((a, b) => a.severity.localeCompare(b.severity) || a.seq - b.seq).slice(0, 10);
+  const top = [...incs]
+    .sort((a, b) => a.severity.localeCompare(b.severity) || a.seq - b.seq)
+    .slice(0, 10);
   const lines = [
     t(locale, 'digest-title', { count: incs.length }),
     (Object.keys(bySev) as Severity[])
@@ -120,9 +151,13 @@ export function renderDigest(incs: Incident[], rc: RenderContext): RenderedMessa
       .map((s) => `${SEVERITY_EMOJI[s]} ${s}: ${bySev[s]}`)
       .join(' · '),
     '',
-    ...top.map((i) => `${SEVERITY_EMOJI[i.severity]} <code>${i.id}</code> ${escapeHtml(trimText(i.title, 80))}`),
+    ...top.map(
+      (i) =>
+        `${SEVERITY_EMOJI[i.severity]} <code>${i.id}</code> ${escapeHtml(trimText(i.title, 80))}`,
+    ),
   ];
-  if (incs.length > top.length) lines.push(t(locale, 'digest-more', { count: incs.length - top.length }));
+  if (incs.length > top.length)
+    lines.push(t(locale, 'digest-more', { count: incs.length - top.length }));
   lines.push('', t(locale, 'digest-hint'));
   return { text: trimHtml(lines.join('\n')) };
 }

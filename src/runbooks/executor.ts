@@ -8,7 +8,8 @@ export interface ExecStep {
   continueOnError?: boolean;
 }
 
-export type StepStatus = 'pending' | 'running' | 'ok' | 'failed' | 'timeout' | 'skipped' | 'cancelled';
+export type StepStatus =
+  'pending' | 'running' | 'ok' | 'failed' | 'timeout' | 'skipped' | 'cancelled';
 
 export interface StepResult {
   name: string;
@@ -97,7 +98,10 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     const t = now();
     if (!force && t - lastProgress < interval) return;
     lastProgress = t;
-    opts.onProgress(results.map((r) => ({ ...r })), i);
+    opts.onProgress(
+      results.map((r) => ({ ...r })),
+      i,
+    );
   };
 
   for (let i = 0; i < steps.length; i++) {
@@ -162,7 +166,9 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     res.durationMs = now() - t0;
     const code = typeof r.exitCode === 'number' ? r.exitCode : undefined;
     if (code !== undefined) res.exitCode = code;
-    const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { message?: string }).message ?? ''));
+    const notFound =
+      (r as { code?: string }).code === 'ENOENT' ||
+      /ENOENT/.test(String((r as { message?: string }).message ?? ''));
     if (notFound && code === undefined) {
       const line = `command not found: ${file}`;
       lines.push(line);

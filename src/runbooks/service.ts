@@ -95,11 +95,15 @@ export function createRunbookService(deps: RunbookServiceDeps) {
   let aliveTimer: NodeJS.Timeout | undefined;
 
   function visibleTo(role: Person['role']): Runbook[] {
-    return [...runbooks.values()].filter((r) => roleAtLeast(role, r.role)).sort((a, b) => a.id.localeCompare(b.id));
+    return [...runbooks.values()]
+      .filter((r) => roleAtLeast(role, r.role))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
   function forLabels(labels: Record<string, string>): Runbook[] {
-    return [...runbooks.values()].filter((r) => Object.keys(r.match).length > 0 && matchLabels(r.match, labels));
+    return [...runbooks.values()].filter(
+      (r) => Object.keys(r.match).length > 0 && matchLabels(r.match, labels),
+    );
   }
 
   async function getApproval(token: string): Promise<ApprovalRecord | undefined> {
@@ -128,21 +132,36 @@ export function createRunbookService(deps: RunbookServiceDeps) {
   /** The request/progress message of a run. */
   function renderRun(
     rb: Runbook,
-    a: Pick<ApprovalRecord, 'params' | 'requester' | 'incident' | 'approvals' | 'needed' | 'expiresAt' | 'state' | 'decidedBy'>,
+    a: Pick<
+      ApprovalRecord,
+      | 'params'
+      | 'requester'
+      | 'incident'
+      | 'approvals'
+      | 'needed'
+      | 'expiresAt'
+      | 'state'
+      | 'decidedBy'
+    >,
     locale: Locale,
     steps?: StepResult[],
     result?: RunResult,
   ): string {
     const lines = [
       t(locale, 'run-title', { id: escapeHtml(rb.id), title: escapeHtml(rb.title) }),
-      t(locale, 'run-requested', { who: escapeHtml(a.requester) }) + (a.incident ? ` · ${a.incident}` : ''),
+      t(locale, 'run-requested', { who: escapeHtml(a.requester) }) +
+        (a.incident ? ` · ${a.incident}` : ''),
     ];
     const params = Object.entries(a.params);
     if (params.length)
-      lines.push(`${t(locale, 'run-params')} ${params.map(([k, v]) => `${escapeHtml(k)}=<code>${escapeHtml(v)}</code>`).join(' ')}`);
+      lines.push(
+        `${t(locale, 'run-params')} ${params.map(([k, v]) => `${escapeHtml(k)}=<code>${escapeHtml(v)}</code>`).join(' ')}`,
+      );
     if (rb.approval.required) {
       const who = a.approvals.map((x) => escapeHtml(x.name)).join(', ');
-      lines.push(t(locale, 'run-approvals', { have: a.approvals.length, need: a.needed, who: who || '—' }));
+      lines.push(
+        t(locale, 'run-approvals', { have: a.approvals.length, need: a.needed, who: who || '—' }),
+      );
     }
     switch (a.state) {
       case 'pending':
@@ -157,18 +176,22 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       default:
         break;
     }
-    const list = steps ?? rb.steps.map((s) => ({ name: s.name, status: 'pending', output: '' }) as StepResult);
+    const list =
+      steps ?? rb.steps.map((s) => ({ name: s.name, status: 'pending', output: '' }) as StepResult);
     if (a.state !== 'rejected' && a.state !== 'expired') {
       for (const s of list) {
         const dur = s.durationMs !== undefined ? ` (${formatDuration(s.durationMs)})` : '';
         lines.push(`${STEP_ICON[s.status] ?? '▫️'} ${escapeHtml(s.name)}${dur}`);
-        if (s.output && (s.status !== 'pending')) {
+        if (s.output && s.status !== 'pending') {
           const tail = s.output.split('\n').slice(-4).join('\n');
           lines.push(`<pre>${escapeHtml(trimText(tail, 500))}</pre>`);
         }
       }
     }
-    if (result) lines.push(t(locale, `run-result-${result.status}`, { duration: formatDuration(result.durationMs) }));
+    if (result)
+      lines.push(
+        t(locale, `run-result-${result.status}`, { duration: formatDuration(result.durationMs) }),
+      );
     return trimHtml(lines.join('\n'));
   }
 
@@ -176,15 +199,29 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     return {
       inline_keyboard: [
         [
-          { text: t(locale, 'btn-approve'), callback_data: encodeCallback({ kind: 'approval', vote: 'y', token }) },
-          { text: t(locale, 'btn-reject'), callback_data: encodeCallback({ kind: 'approval', vote: 'n', token }) },
+          {
+            text: t(locale, 'btn-approve'),
+            callback_data: encodeCallback({ kind: 'approval', vote: 'y', token }),
+          },
+          {
+            text: t(locale, 'btn-reject'),
+            callback_data: encodeCallback({ kind: 'approval', vote: 'n', token }),
+          },
         ],
       ],
     };
   }
 
-  async function editRun(chat: string, messageId: number, text: string, keyboard: InlineKeyboardMarkup | undefined, coalesce: string) {
-    await repo.apply({ outbox: [{ chat, kind: 'edit', data: { message_id: messageId, text, keyboard }, coalesce }] });
+  async function editRun(
+    chat: string,
+    messageId: number,
+    text: string,
+    keyboard: InlineKeyboardMarkup | undefined,
+    coalesce: string,
+  ) {
+    await repo.apply({
+      outbox: [{ chat, kind: 'edit', data: { message_id: messageId, text, keyboard }, coalesce }],
+    });
   }
 
   async function releaseLock(name: string, holder: string) {
@@ -192,7 +229,12 @@ export function createRunbookService(deps: RunbookServiceDeps) {
   }
 
   /** Executes an approved (or approval-free) request; the caller has won the single-use transition. */
-  async function execute(rb: Runbook, a: ApprovalRecord, chatMessage: { chat: string; messageId: number }, approvers: string[]) {
+  async function execute(
+    rb: Runbook,
+    a: ApprovalRecord,
+    chatMessage: { chat: string; messageId: number },
+    approvers: string[],
+  ) {
     const runId = randomBytes(16).toString('hex');
     const lockName = renderTemplate(rb.lock, a.params);
     const holder = JSON.stringify({ run: runId, by: a.requester });
@@ -239,10 +281,27 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       .sadd(keys.runsActive(), runId)
       .set(`${keys.run(runId)}:alive`, deps.instanceId, 'PX', aliveTtl)
       .exec();
-    await audit.append('run.start', a.requester, { run: runId, runbook: rb.id, params: a.params, approvers, incident: a.incident });
+    await audit.append('run.start', a.requester, {
+      run: runId,
+      runbook: rb.id,
+      params: a.params,
+      approvers,
+      incident: a.incident,
+    });
     if (a.incident) {
       await repo.apply({
-        timeline: [{ inc: a.incident, entry: { t: now, type: 'runbook_started', actor: a.requester, text: rb.id, data: { run: runId, approvers } } }],
+        timeline: [
+          {
+            inc: a.incident,
+            entry: {
+              t: now,
+              type: 'runbook_started',
+              actor: a.requester,
+              text: rb.id,
+              data: { run: runId, approvers },
+            },
+          },
+        ],
       });
     }
     const abort = new AbortController();
@@ -250,15 +309,30 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     const interval = deps.progressIntervalMs ?? 1500;
     const coalesce = `run:${a.token}`;
     const stateForRender = { ...a, state: 'running' as const };
-    const details = { inline_keyboard: [[{ text: t(locale, 'btn-details'), callback_data: encodeCallback({ kind: 'run-details', run: runId }) }]] };
+    const details = {
+      inline_keyboard: [
+        [
+          {
+            text: t(locale, 'btn-details'),
+            callback_data: encodeCallback({ kind: 'run-details', run: runId }),
+          },
+        ],
+      ],
+    };
     const done = (async () => {
       let result: RunResult;
       try {
         const argv = renderArgv(rb, a.params);
         const env: Record<string, string> = {};
-        for (const name of rb.env) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+        for (const name of rb.env)
+          if (process.env[name] !== undefined) env[name] = process.env[name]!;
         result = await runSteps(
-          rb.steps.map((s, i) => ({ name: s.name, argv: argv[i]!, timeoutMs: s.timeoutMs, continueOnError: s.continueOnError })),
+          rb.steps.map((s, i) => ({
+            name: s.name,
+            argv: argv[i]!,
+            timeoutMs: s.timeoutMs,
+            continueOnError: s.continueOnError,
+          })),
           {
             env,
             ...(rb.cwd ? { cwd: renderTemplate(rb.cwd, a.params) } : {}),
@@ -269,36 +343,71 @@ export function createRunbookService(deps: RunbookServiceDeps) {
               if (at - lastEdit < interval) return;
               lastEdit = at;
               void redis.set(`${keys.run(runId)}:alive`, deps.instanceId, 'PX', aliveTtl);
-              void editRun(chatMessage.chat, chatMessage.messageId, renderRun(rb, stateForRender, locale, steps), undefined, coalesce).catch(() => {});
+              void editRun(
+                chatMessage.chat,
+                chatMessage.messageId,
+                renderRun(rb, stateForRender, locale, steps),
+                undefined,
+                coalesce,
+              ).catch(() => {});
             },
           },
         );
       } catch (e) {
         logger.error({ run: runId, err: (e as Error).message }, 'runbook execution failed');
-        result = { status: 'failed', steps: [], output: String((e as Error).message), durationMs: 0 };
+        result = {
+          status: 'failed',
+          steps: [],
+          output: String((e as Error).message),
+          durationMs: 0,
+        };
       }
       const end = clock.now();
       metrics.runs.inc({ result: result.status });
       await redis
         .multi()
-        .hset(keys.run(runId), { state: result.status, finished_at: end, steps: JSON.stringify(result.steps) })
+        .hset(keys.run(runId), {
+          state: result.status,
+          finished_at: end,
+          steps: JSON.stringify(result.steps),
+        })
         .set(keys.runOutput(runId), result.output, 'EX', 30 * 86_400)
         .srem(keys.runsActive(), runId)
         .del(`${keys.run(runId)}:alive`)
         .exec();
       await releaseLock(lockName, holder);
-      await audit.append('run.finish', a.requester, { run: runId, runbook: rb.id, result: result.status, duration_ms: result.durationMs });
+      await audit.append('run.finish', a.requester, {
+        run: runId,
+        runbook: rb.id,
+        result: result.status,
+        duration_ms: result.durationMs,
+      });
       if (a.incident) {
         await repo.apply({
           timeline: [
             {
               inc: a.incident,
-              entry: { t: end, type: 'runbook_finished', actor: 'opsbot', text: `${rb.id}: ${result.status}`, data: { run: runId, steps: result.steps.map((s) => ({ name: s.name, status: s.status })) } },
+              entry: {
+                t: end,
+                type: 'runbook_finished',
+                actor: 'opsbot',
+                text: `${rb.id}: ${result.status}`,
+                data: {
+                  run: runId,
+                  steps: result.steps.map((s) => ({ name: s.name, status: s.status })),
+                },
+              },
             },
           ],
         });
       }
-      await editRun(chatMessage.chat, chatMessage.messageId, renderRun(rb, stateForRender, locale, result.steps, result), details, coalesce);
+      await editRun(
+        chatMessage.chat,
+        chatMessage.messageId,
+        renderRun(rb, stateForRender, locale, result.steps, result),
+        details,
+        coalesce,
+      );
       running.delete(runId);
     })();
     running.set(runId, { abort, done });
@@ -318,13 +427,29 @@ export function createRunbookService(deps: RunbookServiceDeps) {
             {
               chat: a.chat,
               kind: 'edit',
-              data: { message_id: a.messageId, text: renderRun(rb, { ...a, state: 'expired' }, await deps.localeOf(Number(a.chatId))) },
+              data: {
+                message_id: a.messageId,
+                text: renderRun(
+                  rb,
+                  { ...a, state: 'expired' },
+                  await deps.localeOf(Number(a.chatId)),
+                ),
+              },
               coalesce: `run:${token}`,
             },
           ]
         : [];
-    const r = await repo.apply({ ...settle, guards: [{ key: k, field: 'state', eq: 'pending' }], hset: [{ key: k, field: 'state', value: 'expired' }], outbox });
-    if (r === 'ok') await audit.append('approval.expired', 'opsbot', { token: token.slice(0, 8), runbook: a.runbook });
+    const r = await repo.apply({
+      ...settle,
+      guards: [{ key: k, field: 'state', eq: 'pending' }],
+      hset: [{ key: k, field: 'state', value: 'expired' }],
+      outbox,
+    });
+    if (r === 'ok')
+      await audit.append('approval.expired', 'opsbot', {
+        token: token.slice(0, 8),
+        runbook: a.runbook,
+      });
   }
   timers.register('appr', (id, data) => expire(id, data));
 
@@ -340,7 +465,13 @@ export function createRunbookService(deps: RunbookServiceDeps) {
      * Validates and records a run request. Without approval it runs at once; otherwise a pending
      * approval is stored (token TTL = approval_ttl) and the caller posts the request message.
      */
-    async request(rb: Runbook, values: Record<string, string>, who: Person, chat: string, incident?: string) {
+    async request(
+      rb: Runbook,
+      values: Record<string, string>,
+      who: Person,
+      chat: string,
+      incident?: string,
+    ) {
       const params = resolveParams(rb, values);
       const token = randomBytes(16).toString('hex');
       const now = clock.now();
@@ -381,9 +512,23 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         })
         .pexpire(k, rb.approvalTtlMs + 86_400_000)
         .exec();
-      await audit.append('run.request', who.name, { runbook: rb.id, params, token: token.slice(0, 8), incident, approval: rb.approval.required });
+      await audit.append('run.request', who.name, {
+        runbook: rb.id,
+        params,
+        token: token.slice(0, 8),
+        incident,
+        approval: rb.approval.required,
+      });
       if (rb.approval.required) {
-        await repo.apply({ timers: [{ id: `appr:${token}`, due: rec.expiresAt, data: { kind: 'appr', token, due: rec.expiresAt } }] });
+        await repo.apply({
+          timers: [
+            {
+              id: `appr:${token}`,
+              due: rec.expiresAt,
+              data: { kind: 'appr', token, due: rec.expiresAt },
+            },
+          ],
+        });
       }
       return rec;
     },
@@ -398,7 +543,11 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const rb = a && runbooks.get(a.runbook);
       if (!a || !rb) return { outcome: 'expired' as VoteOutcome };
       if (!roleAtLeast(voter.role, rb.approveRole)) {
-        await audit.append('approval.refused', voter.name, { runbook: rb.id, token: token.slice(0, 8), role: voter.role });
+        await audit.append('approval.refused', voter.name, {
+          runbook: rb.id,
+          token: token.slice(0, 8),
+          role: voter.role,
+        });
         return { outcome: 'forbidden' as VoteOutcome, need: rb.approveRole };
       }
       const [raw, have, needed] = (await scripts.run('approval_vote', [
@@ -413,21 +562,53 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const outcome = (raw.startsWith('done:') ? 'done' : raw) as VoteOutcome;
       const fresh = (await getApproval(token))!;
       const locale = await deps.localeOf(Number(a.chatId));
-      if (outcome === 'self') await audit.append('approval.self_refused', voter.name, { runbook: rb.id, token: token.slice(0, 8) });
+      if (outcome === 'self')
+        await audit.append('approval.self_refused', voter.name, {
+          runbook: rb.id,
+          token: token.slice(0, 8),
+        });
       if (outcome === 'rejected' || outcome === 'counted' || outcome === 'approved')
-        await audit.append(`approval.${outcome === 'rejected' ? 'reject' : 'approve'}`, voter.name, { runbook: rb.id, token: token.slice(0, 8), have, needed });
+        await audit.append(
+          `approval.${outcome === 'rejected' ? 'reject' : 'approve'}`,
+          voter.name,
+          { runbook: rb.id, token: token.slice(0, 8), have, needed },
+        );
       if (outcome === 'rejected' && fresh.messageId) {
-        await editRun(fresh.chat, fresh.messageId, renderRun(rb, fresh, locale), undefined, `run:${token}`);
+        await editRun(
+          fresh.chat,
+          fresh.messageId,
+          renderRun(rb, fresh, locale),
+          undefined,
+          `run:${token}`,
+        );
         if (fresh.incident)
-          await repo.apply({ timeline: [{ inc: fresh.incident, entry: { t: clock.now(), type: 'runbook_rejected', actor: voter.name, text: rb.id } }] });
+          await repo.apply({
+            timeline: [
+              {
+                inc: fresh.incident,
+                entry: { t: clock.now(), type: 'runbook_rejected', actor: voter.name, text: rb.id },
+              },
+            ],
+          });
       }
       if (outcome === 'counted' && fresh.messageId) {
-        await editRun(fresh.chat, fresh.messageId, renderRun(rb, fresh, locale), voteKeyboard(token, locale), `run:${token}`);
+        await editRun(
+          fresh.chat,
+          fresh.messageId,
+          renderRun(rb, fresh, locale),
+          voteKeyboard(token, locale),
+          `run:${token}`,
+        );
       }
       let started: Awaited<ReturnType<typeof execute>> | undefined;
       if (outcome === 'approved' && fresh.messageId) {
         await repo.apply({ cancel: [`appr:${token}`] });
-        started = await execute(rb, fresh, { chat: fresh.chat, messageId: fresh.messageId }, fresh.approvals.map((x) => x.name));
+        started = await execute(
+          rb,
+          fresh,
+          { chat: fresh.chat, messageId: fresh.messageId },
+          fresh.approvals.map((x) => x.name),
+        );
       }
       return { outcome, have, needed, started };
     },
@@ -451,14 +632,36 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         if (running.has(id)) continue;
         if (await redis.exists(`${keys.run(id)}:alive`)) continue;
         const h = await redis.hgetall(keys.run(id));
-        await redis.multi().hset(keys.run(id), { state: 'interrupted', finished_at: clock.now() }).srem(keys.runsActive(), id).exec();
+        await redis
+          .multi()
+          .hset(keys.run(id), { state: 'interrupted', finished_at: clock.now() })
+          .srem(keys.runsActive(), id)
+          .exec();
         if (h.lock && h.lock_holder) await releaseLock(h.lock, h.lock_holder);
         await audit.append('run.interrupted', 'opsbot', { run: id, runbook: h.runbook });
         if (h.incident)
-          await repo.apply({ timeline: [{ inc: h.incident, entry: { t: clock.now(), type: 'runbook_interrupted', actor: 'opsbot', text: h.runbook } }] });
+          await repo.apply({
+            timeline: [
+              {
+                inc: h.incident,
+                entry: {
+                  t: clock.now(),
+                  type: 'runbook_interrupted',
+                  actor: 'opsbot',
+                  text: h.runbook,
+                },
+              },
+            ],
+          });
         if (h.chat && h.message_id) {
           const locale = await deps.localeOf(parseChatKey(h.chat).chatId);
-          await editRun(h.chat, Number(h.message_id), `${t(locale, 'run-interrupted', { id: escapeHtml(h.runbook ?? '?') })}`, undefined, `run:${h.token ?? id}`);
+          await editRun(
+            h.chat,
+            Number(h.message_id),
+            `${t(locale, 'run-interrupted', { id: escapeHtml(h.runbook ?? '?') })}`,
+            undefined,
+            `run:${h.token ?? id}`,
+          );
         }
         out.push(id);
       }
@@ -467,7 +670,8 @@ export function createRunbookService(deps: RunbookServiceDeps) {
 
     start() {
       aliveTimer = setInterval(() => {
-        for (const id of running.keys()) void redis.set(`${keys.run(id)}:alive`, deps.instanceId, 'PX', aliveTtl).catch(() => {});
+        for (const id of running.keys())
+          void redis.set(`${keys.run(id)}:alive`, deps.instanceId, 'PX', aliveTtl).catch(() => {});
       }, 5000);
       aliveTimer.unref();
     },

@@ -32,7 +32,9 @@ export async function redisHealthy(redis: Redis, timeoutMs = 1000): Promise<bool
   try {
     const res = await Promise.race([
       redis.ping(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), timeoutMs).unref()),
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error('timeout')), timeoutMs).unref(),
+      ),
     ]);
     return res === 'PONG';
   } catch {

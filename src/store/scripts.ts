@@ -23,7 +23,9 @@ function sources(): Map<ScriptName, string> {
   if (!cache) {
     const dir = luaDir();
     const common = readFileSync(path.join(dir, 'common.lua'), 'utf8');
-    cache = new Map(SCRIPTS.map((n) => [n, `${common}\n${readFileSync(path.join(dir, `${n}.lua`), 'utf8')}`]));
+    cache = new Map(
+      SCRIPTS.map((n) => [n, `${common}\n${readFileSync(path.join(dir, `${n}.lua`), 'utf8')}`]),
+    );
   }
   return cache;
 }
@@ -42,7 +44,9 @@ export function createScripts(redis: Redis): Scripts {
   }
   return {
     run(name, args) {
-      const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Reply>>)[name]!;
+      const fn = (
+        redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Reply>>
+      )[name]!;
       return fn.apply(redis, args);
     },
   };

@@ -31,7 +31,15 @@ export async function startTestApp(o: {
   const config = o.config ?? testConfig();
   const app = buildApp({
     config,
-    env: { botToken: o.token, apiRoot: o.apiRoot, redisUrl: REDIS_URL, redisPrefix: prefix, httpHost: '127.0.0.1', httpPort: 0, ...o.env },
+    env: {
+      botToken: o.token,
+      apiRoot: o.apiRoot,
+      redisUrl: REDIS_URL,
+      redisPrefix: prefix,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      ...o.env,
+    },
     clock: o.clock,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     defaultMetrics: false,
@@ -54,10 +62,19 @@ export async function startTestApp(o: {
 }
 
 /** POSTs JSON with an optional bearer token. */
-export async function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+export async function post(
+  url: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

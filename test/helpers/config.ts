@@ -16,7 +16,9 @@ export const TOKENS = {
 };
 
 /** A full test config; durations are short so integration tests run in seconds. */
-export function testConfigYaml(over: { levels?: string; severities?: string; extra?: string } = {}): string {
+export function testConfigYaml(
+  over: { levels?: string; severities?: string; extra?: string } = {},
+): string {
   return `
 locale: en
 chats:
@@ -34,13 +36,19 @@ schedules:
 escalation_policies:
   critical:
     levels:
-${over.levels ?? `      - { after: 0s, notify: ["chat:ops"] }
-      - { after: 1h, notify: ["person:root"] }`}
+${
+  over.levels ??
+  `      - { after: 0s, notify: ["chat:ops"] }
+      - { after: 1h, notify: ["person:root"] }`
+}
 severities:
-${over.severities ?? `  P0: { ack_within: 15m, update_every: 30m, policy: critical }
+${
+  over.severities ??
+  `  P0: { ack_within: 15m, update_every: 30m, policy: critical }
   P1: { ack_within: 1h, update_every: 30m, policy: critical }
   P2: { ack_within: 4h, update_every: 2h, policy: critical }
-  P3: { ack_within: 1d, policy: critical }`}
+  P3: { ack_within: 1d, policy: critical }`
+}
 routes:
   - { match: { team: leads }, chat: leads }
   - { match: { service: "=~api-.*" }, chat: ops }

@@ -34,7 +34,12 @@ export interface BotProcess {
 export function spawnBot(env: Record<string, string>): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.resolve('.'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -42,5 +47,11 @@ export function spawnBot(env: Record<string, string>): BotProcess {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, stdout: () => out, stderr: () => err, exited, kill: (s = 'SIGTERM') => child.kill(s) };
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (s = 'SIGTERM') => child.kill(s),
+  };
 }

@@ -22,4 +22,3 @@ export async function dropPrefix(prefix: string): Promise<void> {
     r.disconnect();
   }
 }
-

@@ -31,12 +31,29 @@ export interface TelegramKit {
   emulatorRoot: string;
   apiRoot: string;
   calls: RecordedCall[];
-  failNext(method: string, count: number, response: { status: number; body: object }): void;
+  failNext(
+    method: string,
+    count: number,
+    response: { status: number; body: object },
+    match?: (body: Record<string, unknown>) => boolean,
+  ): void;
   setDown(down: boolean): void;
-  user(u: { id: number; name?: string; chatId: number; chatType?: 'group' | 'supergroup' | 'private'; chatTitle?: string }): UserHandle;
+  user(u: {
+    id: number;
+    name?: string;
+    chatId: number;
+    chatType?: 'group' | 'supergroup' | 'private';
+    chatTitle?: string;
+  }): UserHandle;
   botMessages(chatId?: number): BotMessage[];
-  waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, opts?: { timeoutMs?: number; label?: string }): Promise<T>;
-  waitForMessage(pred: (m: BotMessage) => boolean, opts?: { timeoutMs?: number; label?: string }): Promise<BotMessage>;
+  waitFor<T>(
+    fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+    opts?: { timeoutMs?: number; label?: string },
+  ): Promise<T>;
+  waitForMessage(
+    pred: (m: BotMessage) => boolean,
+    opts?: { timeoutMs?: number; label?: string },
+  ): Promise<BotMessage>;
   callsOf(method: string): RecordedCall[];
   answers(): Record<string, unknown>[];
   reset(): void;
@@ -75,12 +92,21 @@ type Stored = { messageId: number; message: Record<string, unknown> };
  */
 export async function startTelegram(opts: { storeTimeout?: number } = {}): Promise<TelegramKit> {
   const port = await freePort();
-  const server = new TelegramServer({ port, host: '127.0.0.1', storeTimeout: opts.storeTimeout ?? 3600 });
+  const server = new TelegramServer({
+    port,
+    host: '127.0.0.1',
+    storeTimeout: opts.storeTimeout ?? 3600,
+  });
   await server.start();
   const token = '123456:TEST-opsbot';
   const emulatorRoot = `http://127.0.0.1:${port}`;
   const calls: RecordedCall[] = [];
-  const faults: { method: string; count: number; response: { status: number; body: object } }[] = [];
+  const faults: {
+    method: string;
+    count: number;
+    response: { status: number; body: object };
+    match?: (body: Record<string, unknown>) => boolean;
+  }[] = [];
   let down = false;
 
   const proxy = http.createServer((req, res) => {
@@ -97,7 +123,10 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         res.end(JSON.stringify({ ok: false, error_code: 503, description: 'Service Unavailable' }));
         return;
       }
-      const f = faults.find((x) => (x.method === method || x.method === '*') && x.count > 0);
+      const f = faults.find(
+        (x) =>
+          (x.method === method || x.method === '*') && x.count > 0 && (!x.match || x.match(body)),
+      );
       if (f) {
         f.count--;
         record(f.response.status);
@@ -107,13 +136,22 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       }
       const fwd = http.request(
         `${emulatorRoot}${req.url}`,
-        { method: req.method, headers: { ...req.headers, host: `127.0.0.1:${port}`, 'content-length': Buffer.byteLength(raw) } },
+        {
+          method: req.method,
+          headers: {
+            ...req.headers,
+            host: `127.0.0.1:${port}`,
+            'content-length': Buffer.byteLength(raw),
+          },
+        },
         (up) => {
           const out: Buffer[] = [];
           up.on('data', (c: Buffer) => out.push(c));
           up.on('end', () => {
             record(up.statusCode ?? 0);
-            res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
+            res.writeHead(up.statusCode ?? 502, {
+              'content-type': up.headers['content-type'] ?? 'application/json',
+            });
             res.end(Buffer.concat(out));
           });
         },
@@ -134,7 +172,9 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     return stored
       .map((s) => {
         const m = s.message;
-        const markup = (typeof m.reply_markup === 'string' ? JSON.parse(m.reply_markup) : m.reply_markup) as
+        const markup = (
+          typeof m.reply_markup === 'string' ? JSON.parse(m.reply_markup) : m.reply_markup
+        ) as
           | { inline_keyboard?: { text: string; callback_data?: string; url?: string }[][] }
           | undefined;
         return {
@@ -143,7 +183,9 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
           text: String(m.text ?? ''),
           ...(m.message_thread_id !== undefined ? { threadId: Number(m.message_thread_id) } : {}),
           ...(m.parse_mode ? { parseMode: String(m.parse_mode) } : {}),
-          buttons: (markup?.inline_keyboard ?? []).map((row) => row.map((b) => ({ text: b.text, data: b.callback_data, url: b.url }))),
+          buttons: (markup?.inline_keyboard ?? []).map((row) =>
+            row.map((b) => ({ text: b.text, data: b.callback_data, url: b.url })),
+          ),
         };
       })
       .filter((m) => chatId === undefined || m.chatId === chatId);
@@ -160,9 +202,13 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       if (Date.now() > deadline) {
         const recent = botMessages()
           .slice(-5)
-          .map((m) => `  [${m.chatId}#${m.messageId}] ${m.text.slice(0, 160).replace(/\n/g, ' | ')}`)
+          .map(
+            (m) => `  [${m.chatId}#${m.messageId}] ${m.text.slice(0, 160).replace(/\n/g, ' | ')}`,
+          )
           .join('\n');
-        throw new Error(`waitFor timed out: ${o.label ?? 'condition'}\nlast bot messages:\n${recent}`);
+        throw new Error(
+          `waitFor timed out: ${o.label ?? 'condition'}\nlast bot messages:\n${recent}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -175,8 +221,8 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     emulatorRoot,
     apiRoot,
     calls,
-    failNext(method, count, response) {
-      faults.push({ method, count, response });
+    failNext(method, count, response, match) {
+      faults.push({ method, count, response, match });
     },
     setDown(d) {
       down = d;
@@ -209,7 +255,10 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
           await client.sendCommand(m as never);
         },
         async say(text, extra) {
-          const m = client.makeMessage(text, { ...(reply(extra?.replyTo) as object), message_id: msgSeq++ } as never);
+          const m = client.makeMessage(text, {
+            ...(reply(extra?.replyTo) as object),
+            message_id: msgSeq++,
+          } as never);
           await client.sendMessage(m as never);
         },
         async press(messageId, data) {

@@ -21,10 +21,17 @@ const last = (chatId: number) => kit.botMessages(chatId).at(-1);
 
 describe('foundation: the bot answers in a group, state in Redis', () => {
   it('/start in a group gets a reply', async () => {
-    const alice = kit.user({ id: PEOPLE.alice, name: 'Alice', chatId: GROUP, chatType: 'supergroup' });
+    const alice = kit.user({
+      id: PEOPLE.alice,
+      name: 'Alice',
+      chatId: GROUP,
+      chatType: 'supergroup',
+    });
     const before = kit.botMessages(GROUP).length;
     await alice.command('/start');
-    const m = await kit.waitForMessage((x) => x.chatId === GROUP && /opsbot/.test(x.text), { label: 'start reply' });
+    const m = await kit.waitForMessage((x) => x.chatId === GROUP && /opsbot/.test(x.text), {
+      label: 'start reply',
+    });
     expect(kit.botMessages(GROUP).length).toBeGreaterThan(before);
     expect(m.text).toContain('approver');
   });
@@ -40,7 +47,9 @@ describe('foundation: the bot answers in a group, state in Redis', () => {
   it('/status reports Redis and Bot API OK', async () => {
     const alice = kit.user({ id: PEOPLE.alice, chatId: GROUP, chatType: 'supergroup' });
     await alice.command('/status');
-    const m = await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('opsbot status'));
+    const m = await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('opsbot status'),
+    );
     expect(m.text).toMatch(/Redis: ✅ OK/);
     expect(m.text).toMatch(/Bot API: ✅ OK/);
     expect(m.text).toMatch(/Open incidents: <b>0<\/b>/);
@@ -49,13 +58,17 @@ describe('foundation: the bot answers in a group, state in Redis', () => {
   it('/help for a viewer does not list responder commands', async () => {
     const stranger = kit.user({ id: STRANGER, name: 'Eve', chatId: GROUP, chatType: 'supergroup' });
     await stranger.command('/help');
-    const m = await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('Commands for your role (viewer)'));
+    const m = await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('Commands for your role (viewer)'),
+    );
     expect(m.text).toContain('/status');
     expect(m.text).not.toContain('/ack');
     expect(m.text).not.toContain('/run —');
     const root = kit.user({ id: PEOPLE.root, chatId: GROUP, chatType: 'supergroup' });
     await root.command('/help');
-    const m2 = await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('Commands for your role (admin)'));
+    const m2 = await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('Commands for your role (admin)'),
+    );
     expect(m2.text).toContain('/ack');
     expect(m2.text).toContain('/audit');
   });
@@ -67,7 +80,11 @@ describe('foundation: the bot answers in a group, state in Redis', () => {
     await kit.waitForMessage((x) => x.chatId === chat);
     expect(await t.app.services.redis.get(t.app.services.keys.chatLocale(chat))).toBe('ar');
     await alice.command('/status');
-    const m = await kit.waitFor(() => kit.botMessages(chat).find((x) => /[\u0600-\u06FF]/.test(x.text) && x !== kit.botMessages(chat)[0]));
+    const m = await kit.waitFor(() =>
+      kit
+        .botMessages(chat)
+        .find((x) => /[\u0600-\u06FF]/.test(x.text) && x !== kit.botMessages(chat)[0]),
+    );
     expect(m.text).toMatch(/[\u0600-\u06FF]/);
   });
 

@@ -15,7 +15,10 @@ const config = parseConfig(
   P1: { ack_within: 1h, update_every: 1h, policy: critical, reack_after: 1s }
   P2: { ack_within: 4h, policy: critical }
   P3: { ack_within: 1d }`,
-  }).replace('escalation_policies:\n  critical:', 'escalation_policies:\n  critical:\n    repeat: 1'),
+  }).replace(
+    'escalation_policies:\n  critical:',
+    'escalation_policies:\n  critical:\n    repeat: 1',
+  ),
   {},
 );
 
@@ -35,25 +38,48 @@ afterAll(async () => {
 });
 
 async function fire(title: string, severity = 'error') {
-  const r = await post(`${t.url}/hooks/generic`, { title, status: 'firing', severity, dedup_key: title }, TOKENS.ci);
+  const r = await post(
+    `${t.url}/hooks/generic`,
+    { title, status: 'firing', severity, dedup_key: title },
+    TOKENS.ci,
+  );
   return (r.body.incidents as string[])[0]!;
 }
-const escalations = async (id: string) => (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'escalated');
+const escalations = async (id: string) =>
+  (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'escalated');
 
 describe('escalation', () => {
   it('levels fire in order and on time, then the chain repeats; ack stops it', async () => {
     const id = await fire('chain');
     const start = (await t.app.services.repo.get(id))!.createdAt;
-    await kit.waitFor(async () => (await escalations(id)).length >= 3, { timeoutMs: 8000, label: 'three levels' });
+    await kit.waitFor(async () => (await escalations(id)).length >= 3, {
+      timeoutMs: 8000,
+      label: 'three levels',
+    });
     const ev = await escalations(id);
     expect(ev.slice(0, 3).map((e) => e.data?.level)).toEqual([0, 1, 2]);
     expect(ev[1]!.t - start).toBeGreaterThanOrEqual(1000);
     expect(ev[2]!.t - start).toBeGreaterThanOrEqual(2000);
     // level 2 paged root by DM, level 3 posted in the leads topic
-    expect(kit.botMessages(PEOPLE.root).some((m) => m.text.includes(id) && /paged/.test(m.text))).toBe(true);
-    expect(kit.callsOf('sendMessage').some((c) => Number((c.body as { chat_id: number }).chat_id) === LEADS && JSON.stringify(c.body).includes(id))).toBe(true);
+    await kit.waitFor(
+      () => kit.botMessages(PEOPLE.root).some((m) => m.text.includes(id) && /paged/.test(m.text)),
+      { label: 'root paged by DM' },
+    );
+    await kit.waitFor(
+      () =>
+        kit
+          .callsOf('sendMessage')
+          .some(
+            (c) =>
+              Number((c.body as { chat_id: number }).chat_id) === LEADS &&
+              JSON.stringify(c.body).includes(id),
+          ),
+      { label: 'leads topic' },
+    );
     // the incident message shows the level and who was paged
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.text.includes(id) && /Level 3/.test(m.text)));
+    await kit.waitFor(() =>
+      kit.botMessages(GROUP).find((m) => m.text.includes(id) && /Level 3/.test(m.text)),
+    );
     await t.app.services.actions.acknowledge(id, 'alice');
     const after = (await escalations(id)).length;
     // repeat would fire loop 1 after ≥ 60 s; the pending timer is cancelled by the ack
@@ -85,14 +111,43 @@ describe('escalation', () => {
       testConfigYaml({ levels: `      - { after: 0s, notify: ["person:bob"] }` }),
       {},
     );
-    const t2 = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: cfg2, polling: false });
+    const t2 = await startTestApp({
+      apiRoot: kit.apiRoot,
+      token: kit.token,
+      config: cfg2,
+      polling: false,
+    });
     try {
-      kit.failNext('sendMessage', 1, { status: 403, body: { ok: false, error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } });
-      const r = await post(`${t2.url}/hooks/generic`, { title: 'dm-fallback', status: 'firing', severity: 'critical' }, TOKENS.ci);
+      kit.failNext(
+        'sendMessage',
+        1,
+        {
+          status: 403,
+          body: {
+            ok: false,
+            error_code: 403,
+            description: "Forbidden: bot can't initiate conversation with a user",
+          },
+        },
+        (b) => Number(b.chat_id) === PEOPLE.bob,
+      );
+      const r = await post(
+        `${t2.url}/hooks/generic`,
+        { title: 'dm-fallback', status: 'firing', severity: 'critical' },
+        TOKENS.ci,
+      );
       const id = (r.body.incidents as string[])[0]!;
-      const m = await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('never started a private chat') && x.text.includes(id), { timeoutMs: 8000 });
+      const m = await kit.waitForMessage(
+        (x) =>
+          x.chatId === GROUP &&
+          x.text.includes('never started a private chat') &&
+          x.text.includes(id),
+        { timeoutMs: 8000 },
+      );
       expect(m.text).toMatch(/bob/);
-      expect((await t2.app.services.repo.timeline(id)).some((e) => e.type === 'page_failed')).toBe(true);
+      expect((await t2.app.services.repo.timeline(id)).some((e) => e.type === 'page_failed')).toBe(
+        true,
+      );
     } finally {
       await t2.stop();
       await dropPrefix(t2.prefix);
@@ -101,7 +156,9 @@ describe('escalation', () => {
 
   it('an unacknowledged incident past ack_within is marked as a breach and announced', async () => {
     const id = await fire('breach', 'critical');
-    await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('response target'), { timeoutMs: 5000 });
+    await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('response target'), {
+      timeoutMs: 5000,
+    });
     expect((await t.app.services.repo.get(id))?.breached).toBe(true);
     expect((await t.app.services.repo.timeline(id)).some((e) => e.type === 'breach')).toBe(true);
   });
@@ -109,7 +166,9 @@ describe('escalation', () => {
   it('update cadence reminds the assignee; an /update resets it', async () => {
     const id = await fire('cadence', 'critical');
     await t.app.services.actions.acknowledge(id, 'alice');
-    await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('has had no update'), { timeoutMs: 5000 });
+    await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('has had no update'), {
+      timeoutMs: 5000,
+    });
     const tl = await t.app.services.repo.timeline(id);
     expect(tl.some((e) => e.type === 'update_reminder' && e.text === 'alice')).toBe(true);
   });
@@ -117,17 +176,36 @@ describe('escalation', () => {
   it('reack_after returns an acknowledged incident to triggered', async () => {
     const id = await fire('reack', 'error');
     await t.app.services.actions.acknowledge(id, 'alice');
-    await kit.waitFor(async () => (await t.app.services.repo.get(id))?.state === 'triggered', { timeoutMs: 5000 });
-    expect((await t.app.services.repo.timeline(id)).some((e) => e.type === 'ack_timeout')).toBe(true);
+    await kit.waitFor(async () => (await t.app.services.repo.get(id))?.state === 'triggered', {
+      timeoutMs: 5000,
+    });
+    expect((await t.app.services.repo.timeline(id)).some((e) => e.type === 'ack_timeout')).toBe(
+      true,
+    );
   });
 
   it('heartbeat: a ping arms the switch; a miss opens an incident, the next ping resolves it', async () => {
     const cfg3 = parseConfig(testConfigYaml().replace('every: 1h', 'every: 1s'), {});
-    const t3 = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: cfg3, polling: false });
+    const t3 = await startTestApp({
+      apiRoot: kit.apiRoot,
+      token: kit.token,
+      config: cfg3,
+      polling: false,
+    });
     try {
-      expect((await post(`${t3.url}/hooks/heartbeat/backups`, undefined, 'bad-token-000')).status).toBe(401);
-      expect((await post(`${t3.url}/hooks/heartbeat/backups`, '', TOKENS.backups)).status).toBe(202);
-      const inc = await kit.waitFor(async () => (await t3.app.services.repo.listOpen()).find((i) => i.title === 'No heartbeat from backups'), { timeoutMs: 5000 });
+      expect(
+        (await post(`${t3.url}/hooks/heartbeat/backups`, undefined, 'bad-token-000')).status,
+      ).toBe(401);
+      expect((await post(`${t3.url}/hooks/heartbeat/backups`, '', TOKENS.backups)).status).toBe(
+        202,
+      );
+      const inc = await kit.waitFor(
+        async () =>
+          (await t3.app.services.repo.listOpen()).find(
+            (i) => i.title === 'No heartbeat from backups',
+          ),
+        { timeoutMs: 5000 },
+      );
       expect(inc.severity).toBe('P1');
       await post(`${t3.url}/hooks/heartbeat/backups`, '', TOKENS.backups);
       expect((await t3.app.services.repo.get(inc.id))?.state).toBe('resolved');
@@ -140,12 +218,25 @@ describe('escalation', () => {
   it('maintenance suppresses notification and escalation of matching incidents, still recorded', async () => {
     const root = kit.user({ id: PEOPLE.root, chatId: GROUP, chatType: 'supergroup' });
     await root.command('/maintenance 1h service=db planned upgrade');
-    await kit.waitForMessage((m) => m.text.includes('Maintenance') && m.text.includes('service=db'));
-    const r = await post(`${t.url}/hooks/generic`, { title: 'db down during upgrade', status: 'firing', labels: { service: 'db' }, severity: 'critical' }, TOKENS.ci);
+    await kit.waitForMessage(
+      (m) => m.text.includes('Maintenance') && m.text.includes('service=db'),
+    );
+    const r = await post(
+      `${t.url}/hooks/generic`,
+      {
+        title: 'db down during upgrade',
+        status: 'firing',
+        labels: { service: 'db' },
+        severity: 'critical',
+      },
+      TOKENS.ci,
+    );
     const id = (r.body.incidents as string[])[0]!;
     expect(await t.app.services.repo.get(id)).toMatchObject({ silenced: true, state: 'triggered' });
     await root.command('/status');
-    await kit.waitForMessage((m) => m.text.includes('opsbot status') && m.text.includes('Maintenance until'));
+    await kit.waitForMessage(
+      (m) => m.text.includes('opsbot status') && m.text.includes('Maintenance until'),
+    );
     expect(await escalations(id)).toHaveLength(0);
   });
 });

@@ -22,13 +22,21 @@ const alice = () => u(PEOPLE.alice);
 const bob = () => u(PEOPLE.bob);
 
 async function newIncident(title: string) {
-  const r = await post(`${t.url}/hooks/generic`, { title, status: 'firing', severity: 'error', dedup_key: title }, TOKENS.ci);
+  const r = await post(
+    `${t.url}/hooks/generic`,
+    { title, status: 'firing', severity: 'error', dedup_key: title },
+    TOKENS.ci,
+  );
   const id = (r.body.incidents as string[])[0]!;
-  const msg = await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0, { label: `message of ${id}` });
+  const msg = await kit.waitForMessage(
+    (m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0,
+    { label: `message of ${id}` },
+  );
   return { id, seq: Number(id.slice(4)), msg };
 }
 const answerCount = () => kit.answers().length;
-const nextAnswer = async (n: number) => kit.waitFor(() => kit.answers()[n], { label: 'callback answer' });
+const nextAnswer = async (n: number) =>
+  kit.waitFor(() => kit.answers()[n], { label: 'callback answer' });
 const state = async (id: string) => (await t.app.services.repo.get(id))?.state;
 
 describe('incident buttons', () => {
@@ -48,22 +56,36 @@ describe('incident buttons', () => {
     const n = answerCount();
     await alice().press(msg.messageId, `i:ack:${seq}`);
     expect(String((await nextAnswer(n)).text)).toMatch(/acknowledged/);
-    const edited = await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === msg.messageId && /Acknowledged by/.test(m.text)));
+    const edited = await kit.waitFor(() =>
+      kit
+        .botMessages(GROUP)
+        .find((m) => m.messageId === msg.messageId && /Acknowledged by/.test(m.text)),
+    );
     expect(edited.text).toMatch(/alice/);
     expect(edited.buttons.flat().map((b) => b.data)).toContain(`i:unack:${seq}`);
     expect(await state(id)).toBe('acknowledged');
     const tl = await t.app.services.repo.timeline(id);
-    expect(tl.filter((e) => e.type === 'acknowledged')).toEqual([expect.objectContaining({ actor: 'alice' })]);
+    expect(tl.filter((e) => e.type === 'acknowledged')).toEqual([
+      expect.objectContaining({ actor: 'alice' }),
+    ]);
   });
 
   it('two responders press Acknowledge at once: one ack, both answered, the second told who was first', async () => {
     const { id, seq, msg } = await newIncident('race');
     const n = answerCount();
-    await Promise.all([alice().press(msg.messageId, `i:ack:${seq}`), bob().press(msg.messageId, `i:ack:${seq}`)]);
+    await Promise.all([
+      alice().press(msg.messageId, `i:ack:${seq}`),
+      bob().press(msg.messageId, `i:ack:${seq}`),
+    ]);
     await kit.waitFor(() => kit.answers().length >= n + 2, { label: 'two answers' });
-    const texts = kit.answers().slice(n).map((a) => String(a.text));
+    const texts = kit
+      .answers()
+      .slice(n)
+      .map((a) => String(a.text));
     expect(texts.filter((x) => /Already acknowledged by/.test(x))).toHaveLength(1);
-    expect((await t.app.services.repo.timeline(id)).filter((e) => e.type === 'acknowledged')).toHaveLength(1);
+    expect(
+      (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'acknowledged'),
+    ).toHaveLength(1);
   });
 
   it('resolve, then every further action is refused as already resolved', async () => {
@@ -72,7 +94,9 @@ describe('incident buttons', () => {
     await alice().press(msg.messageId, `i:res:${seq}`);
     await nextAnswer(n);
     expect(await state(id)).toBe('resolved');
-    const edited = await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === msg.messageId && /RESOLVED/.test(m.text)));
+    const edited = await kit.waitFor(() =>
+      kit.botMessages(GROUP).find((m) => m.messageId === msg.messageId && /RESOLVED/.test(m.text)),
+    );
     expect(edited.buttons.flat().some((b) => b.data === `i:ack:${seq}`)).toBe(false);
     n = answerCount();
     await bob().press(msg.messageId, `i:ack:${seq}`);
@@ -82,18 +106,43 @@ describe('incident buttons', () => {
   it('silence opens a sub-menu, a choice silences, Back returns', async () => {
     const { id, seq, msg } = await newIncident('silence-menu');
     await alice().press(msg.messageId, `i:sil:${seq}`);
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === msg.messageId && m.buttons.flat().some((b) => b.data === `i:s1h:${seq}`)));
+    await kit.waitFor(() =>
+      kit
+        .botMessages(GROUP)
+        .find(
+          (m) =>
+            m.messageId === msg.messageId &&
+            m.buttons.flat().some((b) => b.data === `i:s1h:${seq}`),
+        ),
+    );
     await alice().press(msg.messageId, `i:back:${seq}`);
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === msg.messageId && m.buttons.flat().some((b) => b.data === `i:ack:${seq}`)));
+    await kit.waitFor(() =>
+      kit
+        .botMessages(GROUP)
+        .find(
+          (m) =>
+            m.messageId === msg.messageId &&
+            m.buttons.flat().some((b) => b.data === `i:ack:${seq}`),
+        ),
+    );
     await alice().press(msg.messageId, `i:s4h:${seq}`);
-    await kit.waitFor(async () => ((await t.app.services.repo.get(id))?.silencedUntil ?? 0) > Date.now() + 3 * 3_600_000);
+    await kit.waitFor(
+      async () =>
+        ((await t.app.services.repo.get(id))?.silencedUntil ?? 0) > Date.now() + 3 * 3_600_000,
+    );
     expect((await t.app.services.repo.timeline(id)).map((e) => e.type)).toContain('silenced');
   });
 
   it('forged, malformed and unknown callback data change nothing', async () => {
     const { id, msg } = await newIncident('forged');
     const before = await t.app.services.repo.timeline(id);
-    for (const data of ['i:ack:999999', 'i:nuke:1', 'i:ack:1:extra', 'garbage', 'ap:y:' + '0'.repeat(32)]) {
+    for (const data of [
+      'i:ack:999999',
+      'i:nuke:1',
+      'i:ack:1:extra',
+      'garbage',
+      'ap:y:' + '0'.repeat(32),
+    ]) {
       const n = answerCount();
       await alice().press(msg.messageId, data);
       await nextAnswer(n);
@@ -105,7 +154,9 @@ describe('incident buttons', () => {
   it('Details posts the timeline', async () => {
     const { id, seq, msg } = await newIncident('details');
     await u(PEOPLE.viewer).press(msg.messageId, `i:det:${seq}`);
-    const d = await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes('Timeline') && m.text.includes(id));
+    const d = await kit.waitForMessage(
+      (m) => m.chatId === GROUP && m.text.includes('Timeline') && m.text.includes(id),
+    );
     expect(d.text).toMatch(/triggered/);
   });
 });
@@ -124,8 +175,17 @@ describe('incident commands', () => {
     await bob().command(`/resolve ${id} restarted the api`);
     await kit.waitForMessage((m) => m.text.includes('bob resolved') && m.text.includes(id));
     const inc = await t.app.services.repo.get(id);
-    expect(inc).toMatchObject({ state: 'resolved', severity: 'P0', assignee: 'bob', resolvedBy: 'bob' });
-    const types = (await t.app.services.repo.timeline(id)).map((e) => [e.type, e.actor, e.text ?? '']);
+    expect(inc).toMatchObject({
+      state: 'resolved',
+      severity: 'P0',
+      assignee: 'bob',
+      resolvedBy: 'bob',
+    });
+    const types = (await t.app.services.repo.timeline(id)).map((e) => [
+      e.type,
+      e.actor,
+      e.text ?? '',
+    ]);
     expect(types).toEqual(
       expect.arrayContaining([
         ['acknowledged', 'alice', ''],
@@ -154,22 +214,32 @@ describe('incident commands', () => {
   it('/incidents lists open ones; /status counts them and names the oldest unacknowledged', async () => {
     await newIncident('listing');
     await alice().command('/incidents');
-    const list = await kit.waitForMessage((m) => m.text.includes('Open incidents:') && m.text.includes('listing'));
+    const list = await kit.waitForMessage(
+      (m) => m.text.includes('Open incidents:') && m.text.includes('listing'),
+    );
     expect(list.text).toMatch(/P1/);
     await alice().command('/status');
-    const st = await kit.waitForMessage((m) => m.text.includes('opsbot status') && m.text.includes('Oldest unacknowledged'));
+    const st = await kit.waitForMessage(
+      (m) => m.text.includes('opsbot status') && m.text.includes('Oldest unacknowledged'),
+    );
     expect(st.text).toMatch(/🟠 P1: [1-9]/);
   });
 
   it('/silence by labels suppresses new notifications but still records incidents; /silences lists it', async () => {
     await alice().command('/silence 1h service=noisy flapping check');
     await kit.waitForMessage((m) => m.text.includes('Silence') && m.text.includes('service=noisy'));
-    const r = await post(`${t.url}/hooks/generic`, { title: 'noisy thing', status: 'firing', labels: { service: 'noisy' } }, TOKENS.ci);
+    const r = await post(
+      `${t.url}/hooks/generic`,
+      { title: 'noisy thing', status: 'firing', labels: { service: 'noisy' } },
+      TOKENS.ci,
+    );
     const id = (r.body.incidents as string[])[0]!;
     expect((await t.app.services.repo.get(id))?.silenced).toBe(true);
     await alice().command('/silences');
     const list = await kit.waitForMessage((m) => m.text.includes('Active silences'));
     expect(list.buttons.flat()[0]?.data).toMatch(/^sx:/);
-    expect(kit.callsOf('sendMessage').some((c) => JSON.stringify(c.body).includes('noisy thing'))).toBe(false);
+    expect(
+      kit.callsOf('sendMessage').some((c) => JSON.stringify(c.body).includes('noisy thing')),
+    ).toBe(false);
   });
 });

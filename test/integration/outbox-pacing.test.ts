@@ -21,7 +21,16 @@ function setup() {
   const scripts = createScripts(redis);
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
   const claim = async () =>
-    (await scripts.run('outbox_claim', [prefix, clock.now(), 30_000, 1000, 20, 30, 5, 200])) as string[];
+    (await scripts.run('outbox_claim', [
+      prefix,
+      clock.now(),
+      30_000,
+      1000,
+      20,
+      30,
+      5,
+      200,
+    ])) as string[];
   const done = async (job: { id: string; chat: string }) =>
     scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'done', 0, '', '', '']);
   /** Drives the outbox in fake time: claims whatever is allowed, "sends" it, advances the clock. */
@@ -32,7 +41,12 @@ function setup() {
       for (;;) {
         const r = await claim();
         if (r[0] !== 'job') break;
-        const job = JSON.parse(r[1]!) as { id: string; chat: string; kind: string; data: { incs?: string[] } };
+        const job = JSON.parse(r[1]!) as {
+          id: string;
+          chat: string;
+          kind: string;
+          data: { incs?: string[] };
+        };
         sent.push({ at: clock.now(), kind: job.kind, incs: job.data.incs, chat: job.chat });
         await done(job);
       }
@@ -45,8 +59,15 @@ function setup() {
 
 const alert = (i: number, chat = '-100') => ({
   a: {
-    source: 'generic' as const, integration: 'ci', dedupKey: `k${i}`, fingerprint: `k${i}`, status: 'firing' as const,
-    title: `alert ${i}`, labels: {}, annotations: {}, links: [],
+    source: 'generic' as const,
+    integration: 'ci',
+    dedupKey: `k${i}`,
+    fingerprint: `k${i}`,
+    status: 'firing' as const,
+    title: `alert ${i}`,
+    labels: {},
+    annotations: {},
+    links: [],
   },
   r: { severity: 'P2' as const, chats: [chat], notify: true },
 });
@@ -60,7 +81,8 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     }
     const sent = await simulate(10_000);
     expect(sent).toHaveLength(4);
-    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000);
+    for (let i = 1; i < sent.length; i++)
+      expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000);
   });
 
   it('a storm of 2,000 alerts for one group becomes digests within the limits, nothing lost', async () => {
@@ -73,12 +95,18 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     const sent = await simulate(5 * 60_000, 250);
     // every incident is covered exactly once, by its own message or a digest
     const covered = sent.flatMap((s) => (s.kind === 'digest' ? s.incs! : ['single']));
-    expect(covered.filter((c) => c !== 'single').length + covered.filter((c) => c === 'single').length).toBe(2000);
-    expect(new Set(sent.flatMap((s) => s.incs ?? [])).size).toBe(sent.flatMap((s) => s.incs ?? []).length);
+    expect(
+      covered.filter((c) => c !== 'single').length + covered.filter((c) => c === 'single').length,
+    ).toBe(2000);
+    expect(new Set(sent.flatMap((s) => s.incs ?? [])).size).toBe(
+      sent.flatMap((s) => s.incs ?? []).length,
+    );
     expect(sent.some((s) => s.kind === 'digest')).toBe(true);
     // limits: any 60 s window holds at most 20 sends, any 1 s at most 1
     for (const s of sent) {
-      expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(20);
+      expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 60_000).length).toBeLessThanOrEqual(
+        20,
+      );
       expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBe(1);
     }
     expect(await redis.llen(keys.obQueue('-100'))).toBe(0);
@@ -92,7 +120,8 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     }
     const sent = await simulate(3000, 10);
     expect(sent).toHaveLength(60);
-    for (const s of sent) expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(30);
+    for (const s of sent)
+      expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBeLessThanOrEqual(30);
   });
 
   it('a retry (429) puts the job back in front and pauses the chat', async () => {
@@ -101,7 +130,17 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     await repo.ingest(a, r);
     const first = await claim();
     const job = JSON.parse(first[1]!) as { id: string; chat: string };
-    await scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'retry', 3000, '', '', '']);
+    await scripts.run('outbox_finish', [
+      prefix,
+      clock.now(),
+      job.id,
+      job.chat,
+      'retry',
+      3000,
+      '',
+      '',
+      '',
+    ]);
     clock.advance(2000);
     expect((await claim())[0]).not.toBe('job');
     clock.advance(1001);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfigYaml } from '../helpers/config.js';
-import { freePort, spawnBot, writeConfig, type BotProcess } from '../helpers/process.js';
+import { freePort, spawnBot, writeConfig } from '../helpers/process.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -15,7 +15,11 @@ afterAll(async () => {
   for (const p of prefixes) await dropPrefix(p);
 });
 
-async function waitHttp(url: string, want: (s: number) => boolean, timeoutMs = 20_000): Promise<number> {
+async function waitHttp(
+  url: string,
+  want: (s: number) => boolean,
+  timeoutMs = 20_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -46,28 +50,55 @@ function baseEnv(port: number, extra: Record<string, string> = {}) {
 
 describe('process', () => {
   it('a config with a wrong duration exits 78 naming the path', async () => {
-    const bad = testConfigYaml({ levels: `      - { after: 0s, notify: ["chat:ops"] }\n      - { after: 10 minutes, notify: ["person:root"] }` });
+    const bad = testConfigYaml({
+      levels: `      - { after: 0s, notify: ["chat:ops"] }\n      - { after: 10 minutes, notify: ["person:root"] }`,
+    });
     const p = spawnBot({ ...baseEnv(await freePort()), OPSBOT_CONFIG: writeConfig(bad) });
     expect(await p.exited).toBe(78);
-    expect(p.stderr()).toContain('escalation_policies.critical.levels[1].after: expected a duration like 30s, 5m, 2h');
+    expect(p.stderr()).toContain(
+      'escalation_policies.critical.levels[1].after: expected a duration like 30s, 5m, 2h',
+    );
   });
 
   it('a missing environment variable exits 78 naming it', async () => {
-    const p = spawnBot({ ...baseEnv(await freePort()), OPSBOT_CONFIG: writeConfig(testConfigYaml().replace('prom-token-123456', '${PROM_TOKEN}')) });
+    const p = spawnBot({
+      ...baseEnv(await freePort()),
+      OPSBOT_CONFIG: writeConfig(testConfigYaml().replace('prom-token-123456', '${PROM_TOKEN}')),
+    });
     expect(await p.exited).toBe(78);
-    expect(p.stderr()).toContain('integrations.prometheus.token: environment variable PROM_TOKEN is not set');
+    expect(p.stderr()).toContain(
+      'integrations.prometheus.token: environment variable PROM_TOKEN is not set',
+    );
   });
 
   it('webhook mode: a wrong secret gets 401, the right one 200; SIGTERM exits 0', async () => {
     const port = await freePort();
-    const p = spawnBot(baseEnv(port, { WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: 'hook-secret-1' }));
+    const p = spawnBot(
+      baseEnv(port, {
+        WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+        TELEGRAM_WEBHOOK_SECRET: 'hook-secret-1',
+      }),
+    );
     try {
       await waitHttp(`http://127.0.0.1:${port}/healthz`, (s) => s === 200);
-      const update = { update_id: 777001, message: { message_id: 1, date: 1, chat: { id: -1001000000001, type: 'supergroup' }, from: { id: 1001, is_bot: false, first_name: 'a' }, text: '/start', entities: [{ offset: 0, length: 6, type: 'bot_command' }] } };
+      const update = {
+        update_id: 777001,
+        message: {
+          message_id: 1,
+          date: 1,
+          chat: { id: -1001000000001, type: 'supergroup' },
+          from: { id: 1001, is_bot: false, first_name: 'a' },
+          text: '/start',
+          entities: [{ offset: 0, length: 6, type: 'bot_command' }],
+        },
+      };
       const post = (secret?: string) =>
         fetch(`http://127.0.0.1:${port}/telegram/webhook`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+          },
           body: JSON.stringify(update),
         });
       expect((await post()).status).toBe(401);
@@ -83,7 +114,10 @@ describe('process', () => {
 
   it('/readyz is 503 while Redis is unreachable and 200 again after it returns; the process stays alive', async () => {
     const redisPort = await freePort();
-    const redis = () => spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const redis = () =>
+      spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
     let r = redis();
     const port = await freePort();
     const p = spawnBot(baseEnv(port, { REDIS_URL: `redis://127.0.0.1:${redisPort}` }));

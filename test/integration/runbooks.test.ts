@@ -73,7 +73,10 @@ let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
   kit = await startTelegram();
-  const config = parseConfig(testConfigYaml().replace(/runbooks_dir: .*/, `runbooks_dir: ${dir}`), {});
+  const config = parseConfig(
+    testConfigYaml().replace(/runbooks_dir: .*/, `runbooks_dir: ${dir}`),
+    {},
+  );
   t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config });
 });
 afterAll(async () => {
@@ -83,21 +86,39 @@ afterAll(async () => {
 });
 
 const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType: 'supergroup' });
-const count = () => (existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0);
+const count = () =>
+  existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0;
 const answersFrom = (n: number) => kit.waitFor(() => kit.answers()[n], { label: 'answer' });
 
 async function request(text: string, by: number = PEOPLE.bob): Promise<BotMessage> {
   const before = new Set(kit.botMessages(GROUP).map((m) => m.messageId));
   await u(by).command(text);
-  return kit.waitFor(() => kit.botMessages(GROUP).find((m) => !before.has(m.messageId) && m.text.includes('Requested by')), { label: `request ${text}` });
+  return kit.waitFor(
+    () =>
+      kit
+        .botMessages(GROUP)
+        .find((m) => !before.has(m.messageId) && m.text.includes('Requested by')),
+    { label: `request ${text}` },
+  );
 }
 const finished = (id: number) =>
-  kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === id && /Finished|Failed|Timed out/.test(m.text)), { label: 'run finished', timeoutMs: 15_000 });
+  kit.waitFor(
+    () =>
+      kit
+        .botMessages(GROUP)
+        .find((m) => m.messageId === id && /Finished|Failed|Timed out/.test(m.text)),
+    { label: 'run finished', timeoutMs: 15_000 },
+  );
 
 describe('runbooks with approval', () => {
   it('happy path: request, approve, run, result in the message, audit and count', async () => {
     const req = await request('/run append word=alpha');
-    expect(req.buttons.flat().map((b) => b.text).join(' ')).toMatch(/Approve.*Reject/);
+    expect(
+      req.buttons
+        .flat()
+        .map((b) => b.text)
+        .join(' '),
+    ).toMatch(/Approve.*Reject/);
     const approve = req.buttons[0]![0]!.data!;
     expect(approve).toMatch(/^ap:y:[0-9a-f]{32}$/);
     const n = kit.answers().length;
@@ -107,7 +128,9 @@ describe('runbooks with approval', () => {
     expect(done.text).toMatch(/✅ append/);
     expect(count()).toBe(1);
     const audit = await t.app.services.audit.recent(20);
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['run.request', 'approval.approve', 'run.start', 'run.finish']));
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['run.request', 'approval.approve', 'run.start', 'run.finish']),
+    );
   });
 
   it('self-approval and viewer presses are refused and audited; nothing runs', async () => {
@@ -127,7 +150,9 @@ describe('runbooks with approval', () => {
 
   it('viewers cannot request runs', async () => {
     await u(PEOPLE.viewer).command('/run append');
-    await kit.waitForMessage((m) => m.chatId === GROUP && /needs the <b>responder<\/b>/.test(m.text));
+    await kit.waitForMessage(
+      (m) => m.chatId === GROUP && /needs the <b>responder<\/b>/.test(m.text),
+    );
   });
 
   it('two-person rule: one approval is not enough, a second distinct approver runs it', async () => {
@@ -151,7 +176,11 @@ describe('runbooks with approval', () => {
     const req = await request('/run append');
     const [approve, reject] = [req.buttons[0]![0]!.data!, req.buttons[0]![1]!.data!];
     await u(PEOPLE.alice).press(req.messageId, reject);
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === req.messageId && /Rejected by alice/.test(m.text)));
+    await kit.waitFor(() =>
+      kit
+        .botMessages(GROUP)
+        .find((m) => m.messageId === req.messageId && /Rejected by alice/.test(m.text)),
+    );
     const n = kit.answers().length;
     await u(PEOPLE.carol).press(req.messageId, approve);
     expect(String((await answersFrom(n)).text)).toMatch(/already been decided/);
@@ -162,7 +191,11 @@ describe('runbooks with approval', () => {
     const before = count();
     const req = await request('/run append word=race');
     const approve = req.buttons[0]![0]!.data!;
-    await Promise.all([u(PEOPLE.alice).press(req.messageId, approve), u(PEOPLE.carol).press(req.messageId, approve), u(PEOPLE.root).press(req.messageId, approve)]);
+    await Promise.all([
+      u(PEOPLE.alice).press(req.messageId, approve),
+      u(PEOPLE.carol).press(req.messageId, approve),
+      u(PEOPLE.root).press(req.messageId, approve),
+    ]);
     await finished(req.messageId);
     expect(count()).toBe(before + 1);
     await u(PEOPLE.root).press(req.messageId, approve);
@@ -179,7 +212,9 @@ describe('runbooks with approval', () => {
     await s.redis.hset(s.keys.approval(token), 'expires_at', Date.now() - 1);
     await s.redis.zadd(s.keys.timers(), Date.now() - 1, `appr:${token}`);
     s.timers.notify();
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === req.messageId && /expired/.test(m.text)));
+    await kit.waitFor(() =>
+      kit.botMessages(GROUP).find((m) => m.messageId === req.messageId && /expired/.test(m.text)),
+    );
     const n = kit.answers().length;
     await u(PEOPLE.alice).press(req.messageId, `ap:y:${token}`);
     expect(String((await answersFrom(n)).text)).toMatch(/expired|decided/);
@@ -188,7 +223,13 @@ describe('runbooks with approval', () => {
   it('injection attempts are rejected or inert; output is redacted; the bot token never reaches a step', async () => {
     for (const bad of ['word=a;rm', 'word=$(id)', 'word=`id`', 'word=../x', 'word=-rf', 'nope=1']) {
       await u(PEOPLE.bob).command(`/run append ${bad}`);
-      await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes('Cannot run') && m.messageId > 0 && m.text.includes('append'));
+      await kit.waitForMessage(
+        (m) =>
+          m.chatId === GROUP &&
+          m.text.includes('Cannot run') &&
+          m.messageId > 0 &&
+          m.text.includes('append'),
+      );
     }
     const diag = await request('/run diag "arg=a; echo INJECTED $(id) `id`"');
     const done = await finished(diag.messageId);
@@ -206,15 +247,32 @@ describe('runbooks with approval', () => {
   });
 
   it('lock contention: a second run while the lock is held is told who holds it', async () => {
-    await t.app.services.redis.set(t.app.services.keys.lock('slow-lock'), JSON.stringify({ run: 'x', by: 'carol' }), 'PX', 60_000);
+    await t.app.services.redis.set(
+      t.app.services.keys.lock('slow-lock'),
+      JSON.stringify({ run: 'x', by: 'carol' }),
+      'PX',
+      60_000,
+    );
     const req = await request('/run slow');
-    await kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === req.messageId && /held by a run requested by carol/.test(m.text)));
+    await kit.waitFor(() =>
+      kit
+        .botMessages(GROUP)
+        .find(
+          (m) => m.messageId === req.messageId && /held by a run requested by carol/.test(m.text),
+        ),
+    );
     await t.app.services.redis.del(t.app.services.keys.lock('slow-lock'));
   });
 
   it('a run left by a dead process is marked interrupted, never re-run', async () => {
     const s = t.app.services;
-    await s.redis.hset(s.keys.run('deadbeef'.repeat(4)), { id: 'deadbeef'.repeat(4), runbook: 'append', state: 'running', chat: String(GROUP), message_id: 1 });
+    await s.redis.hset(s.keys.run('deadbeef'.repeat(4)), {
+      id: 'deadbeef'.repeat(4),
+      runbook: 'append',
+      state: 'running',
+      chat: String(GROUP),
+      message_id: 1,
+    });
     await s.redis.sadd(s.keys.runsActive(), 'deadbeef'.repeat(4));
     const before = count();
     const ids = await s.runbooks.recoverInterrupted();
@@ -228,6 +286,8 @@ describe('runbooks with approval', () => {
     const list = await kit.waitForMessage((m) => m.text.includes('Runbooks you may run'));
     expect(list.buttons.flat().map((b) => b.data)).toContain('rs:append');
     await u(PEOPLE.bob).command('/runbook two-person');
-    await kit.waitForMessage((m) => m.text.includes('two-person') && m.text.includes('Needs 2 approval'));
+    await kit.waitForMessage(
+      (m) => m.text.includes('two-person') && m.text.includes('Needs 2 approval'),
+    );
   });
 });

@@ -46,10 +46,17 @@ describe('incident store (real Redis)', () => {
     expect(b).toEqual({ id: a.id, outcome: 'updated' });
     expect((await repo.ingest(alert({ status: 'resolved' }), routed)).outcome).toBe('updated');
     expect((await repo.get(a.id))?.state).toBe('triggered');
-    expect((await repo.ingest(alert({ fingerprint: 'fp2', status: 'resolved' }), routed)).outcome).toBe('resolved');
+    expect(
+      (await repo.ingest(alert({ fingerprint: 'fp2', status: 'resolved' }), routed)).outcome,
+    ).toBe('resolved');
     const inc = await repo.get(a.id);
     expect(inc).toMatchObject({ state: 'resolved', alertCount: 2, firingCount: 0 });
-    expect((await repo.timeline(a.id)).map((e) => e.type)).toEqual(['triggered', 'alert_added', 'alert_resolved', 'resolved']);
+    expect((await repo.timeline(a.id)).map((e) => e.type)).toEqual([
+      'triggered',
+      'alert_added',
+      'alert_resolved',
+      'resolved',
+    ]);
     // a re-trigger of a resolved dedup key opens a new incident
     const c = await repo.ingest(alert(), routed);
     expect(c.outcome).toBe('created');
@@ -61,13 +68,19 @@ describe('incident store (real Redis)', () => {
     await repo.ingest(alert({ dedupKey: 'coalesce', fingerprint: 'x2' }), routed);
     await repo.ingest(alert({ dedupKey: 'coalesce', fingerprint: 'x3' }), routed);
     const q = await redis.lrange(keys.obQueue('-100'), 0, -1);
-    const jobs = await Promise.all(q.map(async (id) => JSON.parse((await redis.get(keys.obJob(id)))!) as { data: { inc: string } }));
+    const jobs = await Promise.all(
+      q.map(
+        async (id) => JSON.parse((await redis.get(keys.obJob(id)))!) as { data: { inc: string } },
+      ),
+    );
     expect(jobs.filter((j) => j.data.inc === a.id)).toHaveLength(1);
   });
 
   it('an acknowledged resolved alert for an unknown key is ignored, nothing stored', async () => {
     const before = await redis.get(keys.seq());
-    expect((await repo.ingest(alert({ dedupKey: 'never-seen', status: 'resolved' }), routed)).outcome).toBe('ignored');
+    expect(
+      (await repo.ingest(alert({ dedupKey: 'never-seen', status: 'resolved' }), routed)).outcome,
+    ).toBe('ignored');
     expect(await redis.get(keys.seq())).toBe(before);
   });
 
@@ -96,7 +109,8 @@ describe('incident store (real Redis)', () => {
 
   it('timer_claim hands each due timer to one caller and re-offers it after the lease', async () => {
     await repo.apply({ timers: [{ id: 'x1', due: clock.now() - 1, data: { kind: 'k' } }] });
-    const claim = () => scripts.run('timer_claim', [prefix, clock.now(), 1000, 10]) as Promise<string[]>;
+    const claim = () =>
+      scripts.run('timer_claim', [prefix, clock.now(), 1000, 10]) as Promise<string[]>;
     const [a, b] = await Promise.all([claim(), claim()]);
     expect([a, b].map((r) => r.length).sort()).toEqual([1, 3]);
     expect((await claim()).length).toBe(1);

@@ -22,17 +22,25 @@ describe('config', () => {
   });
 
   it('names the path of a bad duration', () => {
-    const yaml = testConfigYaml({ levels: `      - { after: 0s, notify: ["chat:ops"] }\n      - { after: soon, notify: ["person:root"] }` });
-    expect(errorOf(yaml)).toBe('escalation_policies.critical.levels[1].after: expected a duration like 30s, 5m, 2h');
+    const yaml = testConfigYaml({
+      levels: `      - { after: 0s, notify: ["chat:ops"] }\n      - { after: soon, notify: ["person:root"] }`,
+    });
+    expect(errorOf(yaml)).toBe(
+      'escalation_policies.critical.levels[1].after: expected a duration like 30s, 5m, 2h',
+    );
   });
 
   it('rejects unknown keys', () => {
-    expect(errorOf(testConfigYaml({ extra: 'colour: blue' }))).toMatch(/colour|Unrecognized|unknown/i);
+    expect(errorOf(testConfigYaml({ extra: 'colour: blue' }))).toMatch(
+      /colour|Unrecognized|unknown/i,
+    );
   });
 
   it('rejects policies naming unknown people, schedules and chats', () => {
     const yaml = testConfigYaml({ levels: `      - { after: 0s, notify: ["person:nobody"] }` });
-    expect(errorOf(yaml)).toBe('escalation_policies.critical.levels[0].notify[0]: unknown person "nobody"');
+    expect(errorOf(yaml)).toBe(
+      'escalation_policies.critical.levels[0].notify[0]: unknown person "nobody"',
+    );
     const y2 = testConfigYaml({ levels: `      - { after: 0s, notify: ["schedule:ghost"] }` });
     expect(errorOf(y2)).toMatch(/unknown schedule "ghost"/);
   });
@@ -40,8 +48,12 @@ describe('config', () => {
   it('replaces ${VAR} and fails naming the path when a variable is missing', () => {
     expect(interpolateEnv({ a: { b: 'x-${FOO}' } }, { FOO: 'bar' })).toEqual({ a: { b: 'x-bar' } });
     const yaml = testConfigYaml().replace('prom-token-123456', '${PROM_TOKEN}');
-    expect(errorOf(yaml)).toBe('integrations.prometheus.token: environment variable PROM_TOKEN is not set');
-    expect(parseConfig(yaml, { PROM_TOKEN: 'from-env-123' }).integrations.prometheus?.token).toBe('from-env-123');
+    expect(errorOf(yaml)).toBe(
+      'integrations.prometheus.token: environment variable PROM_TOKEN is not set',
+    );
+    expect(parseConfig(yaml, { PROM_TOKEN: 'from-env-123' }).integrations.prometheus?.token).toBe(
+      'from-env-123',
+    );
   });
 
   it('requires the bot token and reads env defaults', () => {

@@ -30,7 +30,9 @@ export function commsFeature(s: Services) {
     const chats = new Set(inc.chats);
     const sh = s.config.stakeholder_chat ? s.config.chats[s.config.stakeholder_chat] : undefined;
     if (sh) chats.add(sh.thread_id ? `${sh.id}:${sh.thread_id}` : String(sh.id));
-    await s.repo.apply({ outbox: [...chats].map((chat) => ({ chat, kind: 'text', data: { text } })) });
+    await s.repo.apply({
+      outbox: [...chats].map((chat) => ({ chat, kind: 'text', data: { text } })),
+    });
     s.outbox.notify();
     await ctx.replyHtml(ctx.tr('did-update', { id }));
   });
@@ -47,7 +49,9 @@ export function commsFeature(s: Services) {
         .join(' ');
       return `<code>${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}</code> ${escapeHtml(action)} · ${escapeHtml(actor)} ${escapeHtml(trimText(extra, 200))}`;
     });
-    await ctx.replyHtml(trimHtml(`${ctx.tr('audit-title', { n: rows.length })}\n${lines.join('\n')}`));
+    await ctx.replyHtml(
+      trimHtml(`${ctx.tr('audit-title', { n: rows.length })}\n${lines.join('\n')}`),
+    );
   });
 
   return c;

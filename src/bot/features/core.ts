@@ -14,10 +14,13 @@ export function coreFeature(s: Services) {
   const c = new Composer<BotContext>();
 
   c.command('start', async (ctx) => {
-    if (ctx.chat.type === 'private') await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
+    if (ctx.chat.type === 'private')
+      await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
     await ctx.replyHtml(
-      ctx.tr('start', { name: escapeHtml(ctx.person.name), role: ctx.tr(`role-${ctx.person.role}`) }) +
-        (ctx.chat.type === 'private' ? `\n\n${ctx.tr('start-private')}` : ''),
+      ctx.tr('start', {
+        name: escapeHtml(ctx.person.name),
+        role: ctx.tr(`role-${ctx.person.role}`),
+      }) + (ctx.chat.type === 'private' ? `\n\n${ctx.tr('start-private')}` : ''),
     );
   });
 
@@ -25,7 +28,9 @@ export function coreFeature(s: Services) {
     const lines = Object.entries(COMMAND_ROLES)
       .filter(([, role]) => roleAtLeast(ctx.person.role, role))
       .map(([cmd]) => `/${cmd} — ${escapeHtml(ctx.tr(`help-${cmd}`))}`);
-    await ctx.replyHtml(`${ctx.tr('help-title', { role: ctx.tr(`role-${ctx.person.role}`) })}\n${lines.join('\n')}`);
+    await ctx.replyHtml(
+      `${ctx.tr('help-title', { role: ctx.tr(`role-${ctx.person.role}`) })}\n${lines.join('\n')}`,
+    );
   });
 
   c.command('status', async (ctx) => {
@@ -36,7 +41,9 @@ export function coreFeature(s: Services) {
       const n = open.filter((i) => i.severity === sev).length;
       return `${SEVERITY_EMOJI[sev]} ${sev}: ${n}`;
     }).join(' · ');
-    const unacked = open.filter((i) => i.state === 'triggered').sort((a, b) => a.createdAt - b.createdAt)[0];
+    const unacked = open
+      .filter((i) => i.state === 'triggered')
+      .sort((a, b) => a.createdAt - b.createdAt)[0];
     const ok = (b: boolean) => (b ? ctx.tr('status-ok') : ctx.tr('status-down'));
     const lines = [
       ctx.tr('status-title'),
@@ -48,14 +55,22 @@ export function coreFeature(s: Services) {
     ];
     if (unacked)
       lines.push(
-        ctx.tr('status-oldest', { id: unacked.id, title: escapeHtml(unacked.title), age: formatDuration(now - unacked.createdAt) }),
+        ctx.tr('status-oldest', {
+          id: unacked.id,
+          title: escapeHtml(unacked.title),
+          age: formatDuration(now - unacked.createdAt),
+        }),
       );
     const maint = await s.maintenance.active();
     for (const m of maint)
       lines.push(
         ctx.tr('status-maintenance', {
           until: formatTime(m.until),
-          matchers: escapeHtml(Object.entries(m.matchers).map(([k, v]) => `${k}=${v}`).join(' ') || '*'),
+          matchers: escapeHtml(
+            Object.entries(m.matchers)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ') || '*',
+          ),
         }),
       );
     await ctx.replyHtml(lines.join('\n'));

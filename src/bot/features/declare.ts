@@ -29,23 +29,33 @@ export function declareFeature(s: Services) {
     const raw = await s.redis.get(key(ctx));
     return raw ? (JSON.parse(raw) as DeclareState) : undefined;
   };
-  const save = (ctx: BotContext, st: DeclareState) => s.redis.set(key(ctx), JSON.stringify(st), 'EX', TTL_S);
+  const save = (ctx: BotContext, st: DeclareState) =>
+    s.redis.set(key(ctx), JSON.stringify(st), 'EX', TTL_S);
   const forceReply = { force_reply: true as const, selective: true };
 
   async function ask(ctx: BotContext, st: DeclareState) {
     switch (st.step) {
       case 'title':
-        await ctx.reply(ctx.tr('declare-ask-title'), { parse_mode: 'HTML', reply_markup: forceReply });
+        await ctx.reply(ctx.tr('declare-ask-title'), {
+          parse_mode: 'HTML',
+          reply_markup: forceReply,
+        });
         return;
       case 'severity':
         await ctx.replyHtml(ctx.tr('declare-ask-severity'), {
           inline_keyboard: SEVERITIES.map((sev) => [
-            { text: ctx.tr(`sev-meaning-${sev}`), callback_data: encodeCallback({ kind: 'declare', step: 'sev', value: sev }) },
+            {
+              text: ctx.tr(`sev-meaning-${sev}`),
+              callback_data: encodeCallback({ kind: 'declare', step: 'sev', value: sev }),
+            },
           ]),
         });
         return;
       case 'service':
-        await ctx.reply(ctx.tr('declare-ask-service'), { parse_mode: 'HTML', reply_markup: forceReply });
+        await ctx.reply(ctx.tr('declare-ask-service'), {
+          parse_mode: 'HTML',
+          reply_markup: forceReply,
+        });
         return;
       case 'confirm':
         await ctx.replyHtml(
@@ -57,8 +67,14 @@ export function declareFeature(s: Services) {
           {
             inline_keyboard: [
               [
-                { text: ctx.tr('btn-confirm'), callback_data: encodeCallback({ kind: 'declare', step: 'ok', value: 'yes' }) },
-                { text: ctx.tr('btn-cancel'), callback_data: encodeCallback({ kind: 'declare', step: 'ok', value: 'no' }) },
+                {
+                  text: ctx.tr('btn-confirm'),
+                  callback_data: encodeCallback({ kind: 'declare', step: 'ok', value: 'yes' }),
+                },
+                {
+                  text: ctx.tr('btn-cancel'),
+                  callback_data: encodeCallback({ kind: 'declare', step: 'ok', value: 'no' }),
+                },
               ],
             ],
           },

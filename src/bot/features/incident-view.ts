@@ -5,14 +5,25 @@ import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
 
 /** Details of an incident with its timeline (newest last), for /incident and the Details button. */
-export function renderDetails(inc: Incident, timeline: TimelineEntry[], t: Translate, locale: Locale, now: number): string {
+export function renderDetails(
+  inc: Incident,
+  timeline: TimelineEntry[],
+  t: Translate,
+  locale: Locale,
+  now: number,
+): string {
   const lines = [
     `${SEVERITY_EMOJI[inc.severity]} <b>${inc.id}</b> · ${inc.severity} · ${escapeHtml(t(locale, `state-${inc.state}`))}`,
     `<b>${escapeHtml(trimText(inc.title, 300))}</b>`,
-    t(locale, 'details-opened', { at: formatTime(inc.createdAt), ago: formatDuration(now - inc.createdAt) }),
+    t(locale, 'details-opened', {
+      at: formatTime(inc.createdAt),
+      ago: formatDuration(now - inc.createdAt),
+    }),
   ];
-  if (inc.ackAt) lines.push(t(locale, 'details-tta', { d: formatDuration(inc.ackAt - inc.createdAt) }));
-  if (inc.resolvedAt) lines.push(t(locale, 'details-ttr', { d: formatDuration(inc.resolvedAt - inc.createdAt) }));
+  if (inc.ackAt)
+    lines.push(t(locale, 'details-tta', { d: formatDuration(inc.ackAt - inc.createdAt) }));
+  if (inc.resolvedAt)
+    lines.push(t(locale, 'details-ttr', { d: formatDuration(inc.resolvedAt - inc.createdAt) }));
   lines.push('', t(locale, 'details-timeline'));
   for (const e of timeline.slice(-25)) {
     lines.push(

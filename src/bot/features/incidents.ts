@@ -43,14 +43,23 @@ export function describeResult(
       return ctx.tr('inc-invalid-state', { id, state: ctx.tr(`state-${r.inc.state}`) });
     case 'already':
       return r.inc.state === 'acknowledged' && r.inc.ackBy
-        ? ctx.tr('inc-already-acked', { id, who: escapeHtml(r.inc.ackBy), at: formatTime(r.inc.ackAt ?? 0) })
+        ? ctx.tr('inc-already-acked', {
+            id,
+            who: escapeHtml(r.inc.ackBy),
+            at: formatTime(r.inc.ackAt ?? 0),
+          })
         : r.inc.state === 'resolved'
           ? ctx.tr('inc-already-resolved', { id })
           : ctx.tr('inc-already', { id });
   }
 }
 
-const SILENCE_CHOICES: Record<string, number> = { s1h: 3_600_000, s4h: 14_400_000, s24h: 86_400_000, sres: Infinity };
+const SILENCE_CHOICES: Record<string, number> = {
+  s1h: 3_600_000,
+  s4h: 14_400_000,
+  s24h: 86_400_000,
+  sres: Infinity,
+};
 
 /** Incident buttons and the commands that do the same by text. */
 export function incidentsFeature(s: Services) {
@@ -65,7 +74,12 @@ export function incidentsFeature(s: Services) {
       case 'unack':
         return describeResult(ctx, id, await s.actions.unacknowledge(id, who), 'did-unack');
       case 'res':
-        return describeResult(ctx, id, await s.actions.resolve(id, who, rest || undefined), 'did-resolve');
+        return describeResult(
+          ctx,
+          id,
+          await s.actions.resolve(id, who, rest || undefined),
+          'did-resolve',
+        );
       case 'esc': {
         const r = await s.actions.escalate(id, who);
         if (!r.ok && r.reason === 'no_policy') return ctx.tr('inc-no-policy', { id });
@@ -76,7 +90,12 @@ export function incidentsFeature(s: Services) {
         if (ms === undefined) return ctx.tr('button-unknown');
         const until = Number.isFinite(ms) ? now() + ms : Infinity;
         const label = Number.isFinite(ms) ? `until ${formatTime(until)}` : 'until resolved';
-        return describeResult(ctx, id, await s.actions.silence(id, who, until, label), 'did-silence');
+        return describeResult(
+          ctx,
+          id,
+          await s.actions.silence(id, who, until, label),
+          'did-silence',
+        );
       }
     }
   }
@@ -96,10 +115,13 @@ export function incidentsFeature(s: Services) {
     const inc = await s.repo.get(id);
     if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
     if (d.action === 'sil' || d.action === 'back') {
-      if (inc.state === 'resolved') return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-already-resolved', { id })) });
+      if (inc.state === 'resolved')
+        return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-already-resolved', { id })) });
       await ctx.answerCallbackQuery();
       const rc = { t: s.t, locale: ctx.locale, now: now() };
-      await ctx.editMessageReplyMarkup({ reply_markup: incidentKeyboard(inc, rc, d.action === 'sil' ? 'silence' : undefined) });
+      await ctx.editMessageReplyMarkup({
+        reply_markup: incidentKeyboard(inc, rc, d.action === 'sil' ? 'silence' : undefined),
+      });
       return;
     }
     const text = await run(ctx, id, d.action, '');
@@ -142,7 +164,12 @@ export function incidentsFeature(s: Services) {
     if (!id) return void (await ctx.replyHtml(ctx.tr('assign-usage')));
     const target = rest.trim().replace(/^@/, '') || ctx.person.name;
     if (!s.config.people[target]) {
-      return void (await ctx.replyHtml(ctx.tr('assign-unknown', { who: escapeHtml(target), people: Object.keys(s.config.people).join(', ') })));
+      return void (await ctx.replyHtml(
+        ctx.tr('assign-unknown', {
+          who: escapeHtml(target),
+          people: Object.keys(s.config.people).join(', '),
+        }),
+      ));
     }
     const r = await s.actions.assign(id, ctx.person.name, target);
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-assign', { assignee: escapeHtml(target) }));
@@ -156,17 +183,25 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
   });
 
-  async function listPage(ctx: BotContext, page: number): Promise<{ text: string; keyboard?: InlineKeyboardMarkup }> {
+  async function listPage(
+    ctx: BotContext,
+    page: number,
+  ): Promise<{ text: string; keyboard?: InlineKeyboardMarkup }> {
     const open = (await s.repo.listOpen()).sort(
-      (a: Incident, b: Incident) => a.severity.localeCompare(b.severity) || a.createdAt - b.createdAt,
+      (a: Incident, b: Incident) =>
+        a.severity.localeCompare(b.severity) || a.createdAt - b.createdAt,
     );
     if (open.length === 0) return { text: ctx.tr('incidents-none') };
     const pages = Math.ceil(open.length / PAGE);
     const p = Math.min(Math.max(0, page), pages - 1);
-    const lines = open.slice(p * PAGE, (p + 1) * PAGE).map((i) => incidentLine(i, s.t, ctx.locale, now()));
+    const lines = open
+      .slice(p * PAGE, (p + 1) * PAGE)
+      .map((i) => incidentLine(i, s.t, ctx.locale, now()));
     const nav = [];
-    if (p > 0) nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
-    if (p < pages - 1) nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
+    if (p > 0)
+      nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
+    if (p < pages - 1)
+      nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
     return {
       text: `${ctx.tr('incidents-title', { count: open.length, page: p + 1, pages })}\n${lines.join('\n')}`,
       keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
@@ -183,7 +218,10 @@ export function incidentsFeature(s: Services) {
     if (!d || d.kind !== 'list') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await listPage(ctx, d.page);
     await ctx.answerCallbackQuery();
-    await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard ?? { inline_keyboard: [] } });
+    await ctx.editMessageText(r.text, {
+      parse_mode: 'HTML',
+      reply_markup: r.keyboard ?? { inline_keyboard: [] },
+    });
   });
 
   return c;

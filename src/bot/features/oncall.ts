@@ -36,7 +36,9 @@ export function oncallFeature(s: Services) {
 
   c.command('override', async (ctx) => {
     if (!(await requireRole(ctx, 'admin'))) return;
-    const [schedule = '', person = '', dur = ''] = String(ctx.match ?? '').trim().split(/\s+/);
+    const [schedule = '', person = '', dur = ''] = String(ctx.match ?? '')
+      .trim()
+      .split(/\s+/);
     const ms = parseDuration(dur);
     if (!s.config.schedules[schedule] || !s.config.people[person] || !ms || ms > 30 * 86_400_000) {
       return void (await ctx.replyHtml(
@@ -47,10 +49,19 @@ export function oncallFeature(s: Services) {
       ));
     }
     const now = s.clock.now();
-    const list = [...(await s.escalation.runtimeOverrides(schedule)), { person, from: now, to: now + ms }];
+    const list = [
+      ...(await s.escalation.runtimeOverrides(schedule)),
+      { person, from: now, to: now + ms },
+    ];
     await s.redis.hset(s.keys.overrides(), schedule, JSON.stringify(list));
     await s.audit.append('override.create', ctx.person.name, { schedule, person, to: now + ms });
-    await ctx.replyHtml(ctx.tr('override-set', { schedule: escapeHtml(schedule), who: escapeHtml(person), until: formatTime(now + ms) }));
+    await ctx.replyHtml(
+      ctx.tr('override-set', {
+        schedule: escapeHtml(schedule),
+        who: escapeHtml(person),
+        until: formatTime(now + ms),
+      }),
+    );
   });
 
   return c;

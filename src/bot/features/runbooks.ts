@@ -21,7 +21,10 @@ export function runbooksFeature(s: Services) {
       escapeHtml(rb.description),
       ctx.tr('runbook-kind', { kind: rb.kind, role: ctx.tr(`role-${rb.role}`) }),
       rb.approval.required
-        ? ctx.tr('runbook-approval', { n: rb.approval.approvers, role: ctx.tr(`role-${rb.approveRole}`) })
+        ? ctx.tr('runbook-approval', {
+            n: rb.approval.approvers,
+            role: ctx.tr(`role-${rb.approveRole}`),
+          })
         : ctx.tr('runbook-no-approval'),
     ];
     if (rb.params.length) {
@@ -32,36 +35,59 @@ export function runbooksFeature(s: Services) {
         );
     }
     lines.push(ctx.tr('runbook-steps'));
-    rb.steps.forEach((st, i) => lines.push(`${i + 1}. ${escapeHtml(st.name)}: <code>${escapeHtml(trimText(st.run.join(' '), 200))}</code>`));
-    lines.push('', `<code>/run ${escapeHtml(rb.id)}${rb.params.filter((p) => p.required).map((p) => ` ${p.name}=…`).join('')}</code>`);
+    rb.steps.forEach((st, i) =>
+      lines.push(
+        `${i + 1}. ${escapeHtml(st.name)}: <code>${escapeHtml(trimText(st.run.join(' '), 200))}</code>`,
+      ),
+    );
+    lines.push(
+      '',
+      `<code>/run ${escapeHtml(rb.id)}${rb.params
+        .filter((p) => p.required)
+        .map((p) => ` ${p.name}=…`)
+        .join('')}</code>`,
+    );
     return trimHtml(lines.join('\n'));
   }
 
   c.command('runbooks', async (ctx) => {
-    const list = rbs.visibleTo(ctx.person.role === 'viewer' ? 'admin' : ctx.person.role).filter((r) => ctx.person.role !== 'viewer' || true);
+    // viewers see every runbook (to read); everyone else the ones their role may request
+    const list = rbs.visibleTo('admin');
     const mine = ctx.person.role === 'viewer' ? [] : rbs.visibleTo(ctx.person.role);
     if (list.length === 0) return void (await ctx.replyHtml(ctx.tr('runbooks-none')));
     const lines = (mine.length ? mine : list).map(
-      (r) => `${r.kind === 'diagnostic' ? '🔎' : '🛠'} <code>${escapeHtml(r.id)}</code> — ${escapeHtml(r.title)}${r.approval.required ? ` 🔐${r.approval.approvers > 1 ? '×' + r.approval.approvers : ''}` : ''}`,
+      (r) =>
+        `${r.kind === 'diagnostic' ? '🔎' : '🛠'} <code>${escapeHtml(r.id)}</code> — ${escapeHtml(r.title)}${r.approval.required ? ` 🔐${r.approval.approvers > 1 ? '×' + r.approval.approvers : ''}` : ''}`,
     );
     const keyboard = {
       inline_keyboard: (mine.length ? mine : list)
         .slice(0, 30)
         .reduce<{ text: string; callback_data: string }[][]>((rows, r, i) => {
-          const b = { text: r.id, callback_data: encodeCallback({ kind: 'runbook-show', runbook: r.id }) };
+          const b = {
+            text: r.id,
+            callback_data: encodeCallback({ kind: 'runbook-show', runbook: r.id }),
+          };
           if (i % 2 === 0) rows.push([b]);
           else rows[rows.length - 1]!.push(b);
           return rows;
         }, []),
     };
-    const head = mine.length ? ctx.tr('runbooks-title', { count: mine.length }) : ctx.tr('runbooks-title-viewer', { count: list.length });
+    const head = mine.length
+      ? ctx.tr('runbooks-title', { count: mine.length })
+      : ctx.tr('runbooks-title-viewer', { count: list.length });
     await ctx.replyHtml(trimHtml(`${head}\n${lines.join('\n')}`), keyboard);
   });
 
   c.command('runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
-    if (!rb) return void (await ctx.replyHtml(ctx.tr('runbook-unknown', { id: escapeHtml(trimText(id, 64)), ids: [...rbs.runbooks.keys()].join(', ') })));
+    if (!rb)
+      return void (await ctx.replyHtml(
+        ctx.tr('runbook-unknown', {
+          id: escapeHtml(trimText(id, 64)),
+          ids: [...rbs.runbooks.keys()].join(', '),
+        }),
+      ));
     await ctx.replyHtml(describe(ctx, rb));
   });
 
@@ -74,28 +100,49 @@ export function runbooksFeature(s: Services) {
   });
 
   /** Posts the request (or starts at once when no approval is needed). */
-  async function request(ctx: BotContext, rb: Runbook, values: Record<string, string>, incident?: string) {
+  async function request(
+    ctx: BotContext,
+    rb: Runbook,
+    values: Record<string, string>,
+    incident?: string,
+  ) {
     if (!roleAtLeast(ctx.person.role, rb.role)) {
-      await s.audit.append('run.refused', ctx.person.name, { runbook: rb.id, role: ctx.person.role });
+      await s.audit.append('run.refused', ctx.person.name, {
+        runbook: rb.id,
+        role: ctx.person.role,
+      });
       await requireRole(ctx, rb.role);
       return;
     }
-    const chat = ctx.msg?.is_topic_message && ctx.msg.message_thread_id ? `${ctx.chat!.id}:${ctx.msg.message_thread_id}` : String(ctx.chat!.id);
+    const chat =
+      ctx.msg?.is_topic_message && ctx.msg.message_thread_id
+        ? `${ctx.chat!.id}:${ctx.msg.message_thread_id}`
+        : String(ctx.chat!.id);
     let rec;
     try {
       rec = await s.runbooks.request(rb, values, ctx.person, chat, incident);
     } catch (e) {
       if (e instanceof ValidationError) {
-        const issues = e.issues.map((i) => `• <code>${escapeHtml(i.path)}</code>: ${escapeHtml(i.message)}`).join('\n');
+        const issues = e.issues
+          .map((i) => `• <code>${escapeHtml(i.path)}</code>: ${escapeHtml(i.message)}`)
+          .join('\n');
         await ctx.replyHtml(`${ctx.tr('run-invalid', { id: escapeHtml(rb.id) })}\n${issues}`);
         return;
       }
       throw e;
     }
     const text = s.runbooks.renderRun(rb, rec, ctx.locale);
-    const msg = (await ctx.replyHtml(text, rb.approval.required ? s.runbooks.voteKeyboard(rec.token, ctx.locale) : undefined)) as { message_id: number };
+    const msg = (await ctx.replyHtml(
+      text,
+      rb.approval.required ? s.runbooks.voteKeyboard(rec.token, ctx.locale) : undefined,
+    )) as { message_id: number };
     await s.runbooks.attachMessage(rec.token, msg.message_id);
-    if (!rb.approval.required) await s.runbooks.startWithoutApproval(rb, { ...rec, messageId: msg.message_id }, msg.message_id);
+    if (!rb.approval.required)
+      await s.runbooks.startWithoutApproval(
+        rb,
+        { ...rec, messageId: msg.message_id },
+        msg.message_id,
+      );
   }
 
   c.command('run', async (ctx) => {
@@ -104,11 +151,19 @@ export function runbooksFeature(s: Services) {
     try {
       tokens = tokenizeArgs(String(ctx.match ?? ''));
     } catch (e) {
-      return void (await ctx.replyHtml(ctx.tr('run-usage') + `\n${escapeHtml((e as Error).message)}`));
+      return void (await ctx.replyHtml(
+        ctx.tr('run-usage') + `\n${escapeHtml((e as Error).message)}`,
+      ));
     }
     const [id = '', ...rest] = tokens;
     const rb = rbs.runbooks.get(id);
-    if (!rb) return void (await ctx.replyHtml(ctx.tr('runbook-unknown', { id: escapeHtml(trimText(id, 64)), ids: [...rbs.runbooks.keys()].join(', ') })));
+    if (!rb)
+      return void (await ctx.replyHtml(
+        ctx.tr('runbook-unknown', {
+          id: escapeHtml(trimText(id, 64)),
+          ids: [...rbs.runbooks.keys()].join(', '),
+        }),
+      ));
     const values: Record<string, string> = {};
     let incident: string | undefined;
     for (const tok of rest) {
@@ -118,10 +173,14 @@ export function runbooksFeature(s: Services) {
         continue;
       }
       const eq = tok.indexOf('=');
-      if (eq <= 0) return void (await ctx.replyHtml(ctx.tr('run-bad-token', { token: escapeHtml(trimText(tok, 64)) })));
+      if (eq <= 0)
+        return void (await ctx.replyHtml(
+          ctx.tr('run-bad-token', { token: escapeHtml(trimText(tok, 64)) }),
+        ));
       values[tok.slice(0, eq)] = tok.slice(eq + 1);
     }
-    if (incident && !(await s.repo.get(incident))) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: incident })));
+    if (incident && !(await s.repo.get(incident)))
+      return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: incident })));
     await request(ctx, rb, values, incident);
   });
 
@@ -130,19 +189,29 @@ export function runbooksFeature(s: Services) {
     const d = decodeCallback(ctx.callbackQuery.data);
     if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const inc = await s.repo.get(`INC-${d.seq}`);
-    if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id: `INC-${d.seq}` })) });
+    if (!inc)
+      return ctx.answerCallbackQuery({
+        text: stripTags(ctx.tr('inc-unknown', { id: `INC-${d.seq}` })),
+      });
     const fits = rbs.forLabels({ ...inc.labels, severity: inc.severity });
     await ctx.answerCallbackQuery();
-    if (fits.length === 0) return void (await ctx.replyHtml(ctx.tr('runbooks-none-match', { id: inc.id })));
+    if (fits.length === 0)
+      return void (await ctx.replyHtml(ctx.tr('runbooks-none-match', { id: inc.id })));
     await ctx.replyHtml(ctx.tr('runbooks-for', { id: inc.id }), {
-      inline_keyboard: fits.slice(0, 10).map((r) => [{ text: `${r.kind === 'diagnostic' ? '🔎' : '🛠'} ${r.title}`.slice(0, 60), callback_data: encodeCallback({ kind: 'runbook-offer', runbook: r.id, seq: inc.seq }) }]),
+      inline_keyboard: fits.slice(0, 10).map((r) => [
+        {
+          text: `${r.kind === 'diagnostic' ? '🔎' : '🛠'} ${r.title}`.slice(0, 60),
+          callback_data: encodeCallback({ kind: 'runbook-offer', runbook: r.id, seq: inc.seq }),
+        },
+      ]),
     });
   });
 
   c.callbackQuery(/^ro:/, async (ctx) => {
     const d = decodeCallback(ctx.callbackQuery.data);
     const rb = d?.kind === 'runbook-offer' ? rbs.runbooks.get(d.runbook) : undefined;
-    if (!rb || d?.kind !== 'runbook-offer') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!rb || d?.kind !== 'runbook-offer')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     await ctx.answerCallbackQuery();
     await request(ctx, rb, {}, `INC-${d.seq}`);
@@ -150,13 +219,23 @@ export function runbooksFeature(s: Services) {
 
   c.callbackQuery(/^ap:/, async (ctx) => {
     const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'approval') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!d || d.kind !== 'approval')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await s.runbooks.vote(d.token, ctx.person, d.vote, ctx.chat?.id ?? 0);
     const text =
       r.outcome === 'forbidden'
-        ? ctx.tr('refused-role', { role: ctx.tr(`role-${'need' in r ? r.need : 'approver'}`), yours: ctx.tr(`role-${ctx.person.role}`) })
-        : ctx.tr(`vote-${r.outcome}`, { have: 'have' in r ? (r.have ?? 0) : 0, need: 'needed' in r ? (r.needed ?? 0) : 0 });
-    await ctx.answerCallbackQuery({ text: stripTags(text), show_alert: r.outcome === 'forbidden' || r.outcome === 'self' });
+        ? ctx.tr('refused-role', {
+            role: ctx.tr(`role-${'need' in r ? r.need : 'approver'}`),
+            yours: ctx.tr(`role-${ctx.person.role}`),
+          })
+        : ctx.tr(`vote-${r.outcome}`, {
+            have: 'have' in r ? (r.have ?? 0) : 0,
+            need: 'needed' in r ? (r.needed ?? 0) : 0,
+          });
+    await ctx.answerCallbackQuery({
+      text: stripTags(text),
+      show_alert: r.outcome === 'forbidden' || r.outcome === 'self',
+    });
   });
 
   c.callbackQuery(/^rd:/, async (ctx) => {
@@ -165,7 +244,9 @@ export function runbooksFeature(s: Services) {
     if (!out) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     await ctx.answerCallbackQuery();
     const tail = out.output.length > 3500 ? `…${out.output.slice(-3500)}` : out.output;
-    await ctx.replyHtml(`${ctx.tr('run-output', { id: escapeHtml(out.run.runbook ?? '') })}\n<pre>${escapeHtml(tail || '—')}</pre>`);
+    await ctx.replyHtml(
+      `${ctx.tr('run-output', { id: escapeHtml(out.run.runbook ?? '') })}\n<pre>${escapeHtml(tail || '—')}</pre>`,
+    );
   });
 
   return c;

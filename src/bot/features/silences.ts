@@ -10,20 +10,27 @@ import { requireRole, stripTags } from '../roles.js';
 
 const fmtMatchers = (m: Record<string, string>) =>
   Object.entries(m)
-    .map(([k, v]) => (v.startsWith('=~') || v.startsWith('!~') || v.startsWith('!=') ? `${k}${v}` : `${k}=${v}`))
+    .map(([k, v]) =>
+      v.startsWith('=~') || v.startsWith('!~') || v.startsWith('!=') ? `${k}${v}` : `${k}=${v}`,
+    )
     .join(' ') || '*';
 
 /** Parses `<duration> [matchers...]`; replies with the usage and returns undefined when wrong. */
 async function parseSuppression(ctx: BotContext, usageKey: string, requireMatchers: boolean) {
-  const [dur = '', ...rest] = String(ctx.match ?? '').trim().split(/\s+/).filter(Boolean);
+  const [dur = '', ...rest] = String(ctx.match ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   const ms = parseDuration(dur);
   if (!ms || ms > 30 * 86_400_000) return void (await ctx.replyHtml(ctx.tr(usageKey)));
   const reasonAt = rest.findIndex((t) => !t.includes('='));
   const matcherTokens = reasonAt < 0 ? rest : rest.slice(0, reasonAt);
   const reason = reasonAt < 0 ? '' : rest.slice(reasonAt).join(' ');
   const parsed = parseMatchers(matcherTokens);
-  if ('error' in parsed) return void (await ctx.replyHtml(ctx.tr('matcher-bad', { token: escapeHtml(parsed.error) })));
-  if (requireMatchers && Object.keys(parsed.matchers).length === 0) return void (await ctx.replyHtml(ctx.tr(usageKey)));
+  if ('error' in parsed)
+    return void (await ctx.replyHtml(ctx.tr('matcher-bad', { token: escapeHtml(parsed.error) })));
+  if (requireMatchers && Object.keys(parsed.matchers).length === 0)
+    return void (await ctx.replyHtml(ctx.tr(usageKey)));
   return { ms, matchers: parsed.matchers, reason };
 }
 
@@ -31,13 +38,30 @@ async function parseSuppression(ctx: BotContext, usageKey: string, requireMatche
 export function silencesFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  async function add(ctx: BotContext, store: SuppressionStore, kind: 'silence' | 'maintenance', requireMatchers: boolean) {
+  async function add(
+    ctx: BotContext,
+    store: SuppressionStore,
+    kind: 'silence' | 'maintenance',
+    requireMatchers: boolean,
+  ) {
     const p = await parseSuppression(ctx, `${kind}-usage`, requireMatchers);
     if (!p) return;
-    const entry = await store.add({ matchers: p.matchers, until: s.clock.now() + p.ms, by: ctx.person.name, reason: p.reason });
-    await s.audit.append(`${kind}.create`, ctx.person.name, { matchers: p.matchers, until: entry.until });
+    const entry = await store.add({
+      matchers: p.matchers,
+      until: s.clock.now() + p.ms,
+      by: ctx.person.name,
+      reason: p.reason,
+    });
+    await s.audit.append(`${kind}.create`, ctx.person.name, {
+      matchers: p.matchers,
+      until: entry.until,
+    });
     await ctx.replyHtml(
-      ctx.tr(`${kind}-created`, { matchers: escapeHtml(fmtMatchers(p.matchers)), until: formatTime(entry.until), id: entry.id }),
+      ctx.tr(`${kind}-created`, {
+        matchers: escapeHtml(fmtMatchers(p.matchers)),
+        until: formatTime(entry.until),
+        id: entry.id,
+      }),
     );
   }
 
@@ -52,7 +76,10 @@ export function silencesFeature(s: Services) {
   });
 
   c.command('silences', async (ctx) => {
-    const list = [...(await s.silences.active()).map((x) => ({ ...x, kind: 'silence' })), ...(await s.maintenance.active()).map((x) => ({ ...x, kind: 'maintenance' }))];
+    const list = [
+      ...(await s.silences.active()).map((x) => ({ ...x, kind: 'silence' })),
+      ...(await s.maintenance.active()).map((x) => ({ ...x, kind: 'maintenance' })),
+    ];
     if (list.length === 0) return void (await ctx.replyHtml(ctx.tr('silences-none')));
     const lines = list.map((x) =>
       ctx.tr('silences-line', {
@@ -64,7 +91,10 @@ export function silencesFeature(s: Services) {
     );
     const keyboard = {
       inline_keyboard: list.map((x) => [
-        { text: `${ctx.tr('btn-expire')} ${fmtMatchers(x.matchers).slice(0, 30)}`, callback_data: encodeCallback({ kind: 'silence-expire', id: x.id }) },
+        {
+          text: `${ctx.tr('btn-expire')} ${fmtMatchers(x.matchers).slice(0, 30)}`,
+          callback_data: encodeCallback({ kind: 'silence-expire', id: x.id }),
+        },
       ]),
     };
     await ctx.replyHtml(`${ctx.tr('silences-title')}\n${lines.join('\n')}`, keyboard);
@@ -72,11 +102,16 @@ export function silencesFeature(s: Services) {
 
   c.callbackQuery(/^sx:/, async (ctx) => {
     const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'silence-expire') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!d || d.kind !== 'silence-expire')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
-    const gone = (await s.silences.expire(d.id)) || ((ctx.person.role === 'admin') && (await s.maintenance.expire(d.id)));
+    const gone =
+      (await s.silences.expire(d.id)) ||
+      (ctx.person.role === 'admin' && (await s.maintenance.expire(d.id)));
     if (gone) await s.audit.append('silence.expire', ctx.person.name, { id: d.id });
-    await ctx.answerCallbackQuery({ text: stripTags(ctx.tr(gone ? 'silence-expired' : 'silence-gone')) });
+    await ctx.answerCallbackQuery({
+      text: stripTags(ctx.tr(gone ? 'silence-expired' : 'silence-gone')),
+    });
   });
 
   return c;

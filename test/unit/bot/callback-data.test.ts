@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCallback, encodeCallback, type CallbackData } from '../../../src/bot/callback-data.js';
+import {
+  decodeCallback,
+  encodeCallback,
+  type CallbackData,
+} from '../../../src/bot/callback-data.js';
 
 describe('callback data', () => {
   const samples: CallbackData[] = [
@@ -21,7 +25,17 @@ describe('callback data', () => {
   });
 
   it('refuses forged or malformed data', () => {
-    for (const raw of ['i:ack:0', 'i:nuke:1', 'i:ack:1:2', 'ap:y:zz', 'ap:x:' + 'a'.repeat(32), 'l:-1', '', 'x'.repeat(65), 'i:ack:01']) {
+    for (const raw of [
+      'i:ack:0',
+      'i:nuke:1',
+      'i:ack:1:2',
+      'ap:y:zz',
+      'ap:x:' + 'a'.repeat(32),
+      'l:-1',
+      '',
+      'x'.repeat(65),
+      'i:ack:01',
+    ]) {
       expect(decodeCallback(raw)).toBeUndefined();
     }
   });

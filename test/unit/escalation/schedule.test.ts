@@ -33,13 +33,21 @@ describe('on-call schedule', () => {
   });
 
   it('runtime overrides stack on configured ones, latest start wins', () => {
-    const extra = [{ person: 'bob', from: T('2026-01-08T06:00:00Z'), to: T('2026-01-08T08:00:00Z') }];
+    const extra = [
+      { person: 'bob', from: T('2026-01-08T06:00:00Z'), to: T('2026-01-08T08:00:00Z') },
+    ];
     expect(onCallAt(s, T('2026-01-08T07:00:00Z'), extra)?.person).toBe('bob');
     expect(onCallAt(s, T('2026-01-08T09:00:00Z'), extra)?.person).toBe('root');
   });
 
   it('tells who is next', () => {
-    expect(nextOnCall(s, T('2026-01-06T00:00:00Z'))).toMatchObject({ person: 'root', from: T('2026-01-08T00:00:00Z') });
-    expect(nextOnCall(s, T('2026-01-10T00:00:00Z'))).toMatchObject({ person: 'bob', from: T('2026-01-12T09:00:00Z') });
+    expect(nextOnCall(s, T('2026-01-06T00:00:00Z'))).toMatchObject({
+      person: 'root',
+      from: T('2026-01-08T00:00:00Z'),
+    });
+    expect(nextOnCall(s, T('2026-01-10T00:00:00Z'))).toMatchObject({
+      person: 'bob',
+      from: T('2026-01-12T09:00:00Z'),
+    });
   });
 });

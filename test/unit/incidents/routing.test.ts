@@ -4,7 +4,16 @@ import type { Alert } from '../../../src/intake/types.js';
 import { GROUP, LEADS, testConfig } from '../../helpers/config.js';
 
 const alert = (labels: Record<string, string>, severity?: string): Alert => ({
-  source: 'generic', integration: 'ci', dedupKey: 'k', fingerprint: 'k', status: 'firing', title: 't', labels, annotations: {}, links: [], severity,
+  source: 'generic',
+  integration: 'ci',
+  dedupKey: 'k',
+  fingerprint: 'k',
+  status: 'firing',
+  title: 't',
+  labels,
+  annotations: {},
+  links: [],
+  severity,
 });
 
 describe('routing', () => {
