@@ -264,8 +264,8 @@ outbox: { per_chat_interval: 200ms }
     await waitMsg((m) => m.chatId === GROUP && m.text.includes('Note added'), 'note');
     await sync();
 
-    step('Bob asks for the disk cleanup runbook (needs one approver)');
-    await bob.command(`/run disk-cleanup service=api days=0 dir=${demoDir} INC-1`);
+    step('Alice asks for the disk cleanup runbook (needs one approver other than her)');
+    await alice.command(`/run disk-cleanup service=api days=0 dir=${demoDir} INC-1`);
     const req = await waitMsg(
       (m) => m.chatId === GROUP && m.text.includes('disk-cleanup') && m.buttons.length > 0,
       'approval request',
@@ -273,16 +273,16 @@ outbox: { per_chat_interval: 200ms }
     await sync();
     const approve = req.buttons[0]![0]!.data!;
 
-    step('Bob tries to approve his own request: refused');
-    await bob.press(req.messageId, approve);
+    step('Alice tries to approve her own request: refused');
+    await alice.press(req.messageId, approve);
     const self = await kit.waitFor(
       () => kit.answers().find((a) => /own request/.test(String(a.text ?? ''))),
       { label: 'self approval' },
     );
-    console.log(`  ${c.yellow('[bob taps ✅ Approve]')} → "${self.text}"`);
+    console.log(`  ${c.yellow('[alice taps ✅ Approve]')} → "${self.text}"`);
 
-    step('Alice approves: the steps run, the message updates live');
-    await alice.press(req.messageId, approve);
+    step('Root approves: the steps run, the message updates live');
+    await kit.user({ id: ROOT, name: 'root', chatId: GROUP, chatType: 'supergroup' }).press(req.messageId, approve);
     await kit.waitFor(
       () =>
         kit
