@@ -28,7 +28,7 @@ export function createTimerService(deps: {
 }) {
   const { scripts, keys, clock, logger, metrics } = deps;
   const handlers = new Map<string, TimerHandler>();
-  const lease = deps.leaseMs ?? 30_000;
+  const lease = deps.leaseMs ?? 5_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;

@@ -47,7 +47,7 @@ const LINK_PREVIEW_OFF = { is_disabled: true } as const;
  */
 export function createOutbox(deps: OutboxDeps) {
   const { redis, keys, scripts, clock, api, repo, config, t, logger, metrics } = deps;
-  const lease = deps.leaseMs ?? 30_000;
+  const lease = deps.leaseMs ?? 15_000;
   const lim = config.outbox;
   let running = false;
   let loop: Promise<void> | undefined;
