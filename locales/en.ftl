@@ -196,9 +196,38 @@ vote-forbidden = You may not approve this.
 
 ## /update /audit
 update-usage = Usage: /update INC-n text
-update-post = 📣 <b>Update · <code>{ $id }</code> · { $severity } · { $state }</b>
+update-post = 📣 <b>{ $phase } · <code>{ $id }</code> · { $severity } · { $state }</b>
     { $title }
     { $text }
     — { $who }, { $at }
+update-choose = Which phase is this update for <code>{ $id }</code>?
+update-expired = That update draft has expired; send /update again.
+update-tpl-investigating = 🔍 Investigating
+update-tpl-identified = 🎯 Identified
+update-tpl-monitoring = 👁 Monitoring
+update-tpl-resolved = ✅ Resolved
+
+## post-emergency checklist (seed 001)
+ck-title = 📋 <b>Post-emergency checklist · <code>{ $id }</code></b>
+    { $title }
+ck-progress = { $done }/{ $total } done
+ck-phase-immediate = Immediate post-recovery (0–30 min)
+ck-phase-short = Short-term verification (30 min – 2 h)
+ck-phase-followup = Follow-up actions (2–24 h)
+ck-services = All services running and healthy
+ck-health = Health endpoints return HTTP 200
+ck-logs = No critical errors in logs (last 5 min)
+ck-resources = Resource usage within normal ranges (under 80%)
+ck-tiers = All tiers respond within SLA
+ck-stable = Stability confirmed (30 min continuous operation)
+ck-baselines = Performance baselines restored
+ck-cascade = No cascading failures detected
+ck-alerts = Monitoring alerts cleared
+ck-stakeholders = Stakeholders notified of resolution
+ck-rca = Root cause analysis started
+ck-postmortem = Postmortem scheduled (P0/P1)
+ck-docs = Documentation updated
+ck-preventive = Preventive measures identified
+ck-process = Response process reviewed
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>

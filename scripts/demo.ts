@@ -296,7 +296,7 @@ outbox: { per_chat_interval: 200ms }
     await bob.command(
       '/update INC-1 Identified: temp files filled /tmp on api-1; cleaned up, monitoring error rate',
     );
-    await waitMsg((m) => m.chatId === GROUP && m.text.includes('Update ·'), 'update');
+    await waitMsg((m) => m.chatId === GROUP && m.text.includes('Identified ·'), 'update');
     await sync();
 
     step('The alert resolves in Alertmanager: the message shows resolved and loses its buttons');

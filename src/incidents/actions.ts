@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Escalation } from '../escalation/engine.js';
 import type { Severity } from '../intake/types.js';
+import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
 import type { Keys } from '../store/keys.js';
 import type { Incident } from './model.js';
 import type { EffectPlan, IncidentRepository } from './repository.js';
@@ -102,6 +103,17 @@ export function createIncidentActions(deps: {
           del: [keys.dedup(inc.dedup)],
           timeline: [tl(inc, now, 'resolved', actor, note)],
           sync: [{ inc: id }],
+          outbox:
+            CHECKLIST_SEVERITIES.has(inc.severity) && inc.chats[0]
+              ? [
+                  {
+                    chat: inc.chats[0],
+                    kind: 'checklist',
+                    data: { inc: id },
+                    coalesce: `checklist:${id}`,
+                  },
+                ]
+              : [],
         };
       });
     },

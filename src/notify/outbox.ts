@@ -10,13 +10,14 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
+import { renderChecklist } from './checklist.js';
 import { escapeHtml } from './html.js';
 import { renderDigest, renderIncident } from './render.js';
 
 export interface OutboxJob {
   id: string;
   chat: string;
-  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest';
+  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest' | 'checklist';
   data: Record<string, unknown>;
   coalesce: string;
   new: number;
@@ -165,6 +166,14 @@ export function createOutbox(deps: OutboxDeps) {
           job.data.keyboard as InlineKeyboardMarkup | undefined,
         );
         return finish(job, 'done');
+      }
+      case 'checklist': {
+        const inc = await repo.get(String(job.data.inc));
+        if (!inc) return finish(job, 'done');
+        const state = await redis.hgetall(keys.checklist(inc.id));
+        const r = renderChecklist(inc, state, t, locale);
+        const mid = await send(job.chat, r.text, r.keyboard);
+        return finish(job, 'done', 0, [keys.checklist(inc.id), `_msg:${job.chat}`, String(mid)]);
       }
       case 'digest': {
         const incs = await repo.getMany((job.data.incs as string[]) ?? []);

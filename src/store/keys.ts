@@ -22,6 +22,8 @@ export function createKeys(prefix: string) {
     dm: () => `${p}dm`, // hash telegram user id -> 1 when the user started the bot in private
     updateSeen: (updateId: number) => `${p}upd:${updateId}`,
     conversation: (chatId: number, userId: number) => `${p}conv:${chatId}:${userId}`,
+    updateDraft: (chatId: number, userId: number, seq: number) =>
+      `${p}upd-text:${chatId}:${userId}:${seq}`,
     // silences and maintenance
     silences: () => `${p}silences`,
     maintenance: () => `${p}maintenance`,

@@ -3,38 +3,127 @@ import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { requireRole } from '../roles.js';
+import { requireRole, stripTags } from '../roles.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
+import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
+import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
+import { decodeCallback, encodeCallback } from '../callback-data.js';
+
+const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
+const pendingKey = (ctx: BotContext, seq: number) =>
+  ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
 
 /** /update (status updates), /audit. */
 export function commsFeature(s: Services) {
   const c = new Composer<BotContext>();
 
+  /** Posts a status update (seed 003 template) to the incident chats and the stakeholder chat. */
+  async function postUpdate(
+    ctx: BotContext,
+    id: string,
+    template: string,
+    text: string,
+  ): Promise<void> {
+    const inc = await s.repo.get(id);
+    if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
+    const body = trimText(text, 2000);
+    const r = await s.actions.note(id, ctx.person.name, `${template}: ${body}`, 'update');
+    if (!r.ok) return void (await ctx.replyHtml(describeResult(ctx, id, r, 'did-note')));
+    const chats = new Set(inc.chats);
+    const sh = s.config.stakeholder_chat ? s.config.chats[s.config.stakeholder_chat] : undefined;
+    if (sh) chats.add(chatKeyOf(sh));
+    const outbox = [];
+    for (const chat of chats) {
+      const locale = await s.localeOf(parseChatKey(chat).chatId);
+      const tr = (k: string, v?: Record<string, string | number>) => s.t(locale, k, v);
+      outbox.push({
+        chat,
+        kind: 'text',
+        data: {
+          text: tr('update-post', {
+            id,
+            severity: inc.severity,
+            title: escapeHtml(inc.title),
+            state: tr(`state-${inc.state}`),
+            phase: tr(`update-tpl-${template}`),
+            text: escapeHtml(body),
+            who: escapeHtml(ctx.person.name),
+            at: formatTime(s.clock.now()),
+          }),
+        },
+      });
+    }
+    await s.repo.apply({ outbox });
+    s.outbox.notify();
+    await ctx.replyHtml(ctx.tr('did-update', { id }));
+  }
+
   c.command('update', async (ctx) => {
     if (!(await requireRole(ctx, 'responder'))) return;
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('update-usage')));
+    const m = /^(investigating|identified|monitoring|resolved)\b[:\s-]*(.*)$/is.exec(rest);
+    if (m && m[2]) return postUpdate(ctx, id, m[1]!.toLowerCase(), m[2]);
+    // no phase given: ask for it with buttons, keeping the text in Redis for 10 minutes
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    const r = await s.actions.note(id, ctx.person.name, trimText(rest, 2000), 'update');
-    if (!r.ok) return void (await ctx.replyHtml(describeResult(ctx, id, r, 'did-note')));
-    const text = ctx.tr('update-post', {
-      id,
-      severity: inc.severity,
-      title: escapeHtml(inc.title),
-      state: ctx.tr(`state-${inc.state}`),
-      text: escapeHtml(trimText(rest, 2000)),
-      who: escapeHtml(ctx.person.name),
-      at: formatTime(s.clock.now()),
+    await s.redis.set(pendingKey(ctx, inc.seq), rest.slice(0, 2000), 'EX', 600);
+    await ctx.replyHtml(ctx.tr('update-choose', { id }), {
+      inline_keyboard: [
+        UPDATE_TEMPLATES.slice(0, 2).map((tpl) => ({
+          text: ctx.tr(`update-tpl-${tpl}`),
+          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
+        })),
+        UPDATE_TEMPLATES.slice(2).map((tpl) => ({
+          text: ctx.tr(`update-tpl-${tpl}`),
+          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
+        })),
+      ],
     });
-    const chats = new Set(inc.chats);
-    const sh = s.config.stakeholder_chat ? s.config.chats[s.config.stakeholder_chat] : undefined;
-    if (sh) chats.add(sh.thread_id ? `${sh.id}:${sh.thread_id}` : String(sh.id));
+  });
+
+  c.callbackQuery(/^up:/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'update' || !UPDATE_TEMPLATES.includes(d.template))
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const text = await s.redis.getdel(pendingKey(ctx, d.seq));
+    if (!text) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('update-expired')) });
+    await ctx.answerCallbackQuery();
+    await postUpdate(ctx, `INC-${d.seq}`, d.template, text);
+  });
+
+  c.callbackQuery(/^ck:/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'checklist' || d.item >= CHECKLIST_ITEMS.length)
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const id = `INC-${d.seq}`;
+    const inc = await s.repo.get(id);
+    if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
+    const key = s.keys.checklist(id);
+    const field = String(d.item);
+    const ticked = (await s.redis.hsetnx(key, field, ctx.person.name)) === 1;
+    if (!ticked) await s.redis.hdel(key, field);
+    const item = CHECKLIST_ITEMS[d.item]!;
     await s.repo.apply({
-      outbox: [...chats].map((chat) => ({ chat, kind: 'text', data: { text } })),
+      timeline: [
+        {
+          inc: id,
+          entry: {
+            t: s.clock.now(),
+            type: 'checklist',
+            actor: ctx.person.name,
+            text: s.t('en', item),
+            data: { item: d.item, done: ticked },
+          },
+        },
+      ],
     });
-    s.outbox.notify();
-    await ctx.replyHtml(ctx.tr('did-update', { id }));
+    const state = await s.redis.hgetall(key);
+    const r = renderChecklist(inc, state, s.t, ctx.locale);
+    await ctx.answerCallbackQuery({ text: ticked ? '✅' : '⬜' });
+    await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });
   });
 
   c.command('audit', async (ctx) => {

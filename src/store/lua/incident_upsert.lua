@@ -72,6 +72,12 @@ if firing == 0 then
   redis.call('DEL', dkey)
   tl_push(P, id, { t = now, type = 'resolved', actor = source, text = 'all alerts resolved' })
   outcome = 'resolved'
+  local sev = redis.call('HGET', ik, 'severity')
+  local chats = cjson.decode(redis.call('HGET', ik, 'chats') or '[]')
+  if (sev == 'P0' or sev == 'P1') and chats[1] then
+    -- the post-emergency checklist (seed 001) follows the resolution of a P0/P1
+    ob_push(P, now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
+  end
 elseif ack and redis.call('HGET', ik, 'state') == 'triggered' then
   redis.call('HSET', ik, 'state', 'acknowledged', 'ack_at', now, 'ack_by', source)
   tl_push(P, id, { t = now, type = 'acknowledged', actor = source })
