@@ -1,0 +1,297 @@
+/**
+ * npm run bench [-- scenario ...]   scenarios: intake latency storm escalation callback memory (default: all)
+ * Prints a summary table; `--write` also rewrites BENCHMARKS.md. Needs Redis at REDIS_URL (default local).
+ */
+import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import type { Update } from 'grammy/types';
+import { FakeClock } from '../src/clock.js';
+import { parseConfig } from '../src/config.js';
+import { startTestApp, type TestApp } from '../test/helpers/app.js';
+import { testConfigYaml, TOKENS, GROUP, PEOPLE } from '../test/helpers/config.js';
+import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
+import { startTelegram, type TelegramKit } from '../test/helpers/telegram.js';
+
+type Row = { scenario: string; metric: string; value: string; target?: string; ok?: boolean };
+const rows: Row[] = [];
+const add = (scenario: string, metric: string, value: string, target?: string, ok?: boolean) => {
+  rows.push({ scenario, metric, value, target, ok });
+  console.log(`  ${metric}: ${value}${target ? ` (target ${target}: ${ok ? 'met' : 'MISSED'})` : ''}`);
+};
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+const fast = 'outbox: { per_chat_interval: 1ms, group_per_minute: 1000000, global_per_second: 1000000, digest_threshold: 1000000 }';
+const quietLevels = `      - { after: 1h, notify: ["chat:ops"] }`;
+
+async function withApp<T>(kit: TelegramKit, yaml: string, fn: (t: TestApp) => Promise<T>, extra: Parameters<typeof startTestApp>[0]['extra'] = {}): Promise<T> {
+  const t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}), polling: false, extra });
+  try {
+    return await fn(t);
+  } finally {
+    await t.stop();
+    await dropPrefix(t.prefix);
+  }
+}
+
+function amBody(i: number) {
+  return JSON.stringify({
+    version: '4', groupKey: `{}:{alertname="Bench${i}"}`, truncatedAlerts: 0, status: 'firing', receiver: 'opsbot',
+    groupLabels: { alertname: `Bench${i}` }, commonLabels: { alertname: `Bench${i}`, severity: 'warning' }, commonAnnotations: {}, externalURL: 'http://am.local',
+    alerts: [{ status: 'firing', labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host-${i}` }, annotations: { summary: `bench alert ${i}` }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom.local/g', fingerprint: `fp${i}` }],
+  });
+}
+
+/** Fires requests with `concurrency` workers for `ms`; returns completed requests per second. */
+async function load(url: string, token: string, ms: number, concurrency: number, start = 0): Promise<{ rps: number; n: number; errors: number }> {
+  let i = start;
+  let n = 0;
+  let errors = 0;
+  const end = Date.now() + ms;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: amBody(i++) });
+        await r.arrayBuffer();
+        if (r.status === 202) n++;
+        else errors++;
+      }
+    }),
+  );
+  return { rps: n / ((Date.now() - t0) / 1000), n, errors };
+}
+
+async function commandCalls(r: Redis): Promise<number> {
+  const info = await r.info('commandstats');
+  let total = 0;
+  for (const m of info.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
+  return total;
+}
+
+async function benchIntake(kit: TelegramKit) {
+  console.log('\n[intake] /hooks/alertmanager vs a bare fastify handler, same client, same run');
+  const bare = Fastify({ bodyLimit: 1024 * 1024 });
+  bare.post('/hooks/alertmanager', async (req, reply) => reply.status(202).send({ accepted: Array.isArray((req.body as { alerts?: unknown[] }).alerts) ? 1 : 0 }));
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  const addr = bare.server.address();
+  const bareUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hooks/alertmanager`;
+  await load(bareUrl, 'x', 500, 16);
+  const b = await load(bareUrl, 'x', 4000, 32);
+  await bare.close();
+  await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }).replace('prometheus: { kind: alertmanager, token: "prom-token-123456" }', 'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }'), async (t) => {
+    const url = `${t.url}/hooks/alertmanager`;
+    await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
+    const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
+    add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
+    add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
+    const ratio = o.rps / b.rps;
+    add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.5', ratio >= 0.5);
+    // Redis commands per new alert
+    const r = new Redis(REDIS_URL);
+    const before = await commandCalls(r);
+    const N = 200;
+    for (let i = 0; i < N; i++) {
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.prometheus}` }, body: amBody(3_000_000 + i) });
+    }
+    const after = await commandCalls(r);
+    r.disconnect();
+    add('intake', 'Redis commands per new alert (incl. outbox send)', fmt((after - before) / N, 1));
+  });
+}
+
+async function benchLatency(kit: TelegramKit) {
+  console.log('\n[latency] alert in → sendMessage at the emulator (pacing opened up; sequential alerts)');
+  await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }), async (t) => {
+    const lat: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      const title = `lat-${i}-${Date.now()}`;
+      const t0 = performance.now();
+      const since = kit.calls.length;
+      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify({ title, status: 'firing' }) });
+      await kit.waitFor(() => kit.calls.slice(since).some((c) => c.method === 'sendMessage' && String(c.body.text).includes(title)), { timeoutMs: 5000 });
+      lat.push(performance.now() - t0);
+    }
+    add('latency', 'alert → sendMessage p50 (ms)', fmt(pct(lat, 50)));
+    add('latency', 'alert → sendMessage p99 (ms)', fmt(pct(lat, 99)), '< 100 ms', pct(lat, 99) < 100);
+  });
+}
+
+async function benchStorm(kit: TelegramKit) {
+  console.log('\n[storm] 10,000 alerts into one group: real limits (1/s, 20/min), fake clock for Telegram time');
+  const clock = new FakeClock(Date.now());
+  const yaml = testConfigYaml({ levels: quietLevels }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
+  const t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}), polling: false, clock });
+  try {
+    await t.app.services.outbox.stop(); // drive the outbox by hand in fake time
+    const N = 10_000;
+    const t0 = performance.now();
+    const batch = 500;
+    for (let i = 0; i < N; i += batch) {
+      const body = Array.from({ length: batch }, (_, j) => ({ title: `storm ${i + j}`, status: 'firing', dedup_key: `storm-${i + j}`, severity: ['critical', 'error', 'warning', 'info'][(i + j) % 4] }));
+      const r = await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body) });
+      if (r.status !== 202) throw new Error(`storm intake ${r.status}`);
+    }
+    const ingestMs = performance.now() - t0;
+    const stored = await t.app.services.repo.countOpen();
+    add('storm', 'alerts stored (of 10,000)', String(stored));
+    add('storm', 'intake time for 10,000 alerts (s, batches of 500)', fmt(ingestMs / 1000, 2));
+    const sendsBefore = kit.callsOf('sendMessage').length;
+    let simulated = 0;
+    const wall0 = performance.now();
+    for (;;) {
+      const r = await t.app.services.outbox.drain();
+      if (r.waitMs < 0) break;
+      const step = Math.max(r.waitMs, 10);
+      clock.advance(step);
+      simulated += step;
+      if (simulated > 3_600_000) break;
+    }
+    const sends = kit.callsOf('sendMessage').slice(sendsBefore).filter((c) => Number(c.body.chat_id) === GROUP);
+    const digests = sends.filter((c) => String(c.body.text).includes('Alert storm'));
+    add('storm', 'messages sent to the group', String(sends.length));
+    add('storm', 'of which digests', String(digests.length));
+    add('storm', '429s from the Bot API', String(kit.calls.filter((c) => c.status === 429).length));
+    add('storm', 'time to drain (simulated Telegram time, min)', fmt(simulated / 60_000, 1));
+    add('storm', 'time to drain (wall clock, s)', fmt((performance.now() - wall0) / 1000, 1));
+  } finally {
+    await t.stop();
+    await dropPrefix(t.prefix);
+  }
+}
+
+async function benchEscalation(kit: TelegramKit) {
+  console.log('\n[escalation] 1,000 concurrent incidents, level 2 due 2 s after creation: fire delay after due');
+  const yaml = testConfigYaml({
+    levels: `      - { after: 0s, notify: ["chat:ops"] }
+      - { after: 2s, notify: ["chat:leads"] }`,
+    extra: fast,
+  }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
+  await withApp(kit, yaml, async (t) => {
+    const N = 1000;
+    const body = Array.from({ length: N }, (_, i) => ({ title: `esc ${i}`, status: 'firing', dedup_key: `esc-${i}`, severity: 'critical' }));
+    for (let i = 0; i < N; i += 250) {
+      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body.slice(i, i + 250)) });
+    }
+    const repo = t.app.services.repo;
+    const open = await repo.listOpen();
+    await kit.waitFor(async () => {
+      const tls = await Promise.all(open.map((i) => repo.timeline(i.id)));
+      return tls.every((tl) => tl.filter((e) => e.type === 'escalated').length >= 2);
+    }, { timeoutMs: 60_000 });
+    const delays: number[] = [];
+    for (const inc of open) {
+      const lvl = (await repo.timeline(inc.id)).find((e) => e.type === 'escalated' && e.data?.level === 1)!;
+      delays.push(lvl.t - (inc.createdAt + 2000));
+    }
+    add('escalation', 'fire delay p50 (ms)', fmt(pct(delays, 50)));
+    add('escalation', 'fire delay p99 (ms)', fmt(pct(delays, 99)), '< 1 s', pct(delays, 99) < 1000);
+  });
+}
+
+async function benchCallback(kit: TelegramKit) {
+  console.log('\n[callback] Acknowledge presses at 200/s, handled in-process (update → answerCallbackQuery)');
+  await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }), async (t) => {
+    const N = 1000;
+    const body = Array.from({ length: N }, (_, i) => ({ title: `cb ${i}`, status: 'firing', dedup_key: `cb-${i}` }));
+    for (let i = 0; i < N; i += 250) {
+      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body.slice(i, i + 250)) });
+    }
+    await t.app.bot.init();
+    const open = await t.app.services.repo.listOpen();
+    const lat: number[] = [];
+    const jobs: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < open.length; i++) {
+      const due = t0 + i * 5; // 200 per second
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const inc = open[i]!;
+      const u: Update = {
+        update_id: 900_000 + i,
+        callback_query: {
+          id: String(i), chat_instance: 'x', data: `i:ack:${inc.seq}`,
+          from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
+          message: { message_id: 1, date: 0, chat: { id: GROUP - 1 - (i % 50), type: 'supergroup', title: 'ops' } },
+        },
+      };
+      const s = performance.now();
+      jobs.push(t.app.dispatcher.dispatch(u).then(() => void lat.push(performance.now() - s)));
+    }
+    await Promise.all(jobs);
+    add('callback', 'presses handled', String(lat.length));
+    add('callback', 'callback handling p50 (ms)', fmt(pct(lat, 50)));
+    add('callback', 'callback handling p99 (ms)', fmt(pct(lat, 99)), '< 50 ms', pct(lat, 99) < 50);
+  });
+}
+
+async function benchMemory(kit: TelegramKit) {
+  console.log('\n[memory] 10,000 open incidents: process RSS and Redis memory');
+  const r = new Redis(REDIS_URL);
+  const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
+  const yaml = testConfigYaml({ levels: quietLevels }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
+  const before = await used();
+  await withApp(kit, yaml, async (t) => {
+    await t.app.services.outbox.stop();
+    for (let i = 0; i < 10_000; i += 500) {
+      const body = Array.from({ length: 500 }, (_, j) => ({ title: `mem ${i + j}`, status: 'firing', dedup_key: `mem-${i + j}`, labels: { service: 'api', instance: `host-${j}` } }));
+      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body) });
+    }
+    global.gc?.();
+    const rss = process.memoryUsage().rss / 1024 / 1024;
+    add('memory', 'open incidents', String(await t.app.services.repo.countOpen()));
+    add('memory', 'RSS of the bench process incl. opsbot + emulator (MB)', fmt(rss, 0), '< 100 MB', rss < 100);
+    add('memory', 'Redis memory for 10,000 incidents incl. queued jobs (MB)', fmt(((await used()) - before) / 1024 / 1024, 1));
+  });
+  r.disconnect();
+}
+
+const SCENARIOS: Record<string, (k: TelegramKit) => Promise<void>> = {
+  intake: benchIntake,
+  latency: benchLatency,
+  storm: benchStorm,
+  escalation: benchEscalation,
+  callback: benchCallback,
+  memory: benchMemory,
+};
+
+async function main() {
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const chosen = args.length ? args : Object.keys(SCENARIOS);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  console.log(`opsbot bench — ${machine}`);
+  for (const name of chosen) {
+    const fn = SCENARIOS[name];
+    if (!fn) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+    const kit = await startTelegram();
+    try {
+      await fn(kit);
+    } finally {
+      await kit.stop();
+    }
+  }
+  const table = ['| scenario | metric | value | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.scenario} | ${r.metric} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✅' : '❌'}` : ''} |`)].join('\n');
+  console.log(`\n${table}\n`);
+  if (process.argv.includes('--write')) {
+    writeFileSync(
+      'BENCHMARKS.md',
+      `# Benchmarks\n\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}. Redis 7 on the same machine, the Bot API emulator (telegram-test-api) in the same process.\n\n${table}\n\nNotes:\n- intake: 32 concurrent keep-alive clients for 4 s each against opsbot and a bare fastify handler that parses the same JSON; each opsbot request is a new incident (one Lua script, outbox job and timers) stored before the 202.\n- latency: per-chat pacing opened up so the pipeline itself is measured; with real limits a chat gets one message per second.\n- storm: the outbox runs with the real limits (1 msg/s per chat, 20/min per group, 30/s overall) on a fake clock, so "simulated" minutes are Telegram time.\n- escalation: fire delay = when the level was recorded minus when it was due; timers are polled every 50 ms in this run (200 ms by default).\n- callback: in-process dispatch of 1,000 Acknowledge presses at 200/s over 50 chats; includes the Redis transition and the answerCallbackQuery round trip to the emulator.\n- memory: RSS is of the whole bench process (opsbot, emulator and the load generator).\n`,
+    );
+    console.log('wrote BENCHMARKS.md');
+  }
+  void freshPrefix;
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
