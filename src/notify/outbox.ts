@@ -59,6 +59,7 @@ export function createOutbox(deps: OutboxDeps) {
     outcome: 'done' | 'retry',
     delayMs = 0,
     record?: [string, string, string],
+    failure = false,
   ) {
     await scripts.run('outbox_finish', [
       keys.prefix,
@@ -70,6 +71,7 @@ export function createOutbox(deps: OutboxDeps) {
       record?.[0] ?? '',
       record?.[1] ?? '',
       record?.[2] ?? '',
+      failure ? 'err' : '',
     ]);
   }
 

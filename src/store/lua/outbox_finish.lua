@@ -3,6 +3,7 @@
 -- KEYS: none (names derive from the prefix)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] job id ARGV[4] chat ARGV[5] outcome done|retry ARGV[6] delay ms
 -- ARGV[7] hash key to record in (or '') ARGV[8] field ARGV[9] value
+-- ARGV[10] 'err' when the retry follows a failure (counted for back-off); a 429 is not counted
 -- Returns 1 when the job was still ours, 0 when it had already been settled or re-queued
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -16,7 +17,7 @@ if outcome == 'retry' then
   local raw = redis.call('GET', P .. 'ob:job:' .. jid)
   if raw then
     local j = cjson.decode(raw)
-    j.attempts = (j.attempts or 0) + 1
+    if ARGV[10] == 'err' then j.attempts = (j.attempts or 0) + 1 end
     if j.new == 1 then redis.call('INCR', P .. 'ob:newc:' .. chat) end
     redis.call('SET', P .. 'ob:job:' .. jid, cjson.encode(j))
   end
