@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
-import { GROUP, TOKENS } from '../helpers/config.js';
+import { GROUP, TOKENS, testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/process.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -68,9 +68,14 @@ afterAll(async () => {
 describe('Redis stops and starts during intake', () => {
   let t: TestApp;
   it('answers 503 (never 202 for unstored data) while Redis is down, loses nothing it accepted, recovers by itself', async () => {
+    const config = testConfig({
+      extra:
+        'outbox: { per_chat_interval: 10ms, group_per_minute: 100000, global_per_second: 1000, digest_threshold: 100000 }',
+    });
     t = await startTestApp({
       apiRoot: kit.apiRoot,
       token: kit.token,
+      config,
       polling: false,
       env: { redisUrl: `redis://127.0.0.1:${redisPort}` },
     });
@@ -93,7 +98,7 @@ describe('Redis stops and starts during intake', () => {
     await new Promise((res) => redis!.once('exit', res));
     // while down: only 503s
     const down: number[] = [];
-    for (let k = 0; k < 10; k++) down.push(await fireOne());
+    for (let k = 0; k < 5; k++) down.push(await fireOne());
     expect(down.every((s) => s === 503)).toBe(true);
     expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
     await startRedis();

@@ -31,9 +31,14 @@ export interface BotProcess {
 }
 
 /** Runs the real entry point (src/main.ts through tsx) as a child process. */
-export function spawnBot(env: Record<string, string>, opts: { compiled?: boolean } = {}): BotProcess {
+export function spawnBot(
+  env: Record<string, string>,
+  opts: { compiled?: boolean } = {},
+): BotProcess {
   // compiled: exactly what `npm start` runs
-  const args = opts.compiled ? ['--max-semi-space-size=1', 'dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const args = opts.compiled
+    ? ['--max-semi-space-size=1', 'dist/src/main.js']
+    : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: path.resolve('.'),
     env: {
