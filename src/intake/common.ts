@@ -21,6 +21,13 @@ export function title(s: string): string {
   return t.length > MAX_TITLE ? `${t.slice(0, MAX_TITLE - 1)}…` : t;
 }
 
+/** Record keys go through `clean` too (a lone surrogate in a label name must not reach storage). */
+function cleanKeys(r: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) out[clean(k)] = v;
+  return out;
+}
+
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => clean(String(v)));
 
 /** Label sets: string values (numbers and booleans coerced), bounded size and lengths. */
@@ -29,7 +36,8 @@ export const labelsSchema = z
     z.string().max(200, 'label names are at most 200 characters'),
     scalar.pipe(z.string().max(MAX_VALUE, `label values are at most ${MAX_VALUE} characters`)),
   )
-  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
+  .transform(cleanKeys);
 
 /** Annotations: like labels, but long values are truncated rather than refused. */
 export const annotationsSchema = z
@@ -37,7 +45,8 @@ export const annotationsSchema = z
     z.string().max(200),
     scalar.transform((v) => (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE - 1)}…` : v)),
   )
-  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} annotations`);
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} annotations`)
+  .transform(cleanKeys);
 
 /** Keeps only http(s) links. */
 export function links(list: (AlertLink | undefined)[]): AlertLink[] {
