@@ -195,7 +195,7 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
     o: { timeoutMs?: number; label?: string } = {},
   ): Promise<T> {
-    const deadline = Date.now() + (o.timeoutMs ?? 10_000);
+    const deadline = Date.now() + (o.timeoutMs ?? 20_000);
     for (;;) {
       const v = await fn();
       if (v) return v;

@@ -110,7 +110,7 @@ describe('post-emergency checklist', () => {
 
   it('a P2 resolution posts no checklist', async () => {
     const id = await incident('no-checklist', 'warning');
-    await kit.waitForMessage((m) => m.text.includes(`<code>${id}</code>`));
+    await kit.waitForMessage((m) => m.text.includes(`<code>${id}</code>`), { timeoutMs: 20_000 });
     await t.app.services.actions.resolve(id, 'alice');
     await kit.waitFor(() =>
       kit

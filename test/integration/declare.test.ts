@@ -126,7 +126,7 @@ describe('private chat pages', () => {
     await t.app.services.actions.escalate(id, 'alice');
     const dm = await kit.waitForMessage(
       (m) => m.chatId === PEOPLE.root && m.text.includes(`<code>${id}</code>`),
-      { timeoutMs: 8000 },
+      { timeoutMs: 20_000 },
     );
     const seq = Number(id.slice(4));
     await kit

@@ -53,7 +53,7 @@ describe('escalation', () => {
     const id = await fire('chain');
     const start = (await t.app.services.repo.get(id))!.createdAt;
     await kit.waitFor(async () => (await escalations(id)).length >= 3, {
-      timeoutMs: 8000,
+      timeoutMs: 20_000,
       label: 'three levels',
     });
     const ev = await escalations(id);
@@ -101,7 +101,7 @@ describe('escalation', () => {
     await kit.waitFor(async () => (await escalations(slow)).length >= 1);
     const alice = kit.user({ id: PEOPLE.alice, chatId: GROUP, chatType: 'supergroup' });
     await alice.command(`/escalate ${slow}`);
-    await kit.waitFor(async () => (await escalations(slow)).length >= 2, { timeoutMs: 3000 });
+    await kit.waitFor(async () => (await escalations(slow)).length >= 2, { timeoutMs: 15_000 });
     const tl = await t.app.services.repo.timeline(slow);
     expect(tl.some((e) => e.type === 'escalate_requested' && e.actor === 'alice')).toBe(true);
   });
@@ -142,7 +142,7 @@ describe('escalation', () => {
           x.chatId === GROUP &&
           x.text.includes('never started a private chat') &&
           x.text.includes(id),
-        { timeoutMs: 8000 },
+        { timeoutMs: 20_000 },
       );
       expect(m.text).toMatch(/bob/);
       expect((await t2.app.services.repo.timeline(id)).some((e) => e.type === 'page_failed')).toBe(
@@ -157,7 +157,7 @@ describe('escalation', () => {
   it('an unacknowledged incident past ack_within is marked as a breach and announced', async () => {
     const id = await fire('breach', 'critical');
     await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('response target'), {
-      timeoutMs: 5000,
+      timeoutMs: 20_000,
     });
     expect((await t.app.services.repo.get(id))?.breached).toBe(true);
     expect((await t.app.services.repo.timeline(id)).some((e) => e.type === 'breach')).toBe(true);
@@ -167,7 +167,7 @@ describe('escalation', () => {
     const id = await fire('cadence', 'critical');
     await t.app.services.actions.acknowledge(id, 'alice');
     await kit.waitForMessage((m) => m.text.includes(id) && m.text.includes('has had no update'), {
-      timeoutMs: 5000,
+      timeoutMs: 20_000,
     });
     const tl = await t.app.services.repo.timeline(id);
     expect(tl.some((e) => e.type === 'update_reminder' && e.text === 'alice')).toBe(true);
@@ -177,7 +177,7 @@ describe('escalation', () => {
     const id = await fire('reack', 'error');
     await t.app.services.actions.acknowledge(id, 'alice');
     await kit.waitFor(async () => (await t.app.services.repo.get(id))?.state === 'triggered', {
-      timeoutMs: 5000,
+      timeoutMs: 20_000,
     });
     expect((await t.app.services.repo.timeline(id)).some((e) => e.type === 'ack_timeout')).toBe(
       true,
@@ -204,7 +204,7 @@ describe('escalation', () => {
           (await t3.app.services.repo.listOpen()).find(
             (i) => i.title === 'No heartbeat from backups',
           ),
-        { timeoutMs: 5000 },
+        { timeoutMs: 20_000 },
       );
       expect(inc.severity).toBe('P1');
       await post(`${t3.url}/hooks/heartbeat/backups`, '', TOKENS.backups);
