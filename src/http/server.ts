@@ -6,6 +6,7 @@ import type { Heartbeats } from '../intake/heartbeat.js';
 import { parseAlertmanager, parseEventsV2, parseGeneric, parseGrafana } from '../intake/index.js';
 import type { Alert } from '../intake/types.js';
 import { normalizeIncidentId } from '../incidents/model.js';
+import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
 
@@ -205,6 +206,18 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     const inc = id ? await s.repo.get(id) : undefined;
     if (!inc || !id) throw new HttpProblem(404, 'no such incident');
     return { ...inc, alerts: await s.repo.alerts(id), timeline: await s.repo.timeline(id) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/incidents/:id/postmortem', async (req, reply) => {
+    requireApi(req);
+    const id = normalizeIncidentId(req.params.id);
+    const inc = id ? await s.repo.get(id) : undefined;
+    if (!inc || !id) throw new HttpProblem(404, 'no such incident');
+    const md = buildPostmortem(inc, await s.repo.timeline(id), {
+      ackTargetMs: config.severities[inc.severity]?.ack_within,
+      now: s.clock.now(),
+    });
+    return reply.header('content-type', 'text/markdown; charset=utf-8').send(md);
   });
 
   app.post('/telegram/webhook', async (req, reply) => {

@@ -124,3 +124,40 @@ describe('post-emergency checklist', () => {
     ).toBe(false);
   });
 });
+
+describe('postmortem and statistics', () => {
+  it('/postmortem sends the draft (as messages when documents are unavailable); the API returns the same Markdown', async () => {
+    const id = await incident('pm-incident');
+    await t.app.services.actions.acknowledge(id, 'alice');
+    await t.app.services.actions.note(id, 'alice', 'found the bad deploy');
+    await t.app.services.actions.resolve(id, 'bob', 'rolled back');
+    await u(PEOPLE.alice).command(`/postmortem ${id}`);
+    const m = await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('Postmortem draft') && x.text.includes(id),
+    );
+    expect(m.text).toContain(`# Postmortem: ${id}`);
+    expect(m.text).toContain('found the bad deploy');
+    const unauth = await fetch(`${t.url}/api/v1/incidents/${id}/postmortem`);
+    expect(unauth.status).toBe(401);
+    const res = await fetch(`${t.url}/api/v1/incidents/${id}/postmortem`, {
+      headers: { authorization: `Bearer ${TOKENS.api}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/markdown/);
+    const md = await res.text();
+    expect(md).toContain('## Impact window');
+    expect(md).toMatch(/\*\*bob\*\*: .*Resolved/);
+    expect(kit.callsOf('sendDocument').length).toBeGreaterThan(0); // tried first, failed at the emulator
+  });
+
+  it('/stats replies with the table (photo attempted, text fallback)', async () => {
+    await u(PEOPLE.viewer).command('/stats 7d');
+    const m = await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('Response statistics'),
+    );
+    expect(m.text).toMatch(/P0\s+\d+/);
+    expect(kit.callsOf('sendPhoto').length).toBeGreaterThan(0);
+    await u(PEOPLE.viewer).command('/stats forever');
+    await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('Usage: /stats'));
+  });
+});

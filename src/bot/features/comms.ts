@@ -1,4 +1,8 @@
-import { Composer } from 'grammy';
+import { Composer, InputFile } from 'grammy';
+import { parseDuration } from '../../duration.js';
+import { renderStatsChart } from '../../reports/chart.js';
+import { buildPostmortem } from '../../reports/postmortem.js';
+import { computeStats, renderStatsText } from '../../reports/stats.js';
 import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
 import type { Services } from '../../services.js';
@@ -8,6 +12,21 @@ import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
 import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
 import { decodeCallback, encodeCallback } from '../callback-data.js';
+
+/** Splits text into pieces of at most `n` characters, at line ends where possible. */
+function chunk(text: string, n: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const line of text.split('\n')) {
+    if (cur.length + line.length + 1 > n && cur) {
+      out.push(cur);
+      cur = '';
+    }
+    cur += (cur ? '\n' : '') + line.slice(0, n);
+  }
+  if (cur) out.push(cur);
+  return out;
+}
 
 const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
 const pendingKey = (ctx: BotContext, seq: number) =>
@@ -124,6 +143,69 @@ export function commsFeature(s: Services) {
     const r = renderChecklist(inc, state, s.t, ctx.locale);
     await ctx.answerCallbackQuery({ text: ticked ? '✅' : '⬜' });
     await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });
+  });
+
+  c.command('postmortem', async (ctx) => {
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const { id } = incidentFromCommand(ctx);
+    if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'postmortem' })));
+    const inc = await s.repo.get(id);
+    if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
+    const md = buildPostmortem(inc, await s.repo.timeline(id), {
+      ackTargetMs: s.config.severities[inc.severity]?.ack_within,
+      now: s.clock.now(),
+    });
+    await s.audit.append('postmortem.draft', ctx.person.name, { id });
+    try {
+      // a document is nicer; the emulator and some proxies lack sendDocument, so fall back to messages
+      // bonus methods go through the plain client (no auto-retry): a failure falls back at once
+      await s.api.sendDocument(
+        ctx.chat.id,
+        new InputFile(Buffer.from(md, 'utf8'), `postmortem-${id}.md`),
+        {
+          caption: ctx.tr('postmortem-caption', { id }),
+        },
+      );
+      return;
+    } catch (e) {
+      ctx.log.info(
+        { err: (e as Error).message },
+        'sendDocument unavailable; sending the postmortem as messages',
+      );
+    }
+    const chunks = chunk(md, 3500);
+    for (let i = 0; i < chunks.length; i++) {
+      await ctx.replyHtml(
+        `${i === 0 ? `${ctx.tr('postmortem-caption', { id })}\n` : ''}<pre>${escapeHtml(chunks[i]!)}</pre>`,
+      );
+    }
+  });
+
+  c.command('stats', async (ctx) => {
+    const arg = String(ctx.match ?? '').trim() || '7d';
+    const span = parseDuration(arg);
+    if (!span || span > 366 * 86_400_000) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
+    const now = s.clock.now();
+    const incs = await s.repo.listSince(now - span);
+    const items = await Promise.all(
+      incs.map(async (inc) => ({ inc, timeline: await s.repo.timeline(inc.id) })),
+    );
+    const ackTargets = Object.fromEntries(
+      Object.entries(s.config.severities).map(([k, v]) => [k, v?.ack_within]),
+    );
+    const stats = computeStats(items, { since: now - span, now, ackTargets });
+    const label = ctx.tr('stats-label', { span: arg });
+    const table = `${ctx.tr('stats-title', { span: arg })}\n<pre>${escapeHtml(renderStatsText(stats, label))}</pre>`;
+    try {
+      const png = await renderStatsChart(stats, label);
+      await s.api.sendPhoto(ctx.chat.id, new InputFile(png, 'stats.png'), {
+        caption: ctx.tr('stats-title', { span: arg }),
+        parse_mode: 'HTML',
+      });
+    } catch (e) {
+      ctx.log.info({ err: (e as Error).message }, 'photo unavailable; stats as text only');
+    }
+    await ctx.replyHtml(trimHtml(table));
   });
 
   c.command('audit', async (ctx) => {
