@@ -1,204 +1,237 @@
-# opsbot — English. Variables holding user or alert text arrive HTML-escaped.
+# opsbot — العربية. المتغيرات التي تحمل نص المستخدم أو التنبيه تصل مُهرَّبة لـ HTML.
 
 ## roles and states
-role-viewer = viewer
-role-responder = responder
-role-approver = approver
-role-admin = admin
-state-triggered = TRIGGERED
-state-acknowledged = ACKNOWLEDGED
-state-resolved = RESOLVED
-kind-silence = silence
-kind-maintenance = maintenance
-default = default
-required = (required)
+role-viewer = مُشاهد
+role-responder = مُستجيب
+role-approver = مُعتمِد
+role-admin = مسؤول
+state-triggered = مُطلَق
+state-acknowledged = مُستلَم
+state-resolved = محلول
+kind-silence = كتم
+kind-maintenance = صيانة
+default = الافتراضي
+required = (مطلوب)
 
 ## generic
-error-generic = ⚠️ Something went wrong handling that. It has been logged; please try again.
-button-unknown = This button is no longer valid.
-refused-role = ⛔ This needs the <b>{ $role }</b> role (you are { $yours }).
+error-generic = ⚠️ حدث خطأ أثناء معالجة الطلب. تم تسجيله؛ يرجى المحاولة مرة أخرى.
+button-unknown = هذا الزر لم يعد صالحًا.
+refused-role = ⛔ يتطلب هذا دور <b>{ $role }</b> (دورك: { $yours }).
 
 ## /start /help /status /lang
-start = 👋 Hi { $name }. I am opsbot: alerts, acknowledgements, escalation and runbooks for this team. Your role: <b>{ $role }</b>. Send /help for what you can do.
-start-private = You will receive pages for incidents here when you are on call.
-help-title = <b>Commands for your role ({ $role })</b>
-help-start = introduce the bot
-help-help = this list
-help-status = health of the bot and open incidents
-help-lang = language of this chat: /lang en|ar
-help-incidents = open incidents by severity
-help-incident = details and timeline: /incident INC-n
-help-oncall = who is on call now and next
-help-runbooks = runbooks you may run
-help-runbook = what a runbook does: /runbook id
-help-silences = active silences and maintenance windows
-help-stats = response statistics: /stats [7d|30d]
-help-ack = acknowledge: /ack INC-n
-help-resolve = resolve: /resolve INC-n [note]
-help-escalate = page the next level now: /escalate INC-n
-help-note = add a note: /note INC-n text
-help-update = post a status update: /update INC-n text
-help-sev = change severity: /sev INC-n P0..P3
-help-assign = assign: /assign INC-n [person]
-help-silence = silence by labels: /silence 2h service=api
-help-declare = open an incident by hand
-help-cancel = leave a guided conversation
-help-run = run a runbook: /run id key=value …
-help-postmortem = postmortem draft: /postmortem INC-n
-help-maintenance = maintenance window: /maintenance 2h [labels]
-help-override = on-call override: /override schedule person 4h
-help-audit = audit log: /audit [n]
-status-title = <b>opsbot status</b>
-status-ok = ✅ OK
-status-down = ❌ DOWN
+start = 👋 مرحبًا { $name }. أنا opsbot: التنبيهات والاستلام والتصعيد وأدلة التشغيل لهذا الفريق. دورك: <b>{ $role }</b>. أرسل /help لمعرفة ما يمكنك فعله.
+start-private = ستصلك هنا نداءات الحوادث عندما تكون مناوبًا.
+help-title = <b>الأوامر المتاحة لدورك ({ $role })</b>
+help-start = تعريف بالبوت
+help-help = هذه القائمة
+help-status = حالة البوت والحوادث المفتوحة
+help-lang = لغة هذه المحادثة: /lang en|ar
+help-incidents = الحوادث المفتوحة حسب الخطورة
+help-incident = التفاصيل والخط الزمني: /incident INC-n
+help-oncall = من المناوب الآن ومن التالي
+help-runbooks = أدلة التشغيل التي يمكنك تشغيلها
+help-runbook = ماذا يفعل دليل تشغيل: /runbook id
+help-silences = عمليات الكتم ونوافذ الصيانة النشطة
+help-stats = إحصاءات الاستجابة: /stats [7d|30d]
+help-ack = استلام: /ack INC-n
+help-resolve = حل: /resolve INC-n [ملاحظة]
+help-escalate = نداء المستوى التالي الآن: /escalate INC-n
+help-note = إضافة ملاحظة: /note INC-n نص
+help-update = نشر تحديث حالة: /update INC-n نص
+help-sev = تغيير الخطورة: /sev INC-n P0..P3
+help-assign = إسناد: /assign INC-n [شخص]
+help-silence = كتم حسب الوسوم: /silence 2h service=api
+help-declare = فتح حادثة يدويًا
+help-cancel = الخروج من محادثة موجَّهة
+help-run = تشغيل دليل تشغيل: /run id key=value …
+help-postmortem = مسودة تحليل ما بعد الحادثة: /postmortem INC-n
+help-maintenance = نافذة صيانة: /maintenance 2h [وسوم]
+help-override = تجاوز المناوبة: /override schedule person 4h
+help-audit = سجل التدقيق: /audit [n]
+status-title = <b>حالة opsbot</b>
+status-ok = ✅ يعمل
+status-down = ❌ متوقف
 status-redis = Redis: { $state }
 status-telegram = Bot API: { $state }
-status-version = Version { $version } · up { $uptime }
-status-open = Open incidents: <b>{ $count }</b>
-status-oldest = Oldest unacknowledged: <code>{ $id }</code> { $title } ({ $age })
-status-maintenance = 🛠 Maintenance until { $until }: { $matchers }
-lang-usage = Usage: /lang en or /lang ar
-lang-set = ✅ This chat now speaks English.
+status-version = الإصدار { $version } · يعمل منذ { $uptime }
+status-open = الحوادث المفتوحة: <b>{ $count }</b>
+status-oldest = أقدم حادثة غير مستلَمة: <code>{ $id }</code> { $title } ({ $age })
+status-maintenance = 🛠 صيانة حتى { $until }: { $matchers }
+lang-usage = الاستخدام: /lang en أو /lang ar
+lang-set = ✅ هذه المحادثة تتحدث العربية الآن.
 
 ## incident messages
-inc-alerts = 🔔 { $count } alert(s), { $firing } firing · started { $started } ({ $ago } ago)
-inc-acked-by = 👀 Acknowledged by <b>{ $who }</b> at { $at }
-inc-assignee = 👤 Assignee: { $who }
-inc-resolved-by = ✅ Resolved by { $who } at { $at } · lasted { $duration }
-inc-paged = 📣 Level { $level } · paged: { $who }
-inc-silenced-until = 🔕 Silenced until { $until }
-inc-breached = ⏰ Response target breached
-btn-ack = ✅ Acknowledge
-btn-unack = ↩️ Unacknowledge
-btn-resolve = 🟢 Resolve
-btn-escalate = ⬆️ Escalate
-btn-silence = 🔕 Silence
-btn-details = ℹ️ Details
-btn-runbooks = 📒 Runbooks
-btn-silence-1h = 1 hour
-btn-silence-4h = 4 hours
-btn-silence-24h = 24 hours
-btn-silence-resolved = Until resolved
-btn-back = ◀ Back
-btn-approve = ✅ Approve
-btn-reject = ❌ Reject
-btn-confirm = ✅ Open incident
-btn-cancel = ✖ Cancel
-btn-expire = 🗑 Expire
-page-header = 📟 <b>You are paged</b> (escalation level { $level })
-page-dm-failed = 📟 { $mention } is paged for <code>{ $id }</code> but has never started a private chat with me, so I could not DM them. Please open a chat with the bot and press Start.
-digest-title = 🌩 <b>Alert storm: { $count } new incidents</b>
-digest-more = … and { $count } more
-digest-hint = Use /incidents to list them all; each incident can be acknowledged with /ack INC-n.
-breach-announce = ⏰ <code>{ $id }</code> ({ $severity }) was not acknowledged within its { $target } response target: { $title }
-remind-update = 📝 { $who }, <code>{ $id }</code> has had no update for { $since } (cadence: every { $every }). Please post /update { $id } text.
+inc-alerts = 🔔 عدد التنبيهات { $count }، النشطة { $firing } · بدأت { $started } (منذ { $ago })
+inc-acked-by = 👀 استلمها <b>{ $who }</b> في { $at }
+inc-assignee = 👤 المسؤول: { $who }
+inc-resolved-by = ✅ حلّها { $who } في { $at } · استمرت { $duration }
+inc-paged = 📣 المستوى { $level } · تم نداء: { $who }
+inc-silenced-until = 🔕 مكتومة حتى { $until }
+inc-breached = ⏰ تم تجاوز هدف زمن الاستجابة
+btn-ack = ✅ استلام
+btn-unack = ↩️ إلغاء الاستلام
+btn-resolve = 🟢 حل
+btn-escalate = ⬆️ تصعيد
+btn-silence = 🔕 كتم
+btn-details = ℹ️ التفاصيل
+btn-runbooks = 📒 أدلة التشغيل
+btn-silence-1h = ساعة واحدة
+btn-silence-4h = 4 ساعات
+btn-silence-24h = 24 ساعة
+btn-silence-resolved = حتى الحل
+btn-back = ◀ رجوع
+btn-approve = ✅ موافقة
+btn-reject = ❌ رفض
+btn-confirm = ✅ فتح الحادثة
+btn-cancel = ✖ إلغاء
+btn-expire = 🗑 إنهاء
+page-header = 📟 <b>تم نداؤك</b> (مستوى التصعيد { $level })
+page-dm-failed = 📟 تم نداء { $mention } للحادثة <code>{ $id }</code> لكنه لم يبدأ محادثة خاصة معي بعد، فلم أتمكن من مراسلته. يرجى فتح محادثة مع البوت والضغط على Start.
+digest-title = 🌩 <b>عاصفة تنبيهات: { $count } حادثة جديدة</b>
+digest-more = … و{ $count } أخرى
+digest-hint = استخدم /incidents لعرضها كلها؛ ويمكن استلام كل حادثة بالأمر /ack INC-n.
+breach-announce = ⏰ الحادثة <code>{ $id }</code> ({ $severity }) لم تُستلَم خلال هدف الاستجابة { $target }: { $title }
+remind-update = 📝 { $who }، الحادثة <code>{ $id }</code> بلا تحديث منذ { $since } (الإيقاع: كل { $every }). يرجى نشر /update { $id } نص.
 
 ## incident actions
-did-ack = 👀 { $who } acknowledged <code>{ $id }</code>.
-did-unack = ↩️ { $who } returned <code>{ $id }</code> to triggered.
-did-resolve = ✅ { $who } resolved <code>{ $id }</code>.
-did-escalate = ⬆️ { $who } escalated <code>{ $id }</code> to the next level.
-did-silence = 🔕 { $who } silenced <code>{ $id }</code>.
-did-note = 📝 Note added to <code>{ $id }</code>.
-did-sev = 🎚 <code>{ $id }</code> is now { $sev }.
-did-assign = 👤 <code>{ $id }</code> is assigned to { $assignee }.
-did-update = 📣 Update for <code>{ $id }</code> posted.
-inc-unknown = ❓ No incident { $id }.
-inc-already = Nothing to do: <code>{ $id }</code> is already in that state.
-inc-already-acked = Already acknowledged by { $who } at { $at } (<code>{ $id }</code>).
-inc-already-resolved = <code>{ $id }</code> is already resolved.
-inc-invalid-state = <code>{ $id }</code> is { $state }; that action does not apply.
-inc-no-policy = <code>{ $id }</code> has no escalation policy for its severity.
-need-incident-id = Which incident? Use /{ $cmd } INC-n, or reply to the incident message.
-note-usage = Usage: /note INC-n text (or reply to the incident message)
-sev-usage = Usage: /sev INC-n P0|P1|P2|P3
-assign-usage = Usage: /assign INC-n [person]
-assign-unknown = Unknown person { $who }. Known: { $people }
-details-opened = Opened { $at } ({ $ago } ago)
-details-tta = Time to acknowledge: { $d }
-details-ttr = Time to resolve: { $d }
-details-timeline = <b>Timeline</b>
-incidents-none = ✅ No open incidents.
-incidents-title = <b>Open incidents: { $count }</b> (page { $page }/{ $pages })
+did-ack = 👀 استلم { $who } الحادثة <code>{ $id }</code>.
+did-unack = ↩️ أعاد { $who } الحادثة <code>{ $id }</code> إلى حالة الإطلاق.
+did-resolve = ✅ حلّ { $who } الحادثة <code>{ $id }</code>.
+did-escalate = ⬆️ صعّد { $who } الحادثة <code>{ $id }</code> إلى المستوى التالي.
+did-silence = 🔕 كتم { $who } الحادثة <code>{ $id }</code>.
+did-note = 📝 أُضيفت ملاحظة إلى <code>{ $id }</code>.
+did-sev = 🎚 أصبحت خطورة <code>{ $id }</code> { $sev }.
+did-assign = 👤 أُسندت <code>{ $id }</code> إلى { $assignee }.
+did-update = 📣 نُشر تحديث <code>{ $id }</code>.
+inc-unknown = ❓ لا توجد حادثة { $id }.
+inc-already = لا شيء لفعله: <code>{ $id }</code> في هذه الحالة مسبقًا.
+inc-already-acked = استلمها { $who } مسبقًا في { $at } (<code>{ $id }</code>).
+inc-already-resolved = الحادثة <code>{ $id }</code> محلولة مسبقًا.
+inc-invalid-state = الحادثة <code>{ $id }</code> في حالة { $state }؛ لا ينطبق هذا الإجراء.
+inc-no-policy = لا توجد سياسة تصعيد لخطورة <code>{ $id }</code>.
+need-incident-id = أي حادثة؟ استخدم /{ $cmd } INC-n أو رُدّ على رسالة الحادثة.
+note-usage = الاستخدام: /note INC-n نص (أو رُدّ على رسالة الحادثة)
+sev-usage = الاستخدام: /sev INC-n P0|P1|P2|P3
+assign-usage = الاستخدام: /assign INC-n [شخص]
+assign-unknown = شخص غير معروف { $who }. المعروفون: { $people }
+details-opened = فُتحت { $at } (منذ { $ago })
+details-tta = زمن الاستلام: { $d }
+details-ttr = زمن الحل: { $d }
+details-timeline = <b>الخط الزمني</b>
+incidents-none = ✅ لا توجد حوادث مفتوحة.
+incidents-title = <b>الحوادث المفتوحة: { $count }</b> (صفحة { $page }/{ $pages })
 
 ## silences, maintenance, on-call
-silence-usage = Usage: /silence 2h key=value [key=~regex] [reason]  (at least one matcher)
-maintenance-usage = Usage: /maintenance 2h [key=value …] [reason]
-matcher-bad = Not a label matcher: <code>{ $token }</code> (use key=value, key!=value, key=~regex)
-silence-created = 🔕 Silence <code>{ $id }</code> for { $matchers } until { $until }. Incidents are still recorded.
-maintenance-created = 🛠 Maintenance <code>{ $id }</code> for { $matchers } until { $until }: no notifications or escalation.
-silences-none = No active silences or maintenance windows.
-silences-title = <b>Active silences</b>
-silences-line = • { $kind } { $matchers } until { $until } (by { $by })
-silence-expired = Expired.
-silence-gone = Already gone.
-oncall-none = No schedules are configured.
-oncall-title = <b>On call</b>
-oncall-line = • <b>{ $schedule }</b>: { $who }{ $override } until { $until } · next { $next } from { $from }
-oncall-override = (override)
-override-usage = Usage: /override schedule person 4h. Schedules: { $schedules }. People: { $people }
-override-set = ✅ { $who } is on call for { $schedule } until { $until }.
+silence-usage = الاستخدام: /silence 2h key=value [key=~regex] [سبب] (مطابِق واحد على الأقل)
+maintenance-usage = الاستخدام: /maintenance 2h [key=value …] [سبب]
+matcher-bad = ليس مطابِق وسوم: <code>{ $token }</code> (استخدم key=value أو key!=value أو key=~regex)
+silence-created = 🔕 كتم <code>{ $id }</code> لـ { $matchers } حتى { $until }. تستمر الحوادث في التسجيل.
+maintenance-created = 🛠 صيانة <code>{ $id }</code> لـ { $matchers } حتى { $until }: لا إشعارات ولا تصعيد.
+silences-none = لا توجد عمليات كتم أو نوافذ صيانة نشطة.
+silences-title = <b>عمليات الكتم النشطة</b>
+silences-line = • { $kind } { $matchers } حتى { $until } (بواسطة { $by })
+silence-expired = انتهى.
+silence-gone = غير موجود مسبقًا.
+oncall-none = لا توجد جداول مناوبة مُعرَّفة.
+oncall-title = <b>المناوبة</b>
+oncall-line = • <b>{ $schedule }</b>: { $who }{ $override } حتى { $until } · التالي { $next } من { $from }
+oncall-override = (تجاوز)
+override-usage = الاستخدام: /override schedule person 4h. الجداول: { $schedules }. الأشخاص: { $people }
+override-set = ✅ { $who } مناوب في { $schedule } حتى { $until }.
 
 ## /declare
-declare-ask-title = 🆕 What is broken? Reply with a short title.
-declare-ask-severity = How bad is it?
-declare-ask-service = Which service is affected? Reply with its name, or - for none.
-declare-confirm = Open this incident?
+declare-ask-title = 🆕 ما الذي تعطّل؟ رُدّ بعنوان قصير.
+declare-ask-severity = ما مدى خطورته؟
+declare-ask-service = ما الخدمة المتأثرة؟ رُدّ باسمها، أو - إن لم توجد.
+declare-confirm = هل تفتح هذه الحادثة؟
     <b>{ $title }</b>
-    Severity: { $severity } · Service: { $service }
-declare-cancelled = Declaration cancelled.
-declare-nothing = Nothing to cancel.
-declare-not-yours = This conversation is not yours or has ended.
-declare-done = 🆕 Opened <code>{ $id }</code>.
-sev-meaning-P0 = P0 critical: outage, data loss, breach
-sev-meaning-P1 = P1 high: major function impaired
-sev-meaning-P2 = P2 medium: minor function impaired
-sev-meaning-P3 = P3 low: cosmetic, next business day
+    الخطورة: { $severity } · الخدمة: { $service }
+declare-cancelled = أُلغي الإعلان.
+declare-nothing = لا شيء لإلغائه.
+declare-not-yours = هذه المحادثة ليست لك أو انتهت.
+declare-done = 🆕 فُتحت <code>{ $id }</code>.
+sev-meaning-P0 = P0 حرجة: انقطاع، فقدان بيانات، اختراق
+sev-meaning-P1 = P1 عالية: تعطل وظيفة رئيسية
+sev-meaning-P2 = P2 متوسطة: تعطل وظيفة ثانوية
+sev-meaning-P3 = P3 منخفضة: شكلية، يوم العمل التالي
 
 ## runbooks
-runbooks-none = No runbooks are available.
-runbooks-title = <b>Runbooks you may run ({ $count })</b>
-runbooks-title-viewer = <b>Runbooks ({ $count })</b> — viewers can read, not run
-runbook-unknown = ❓ No runbook { $id }. Known: { $ids }
-runbook-kind = Kind: { $kind } · may be requested by: { $role }
-runbook-approval = 🔐 Needs { $n } approval(s) by { $role } (not the requester)
-runbook-no-approval = Runs without approval.
-runbook-params = <b>Parameters</b>
-runbook-steps = <b>Steps</b>
-runbooks-for = 📒 Runbooks for <code>{ $id }</code>:
-runbooks-none-match = No runbook matches the labels of <code>{ $id }</code>. See /runbooks.
-run-usage = Usage: /run id key=value … (quote values with spaces: reason="disk full")
-run-bad-token = Expected key=value, got <code>{ $token }</code>.
-run-invalid = ⛔ Cannot run <b>{ $id }</b>; nothing was run:
+runbooks-none = لا توجد أدلة تشغيل متاحة.
+runbooks-title = <b>أدلة التشغيل المتاحة لك ({ $count })</b>
+runbooks-title-viewer = <b>أدلة التشغيل ({ $count })</b> — يمكن للمشاهدين القراءة دون التشغيل
+runbook-unknown = ❓ لا يوجد دليل تشغيل { $id }. المعروفة: { $ids }
+runbook-kind = النوع: { $kind } · يمكن طلبه من: { $role }
+runbook-approval = 🔐 يحتاج { $n } موافقة من { $role } (غير مقدّم الطلب)
+runbook-no-approval = يعمل دون موافقة.
+runbook-params = <b>المعاملات</b>
+runbook-steps = <b>الخطوات</b>
+runbooks-for = 📒 أدلة التشغيل لـ <code>{ $id }</code>:
+runbooks-none-match = لا يطابق أي دليل تشغيل وسوم <code>{ $id }</code>. راجع /runbooks.
+run-usage = الاستخدام: /run id key=value … (ضع القيم التي تحوي مسافات بين علامتي اقتباس: reason="disk full")
+run-bad-token = المتوقع key=value، وصل <code>{ $token }</code>.
+run-invalid = ⛔ لا يمكن تشغيل <b>{ $id }</b>؛ لم يُشغَّل شيء:
 run-title = 🛠 <b>{ $id }</b> — { $title }
-run-requested = Requested by { $who }
-run-params = Params:
-run-approvals = Approvals: { $have }/{ $need } ({ $who })
-run-pending = ⏳ Waiting for approval until { $until }
-run-rejected = ❌ Rejected by { $who }. Nothing was run.
-run-expired = ⌛ The approval request expired. Nothing was run.
-run-locked = 🔒 Not started: lock <code>{ $lock }</code> is held by a run requested by { $who }.
-run-interrupted = ⚠️ The run of <b>{ $id }</b> was interrupted by a restart. It was not re-run; check the system and run it again if needed.
-run-result-ok = ✅ Finished in { $duration }
-run-result-failed = ❌ Failed after { $duration }
-run-result-timeout = ⏱ Timed out after { $duration }
-run-result-cancelled = 🚫 Cancelled after { $duration }
-run-output = <b>Output of { $id }</b>
-vote-expired = This approval request has expired or does not exist.
-vote-done = This request has already been decided.
-vote-wrong_chat = This request belongs to another chat.
-vote-self = You cannot approve your own request.
-vote-dup = You have already voted.
-vote-rejected = Rejected. Nothing will run.
-vote-counted = Approval counted ({ $have }/{ $need }).
-vote-approved = Approved. Running now.
-vote-forbidden = You may not approve this.
+run-requested = طلبه { $who }
+run-params = المعاملات:
+run-approvals = الموافقات: { $have }/{ $need } ({ $who })
+run-pending = ⏳ بانتظار الموافقة حتى { $until }
+run-rejected = ❌ رفضه { $who }. لم يُشغَّل شيء.
+run-expired = ⌛ انتهت صلاحية طلب الموافقة. لم يُشغَّل شيء.
+run-locked = 🔒 لم يبدأ: القفل <code>{ $lock }</code> محجوز لتشغيل طلبه { $who }.
+run-interrupted = ⚠️ انقطع تشغيل <b>{ $id }</b> بسبب إعادة تشغيل. لم يُعَد تشغيله؛ افحص النظام وشغّله مجددًا عند الحاجة.
+run-result-ok = ✅ اكتمل خلال { $duration }
+run-result-failed = ❌ فشل بعد { $duration }
+run-result-timeout = ⏱ انتهت المهلة بعد { $duration }
+run-result-cancelled = 🚫 أُلغي بعد { $duration }
+run-output = <b>مخرجات { $id }</b>
+vote-expired = طلب الموافقة منتهي الصلاحية أو غير موجود.
+vote-done = حُسم هذا الطلب مسبقًا.
+vote-wrong_chat = هذا الطلب يخص محادثة أخرى.
+vote-self = لا يمكنك الموافقة على طلبك.
+vote-dup = صوّتَّ مسبقًا.
+vote-rejected = رُفض. لن يُشغَّل شيء.
+vote-counted = احتُسبت الموافقة ({ $have }/{ $need }).
+vote-approved = تمت الموافقة. يجري التشغيل الآن.
+vote-forbidden = لا يمكنك الموافقة على هذا.
 
 ## /update /audit
-update-usage = Usage: /update INC-n text
-update-post = 📣 <b>Update · <code>{ $id }</code> · { $severity } · { $state }</b>
+update-usage = الاستخدام: /update INC-n نص
+update-post = 📣 <b>{ $phase } · <code>{ $id }</code> · { $severity } · { $state }</b>
     { $title }
     { $text }
-    — { $who }, { $at }
-audit-none = The audit log is empty.
-audit-title = <b>Audit log (last { $n })</b>
+    — { $who }، { $at }
+update-choose = لأي مرحلة هذا التحديث للحادثة <code>{ $id }</code>؟
+update-expired = انتهت صلاحية مسودة التحديث؛ أرسل /update مرة أخرى.
+update-tpl-investigating = 🔍 قيد التحقيق
+update-tpl-identified = 🎯 تم تحديد السبب
+update-tpl-monitoring = 👁 قيد المراقبة
+update-tpl-resolved = ✅ تم الحل
+
+## post-emergency checklist (seed 001)
+ck-title = 📋 <b>قائمة ما بعد الطوارئ · <code>{ $id }</code></b>
+    { $title }
+ck-progress = أُنجز { $done }/{ $total }
+ck-phase-immediate = فور التعافي (0–30 دقيقة)
+ck-phase-short = تحقق قصير المدى (30 دقيقة – ساعتان)
+ck-phase-followup = إجراءات المتابعة (2–24 ساعة)
+ck-services = جميع الخدمات تعمل وسليمة
+ck-health = نقاط فحص الصحة تعيد HTTP 200
+ck-logs = لا أخطاء حرجة في السجلات (آخر 5 دقائق)
+ck-resources = استهلاك الموارد ضمن المعدل (أقل من 80%)
+ck-tiers = جميع الطبقات تستجيب ضمن اتفاقية الخدمة
+ck-stable = تأكيد الاستقرار (30 دقيقة تشغيل متواصل)
+ck-baselines = استعادة خطوط الأداء الأساسية
+ck-cascade = لا إخفاقات متتالية
+ck-alerts = زوال تنبيهات المراقبة
+ck-stakeholders = إبلاغ المعنيين بالحل
+ck-rca = بدء تحليل السبب الجذري
+ck-postmortem = جدولة تحليل ما بعد الحادثة (P0/P1)
+ck-docs = تحديث التوثيق
+ck-preventive = تحديد إجراءات وقائية
+ck-process = مراجعة عملية الاستجابة
+postmortem-caption = 📝 مسودة تحليل ما بعد الحادثة <code>{ $id }</code>
+stats-usage = الاستخدام: /stats [7d|30d]
+stats-title = 📊 <b>إحصاءات الاستجابة، آخر { $span }</b>
+stats-label = آخر { $span }
+audit-none = سجل التدقيق فارغ.
+audit-title = <b>سجل التدقيق (آخر { $n })</b>
