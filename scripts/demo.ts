@@ -282,7 +282,9 @@ outbox: { per_chat_interval: 200ms }
     console.log(`  ${c.yellow('[alice taps ✅ Approve]')} → "${self.text}"`);
 
     step('Root approves: the steps run, the message updates live');
-    await kit.user({ id: ROOT, name: 'root', chatId: GROUP, chatType: 'supergroup' }).press(req.messageId, approve);
+    await kit
+      .user({ id: ROOT, name: 'root', chatId: GROUP, chatType: 'supergroup' })
+      .press(req.messageId, approve);
     await kit.waitFor(
       () =>
         kit
@@ -317,6 +319,24 @@ outbox: { per_chat_interval: 200ms }
           .find((m) => m.messageId === incMsg.messageId && /RESOLVED/.test(m.text)),
       { label: 'resolved edit' },
     );
+    await sync();
+
+    step('A P0 resolution brings the post-emergency checklist (seed 001); Bob ticks an item');
+    const ck = await waitMsg(
+      (m) => m.chatId === GROUP && m.text.includes('Post-emergency checklist'),
+      'checklist',
+    );
+    await bob.press(ck.messageId, ck.buttons[0]![0]!.data!);
+    await kit.waitFor(
+      () =>
+        kit.botMessages(GROUP).find((m) => m.messageId === ck.messageId && m.text.includes('1/15')),
+      { label: 'tick' },
+    );
+    await sync();
+
+    step('Alice asks for the postmortem draft (seeds 002/004 template, built from the timeline)');
+    await alice.command('/postmortem INC-1');
+    await waitMsg((m) => m.chatId === GROUP && m.text.includes('Postmortem draft'), 'postmortem');
     await sync();
 
     step('Timeline of INC-1');
