@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { createWorkerLoop } from '../loop.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
@@ -29,9 +30,6 @@ export function createTimerService(deps: {
   const { scripts, keys, clock, logger, metrics } = deps;
   const handlers = new Map<string, TimerHandler>();
   const lease = deps.leaseMs ?? 5_000;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   /** Claims and fires every due timer; returns ms until the next one (-1 when none). */
   async function runDue(): Promise<{ fired: number; nextInMs: number }> {
@@ -68,44 +66,27 @@ export function createTimerService(deps: {
     }
   }
 
+  let pollMs = 200;
+  const worker = createWorkerLoop(
+    'timer',
+    async () => {
+      const r = await runDue();
+      return r.nextInMs >= 0 ? Math.min(pollMs, Math.max(1, r.nextInMs)) : pollMs;
+    },
+    logger,
+  );
+
   return {
     register(kind: string, handler: TimerHandler) {
       handlers.set(kind, handler);
     },
     runDue,
-    notify() {
-      wake?.();
+    notify: worker.notify,
+    start(ms = 200) {
+      pollMs = ms;
+      worker.start();
     },
-    start(pollMs = 200) {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let waitMs = pollMs;
-          try {
-            const r = await runDue();
-            if (r.nextInMs >= 0) waitMs = Math.min(pollMs, Math.max(1, r.nextInMs));
-          } catch (e) {
-            logger.warn({ err: (e as Error).message }, 'timer loop error');
-            waitMs = 500;
-          }
-          if (!running) break;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
-        }
-      })();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-    },
+    stop: worker.stop,
   };
 }
 

@@ -7,19 +7,12 @@ import {
   links,
   MAX_ALERTS,
   parseWith,
+  promAlertSchema,
   title,
 } from './common.js';
 import type { Alert } from './types.js';
 
-const amAlert = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels: labelsSchema,
-  annotations: annotationsSchema.optional().default({}),
-  startsAt: z.string().max(64).optional(),
-  endsAt: z.string().max(64).optional(),
-  generatorURL: z.string().max(2048).optional(),
-  fingerprint: z.string().max(128).optional(),
-});
+const amAlert = promAlertSchema;
 
 const amPayload = z.object({
   version: z.string().max(16).optional(),

@@ -78,3 +78,14 @@ export function parseWith<T extends z.ZodType>(
   if (!r.success) throw new ValidationError(`invalid ${what} payload`, zodIssues(r.error));
   return r.data;
 }
+
+/** Fields every Prometheus-style alert has (Alertmanager and Grafana unified alerting). */
+export const promAlertSchema = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: labelsSchema,
+  annotations: annotationsSchema.optional().default({}),
+  startsAt: z.string().max(64).optional(),
+  endsAt: z.string().max(64).optional(),
+  generatorURL: z.string().max(2048).optional(),
+  fingerprint: z.string().max(128).optional(),
+});

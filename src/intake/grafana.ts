@@ -1,26 +1,19 @@
 import { z } from 'zod';
 import {
-  annotationsSchema,
   clean,
   hashLabels,
   labelsSchema,
   links,
   MAX_ALERTS,
   parseWith,
+  promAlertSchema,
   title,
 } from './common.js';
 import type { Alert } from './types.js';
 
 const url = z.string().max(2048).optional();
 
-const unifiedAlert = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels: labelsSchema,
-  annotations: annotationsSchema.optional().default({}),
-  startsAt: z.string().max(64).optional(),
-  endsAt: z.string().max(64).optional(),
-  generatorURL: url,
-  fingerprint: z.string().max(128).optional(),
+const unifiedAlert = promAlertSchema.extend({
   silenceURL: url,
   dashboardURL: url,
   panelURL: url,

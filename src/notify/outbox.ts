@@ -7,6 +7,7 @@ import type { Locale, Translate } from '../i18n.js';
 import type { IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
+import { createWorkerLoop } from '../loop.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
@@ -50,9 +51,6 @@ export function createOutbox(deps: OutboxDeps) {
   const { redis, keys, scripts, clock, api, repo, config, t, logger, metrics } = deps;
   const lease = deps.leaseMs ?? 15_000;
   const lim = config.outbox;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   async function finish(
     job: OutboxJob,
@@ -273,45 +271,23 @@ export function createOutbox(deps: OutboxDeps) {
     return res.reduce((s, [, n]) => s + Number(n ?? 0), 0);
   }
 
+  const worker = createWorkerLoop(
+    'outbox',
+    async () => {
+      const r = await drain(50);
+      if (r.sent > 0 && r.waitMs === 0) return 0;
+      return r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
+    },
+    logger,
+  );
+
   return {
     drain,
     depth,
     /** Wakes the background loop (something was queued). */
-    notify() {
-      wake?.();
-    },
-    start() {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let waitMs = 250;
-          try {
-            const r = await drain(50);
-            waitMs =
-              r.sent > 0 && r.waitMs === 0 ? 0 : r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
-          } catch (e) {
-            logger.warn({ err: (e as Error).message }, 'outbox loop error');
-            waitMs = 500;
-          }
-          if (waitMs > 0 && running) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, waitMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-            wake = undefined;
-          }
-        }
-      })();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-    },
+    notify: worker.notify,
+    start: worker.start,
+    stop: worker.stop,
   };
 }
 

@@ -15,6 +15,14 @@ export function runbooksFeature(s: Services) {
   const c = new Composer<BotContext>();
   const rbs = s.runbooks;
 
+  const unknownRunbook = (ctx: BotContext, id: string) =>
+    ctx.replyHtml(
+      ctx.tr('runbook-unknown', {
+        id: escapeHtml(trimText(id, 64)),
+        ids: [...rbs.runbooks.keys()].join(', '),
+      }),
+    );
+
   function describe(ctx: BotContext, rb: Runbook): string {
     const lines = [
       `🛠 <b>${escapeHtml(rb.id)}</b> — ${escapeHtml(rb.title)}`,
@@ -81,13 +89,7 @@ export function runbooksFeature(s: Services) {
   c.command('runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
-    if (!rb)
-      return void (await ctx.replyHtml(
-        ctx.tr('runbook-unknown', {
-          id: escapeHtml(trimText(id, 64)),
-          ids: [...rbs.runbooks.keys()].join(', '),
-        }),
-      ));
+    if (!rb) return void (await unknownRunbook(ctx, id));
     await ctx.replyHtml(describe(ctx, rb));
   });
 
@@ -157,13 +159,7 @@ export function runbooksFeature(s: Services) {
     }
     const [id = '', ...rest] = tokens;
     const rb = rbs.runbooks.get(id);
-    if (!rb)
-      return void (await ctx.replyHtml(
-        ctx.tr('runbook-unknown', {
-          id: escapeHtml(trimText(id, 64)),
-          ids: [...rbs.runbooks.keys()].join(', '),
-        }),
-      ));
+    if (!rb) return void (await unknownRunbook(ctx, id));
     const values: Record<string, string> = {};
     let incident: string | undefined;
     for (const tok of rest) {
