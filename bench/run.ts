@@ -20,7 +20,9 @@ type Row = { scenario: string; metric: string; value: string; target?: string; o
 const rows: Row[] = [];
 const add = (scenario: string, metric: string, value: string, target?: string, ok?: boolean) => {
   rows.push({ scenario, metric, value, target, ok });
-  console.log(`  ${metric}: ${value}${target ? ` (target ${target}: ${ok ? 'met' : 'MISSED'})` : ''}`);
+  console.log(
+    `  ${metric}: ${value}${target ? ` (target ${target}: ${ok ? 'met' : 'MISSED'})` : ''}`,
+  );
 };
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
@@ -29,11 +31,23 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-const fast = 'outbox: { per_chat_interval: 1ms, group_per_minute: 1000000, global_per_second: 1000000, digest_threshold: 1000000 }';
+const fast =
+  'outbox: { per_chat_interval: 1ms, group_per_minute: 1000000, global_per_second: 1000000, digest_threshold: 1000000 }';
 const quietLevels = `      - { after: 1h, notify: ["chat:ops"] }`;
 
-async function withApp<T>(kit: TelegramKit, yaml: string, fn: (t: TestApp) => Promise<T>, extra: Parameters<typeof startTestApp>[0]['extra'] = {}): Promise<T> {
-  const t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}), polling: false, extra });
+async function withApp<T>(
+  kit: TelegramKit,
+  yaml: string,
+  fn: (t: TestApp) => Promise<T>,
+  extra: Parameters<typeof startTestApp>[0]['extra'] = {},
+): Promise<T> {
+  const t = await startTestApp({
+    apiRoot: kit.apiRoot,
+    token: kit.token,
+    config: parseConfig(yaml, {}),
+    polling: false,
+    extra,
+  });
   try {
     return await fn(t);
   } finally {
@@ -44,14 +58,37 @@ async function withApp<T>(kit: TelegramKit, yaml: string, fn: (t: TestApp) => Pr
 
 function amBody(i: number) {
   return JSON.stringify({
-    version: '4', groupKey: `{}:{alertname="Bench${i}"}`, truncatedAlerts: 0, status: 'firing', receiver: 'opsbot',
-    groupLabels: { alertname: `Bench${i}` }, commonLabels: { alertname: `Bench${i}`, severity: 'warning' }, commonAnnotations: {}, externalURL: 'http://am.local',
-    alerts: [{ status: 'firing', labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host-${i}` }, annotations: { summary: `bench alert ${i}` }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom.local/g', fingerprint: `fp${i}` }],
+    version: '4',
+    groupKey: `{}:{alertname="Bench${i}"}`,
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'opsbot',
+    groupLabels: { alertname: `Bench${i}` },
+    commonLabels: { alertname: `Bench${i}`, severity: 'warning' },
+    commonAnnotations: {},
+    externalURL: 'http://am.local',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host-${i}` },
+        annotations: { summary: `bench alert ${i}` },
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prom.local/g',
+        fingerprint: `fp${i}`,
+      },
+    ],
   });
 }
 
 /** Fires requests with `concurrency` workers for `ms`; returns completed requests per second. */
-async function load(url: string, token: string, ms: number, concurrency: number, start = 0): Promise<{ rps: number; n: number; errors: number }> {
+async function load(
+  url: string,
+  token: string,
+  ms: number,
+  concurrency: number,
+  start = 0,
+): Promise<{ rps: number; n: number; errors: number }> {
   let i = start;
   let n = 0;
   let errors = 0;
@@ -60,7 +97,11 @@ async function load(url: string, token: string, ms: number, concurrency: number,
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: amBody(i++) });
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: amBody(i++),
+        });
         await r.arrayBuffer();
         if (r.status === 202) n++;
         else errors++;
@@ -80,64 +121,124 @@ async function commandCalls(r: Redis): Promise<number> {
 async function benchIntake(kit: TelegramKit) {
   console.log('\n[intake] /hooks/alertmanager vs a bare fastify handler, same client, same run');
   const bare = Fastify({ bodyLimit: 1024 * 1024 });
-  bare.post('/hooks/alertmanager', async (req, reply) => reply.status(202).send({ accepted: Array.isArray((req.body as { alerts?: unknown[] }).alerts) ? 1 : 0 }));
+  bare.post('/hooks/alertmanager', async (req, reply) =>
+    reply
+      .status(202)
+      .send({ accepted: Array.isArray((req.body as { alerts?: unknown[] }).alerts) ? 1 : 0 }),
+  );
   await bare.listen({ host: '127.0.0.1', port: 0 });
   const addr = bare.server.address();
   const bareUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hooks/alertmanager`;
   await load(bareUrl, 'x', 500, 16);
   const b = await load(bareUrl, 'x', 4000, 32);
   await bare.close();
-  await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }).replace('prometheus: { kind: alertmanager, token: "prom-token-123456" }', 'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }'), async (t) => {
-    const url = `${t.url}/hooks/alertmanager`;
-    await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
-    const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
-    add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
-    add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
-    const ratio = o.rps / b.rps;
-    add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.5', ratio >= 0.5);
-    // Redis commands per new alert
-    const r = new Redis(REDIS_URL);
-    const before = await commandCalls(r);
-    const N = 200;
-    for (let i = 0; i < N; i++) {
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.prometheus}` }, body: amBody(3_000_000 + i) });
-    }
-    const after = await commandCalls(r);
-    r.disconnect();
-    add('intake', 'Redis commands per new alert (incl. outbox send)', fmt((after - before) / N, 1));
-  });
+  await withApp(
+    kit,
+    testConfigYaml({ levels: quietLevels, extra: fast }).replace(
+      'prometheus: { kind: alertmanager, token: "prom-token-123456" }',
+      'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+    ),
+    async (t) => {
+      const url = `${t.url}/hooks/alertmanager`;
+      await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
+      const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
+      add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
+      add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
+      const ratio = o.rps / b.rps;
+      add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.5', ratio >= 0.5);
+      // Redis commands per new alert
+      const r = new Redis(REDIS_URL);
+      const before = await commandCalls(r);
+      const N = 200;
+      for (let i = 0; i < N; i++) {
+        await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TOKENS.prometheus}`,
+          },
+          body: amBody(3_000_000 + i),
+        });
+      }
+      const after = await commandCalls(r);
+      r.disconnect();
+      add(
+        'intake',
+        'Redis commands per new alert (incl. outbox send)',
+        fmt((after - before) / N, 1),
+      );
+    },
+  );
 }
 
 async function benchLatency(kit: TelegramKit) {
-  console.log('\n[latency] alert in → sendMessage at the emulator (pacing opened up; sequential alerts)');
+  console.log(
+    '\n[latency] alert in → sendMessage at the emulator (pacing opened up; sequential alerts)',
+  );
   await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }), async (t) => {
     const lat: number[] = [];
     for (let i = 0; i < 150; i++) {
       const title = `lat-${i}-${Date.now()}`;
       const t0 = performance.now();
       const since = kit.calls.length;
-      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify({ title, status: 'firing' }) });
-      await kit.waitFor(() => kit.calls.slice(since).some((c) => c.method === 'sendMessage' && String(c.body.text).includes(title)), { timeoutMs: 5000 });
+      await fetch(`${t.url}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+        body: JSON.stringify({ title, status: 'firing' }),
+      });
+      await kit.waitFor(
+        () =>
+          kit.calls
+            .slice(since)
+            .some((c) => c.method === 'sendMessage' && String(c.body.text).includes(title)),
+        { timeoutMs: 5000 },
+      );
       lat.push(performance.now() - t0);
     }
     add('latency', 'alert → sendMessage p50 (ms)', fmt(pct(lat, 50)));
-    add('latency', 'alert → sendMessage p99 (ms)', fmt(pct(lat, 99)), '< 100 ms', pct(lat, 99) < 100);
+    add(
+      'latency',
+      'alert → sendMessage p99 (ms)',
+      fmt(pct(lat, 99)),
+      '< 100 ms',
+      pct(lat, 99) < 100,
+    );
   });
 }
 
 async function benchStorm(kit: TelegramKit) {
-  console.log('\n[storm] 10,000 alerts into one group: real limits (1/s, 20/min), fake clock for Telegram time');
+  console.log(
+    '\n[storm] 10,000 alerts into one group: real limits (1/s, 20/min), fake clock for Telegram time',
+  );
   const clock = new FakeClock(Date.now());
-  const yaml = testConfigYaml({ levels: quietLevels }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
-  const t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}), polling: false, clock });
+  const yaml = testConfigYaml({ levels: quietLevels }).replace(
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+  );
+  const t = await startTestApp({
+    apiRoot: kit.apiRoot,
+    token: kit.token,
+    config: parseConfig(yaml, {}),
+    polling: false,
+    clock,
+  });
   try {
     await t.app.services.outbox.stop(); // drive the outbox by hand in fake time
     const N = 10_000;
     const t0 = performance.now();
     const batch = 500;
     for (let i = 0; i < N; i += batch) {
-      const body = Array.from({ length: batch }, (_, j) => ({ title: `storm ${i + j}`, status: 'firing', dedup_key: `storm-${i + j}`, severity: ['critical', 'error', 'warning', 'info'][(i + j) % 4] }));
-      const r = await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body) });
+      const body = Array.from({ length: batch }, (_, j) => ({
+        title: `storm ${i + j}`,
+        status: 'firing',
+        dedup_key: `storm-${i + j}`,
+        severity: ['critical', 'error', 'warning', 'info'][(i + j) % 4],
+      }));
+      const r = await fetch(`${t.url}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+        body: JSON.stringify(body),
+      });
       if (r.status !== 202) throw new Error(`storm intake ${r.status}`);
     }
     const ingestMs = performance.now() - t0;
@@ -155,7 +256,10 @@ async function benchStorm(kit: TelegramKit) {
       simulated += step;
       if (simulated > 3_600_000) break;
     }
-    const sends = kit.callsOf('sendMessage').slice(sendsBefore).filter((c) => Number(c.body.chat_id) === GROUP);
+    const sends = kit
+      .callsOf('sendMessage')
+      .slice(sendsBefore)
+      .filter((c) => Number(c.body.chat_id) === GROUP);
     const digests = sends.filter((c) => String(c.body.text).includes('Alert storm'));
     add('storm', 'messages sent to the group', String(sends.length));
     add('storm', 'of which digests', String(digests.length));
@@ -169,27 +273,46 @@ async function benchStorm(kit: TelegramKit) {
 }
 
 async function benchEscalation(kit: TelegramKit) {
-  console.log('\n[escalation] 1,000 concurrent incidents, level 2 due 2 s after creation: fire delay after due');
+  console.log(
+    '\n[escalation] 1,000 concurrent incidents, level 2 due 2 s after creation: fire delay after due',
+  );
   const yaml = testConfigYaml({
     levels: `      - { after: 0s, notify: ["chat:ops"] }
       - { after: 2s, notify: ["chat:leads"] }`,
     extra: fast,
-  }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
+  }).replace(
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+  );
   await withApp(kit, yaml, async (t) => {
     const N = 1000;
-    const body = Array.from({ length: N }, (_, i) => ({ title: `esc ${i}`, status: 'firing', dedup_key: `esc-${i}`, severity: 'critical' }));
+    const body = Array.from({ length: N }, (_, i) => ({
+      title: `esc ${i}`,
+      status: 'firing',
+      dedup_key: `esc-${i}`,
+      severity: 'critical',
+    }));
     for (let i = 0; i < N; i += 250) {
-      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body.slice(i, i + 250)) });
+      await fetch(`${t.url}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+        body: JSON.stringify(body.slice(i, i + 250)),
+      });
     }
     const repo = t.app.services.repo;
     const open = await repo.listOpen();
-    await kit.waitFor(async () => {
-      const tls = await Promise.all(open.map((i) => repo.timeline(i.id)));
-      return tls.every((tl) => tl.filter((e) => e.type === 'escalated').length >= 2);
-    }, { timeoutMs: 60_000 });
+    await kit.waitFor(
+      async () => {
+        const tls = await Promise.all(open.map((i) => repo.timeline(i.id)));
+        return tls.every((tl) => tl.filter((e) => e.type === 'escalated').length >= 2);
+      },
+      { timeoutMs: 60_000 },
+    );
     const delays: number[] = [];
     for (const inc of open) {
-      const lvl = (await repo.timeline(inc.id)).find((e) => e.type === 'escalated' && e.data?.level === 1)!;
+      const lvl = (await repo.timeline(inc.id)).find(
+        (e) => e.type === 'escalated' && e.data?.level === 1,
+      )!;
       delays.push(lvl.t - (inc.createdAt + 2000));
     }
     add('escalation', 'fire delay p50 (ms)', fmt(pct(delays, 50)));
@@ -198,12 +321,22 @@ async function benchEscalation(kit: TelegramKit) {
 }
 
 async function benchCallback(kit: TelegramKit) {
-  console.log('\n[callback] Acknowledge presses at 200/s, handled in-process (update → answerCallbackQuery)');
+  console.log(
+    '\n[callback] Acknowledge presses at 200/s, handled in-process (update → answerCallbackQuery)',
+  );
   await withApp(kit, testConfigYaml({ levels: quietLevels, extra: fast }), async (t) => {
     const N = 1000;
-    const body = Array.from({ length: N }, (_, i) => ({ title: `cb ${i}`, status: 'firing', dedup_key: `cb-${i}` }));
+    const body = Array.from({ length: N }, (_, i) => ({
+      title: `cb ${i}`,
+      status: 'firing',
+      dedup_key: `cb-${i}`,
+    }));
     for (let i = 0; i < N; i += 250) {
-      await fetch(`${t.url}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body.slice(i, i + 250)) });
+      await fetch(`${t.url}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+        body: JSON.stringify(body.slice(i, i + 250)),
+      });
     }
     await t.app.bot.init();
     const open = await t.app.services.repo.listOpen();
@@ -218,9 +351,15 @@ async function benchCallback(kit: TelegramKit) {
       const u: Update = {
         update_id: 900_000 + i,
         callback_query: {
-          id: String(i), chat_instance: 'x', data: `i:ack:${inc.seq}`,
+          id: String(i),
+          chat_instance: 'x',
+          data: `i:ack:${inc.seq}`,
           from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
-          message: { message_id: 1, date: 0, chat: { id: GROUP - 1 - (i % 50), type: 'supergroup', title: 'ops' } },
+          message: {
+            message_id: 1,
+            date: 0,
+            chat: { id: GROUP - 1 - (i % 50), type: 'supergroup', title: 'ops' },
+          },
         },
       };
       const s = performance.now();
@@ -234,25 +373,53 @@ async function benchCallback(kit: TelegramKit) {
 }
 
 async function benchMemory(kit: TelegramKit) {
-  console.log('\n[memory] 10,000 open incidents: RSS of the opsbot process (compiled, child process) and Redis memory');
-  if (!existsSync('dist/src/main.js')) execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  console.log(
+    '\n[memory] 10,000 open incidents: RSS of the opsbot process (compiled, child process) and Redis memory',
+  );
+  if (!existsSync('dist/src/main.js'))
+    execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
   const r = new Redis(REDIS_URL);
   const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
   const prefix = freshPrefix('bench-mem');
-  const yaml = testConfigYaml({ levels: quietLevels }).replace('ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }', 'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }');
+  const yaml = testConfigYaml({ levels: quietLevels }).replace(
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
+    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+  );
   const port = await freePort();
   const before = await used();
   const p = spawnBot(
-    { TELEGRAM_BOT_TOKEN: kit.token, TELEGRAM_API_ROOT: kit.apiRoot, REDIS_URL, OPSBOT_REDIS_PREFIX: prefix, OPSBOT_CONFIG: writeConfig(yaml), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
+    {
+      TELEGRAM_BOT_TOKEN: kit.token,
+      TELEGRAM_API_ROOT: kit.apiRoot,
+      REDIS_URL,
+      OPSBOT_REDIS_PREFIX: prefix,
+      OPSBOT_CONFIG: writeConfig(yaml),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
     { compiled: true },
   );
   try {
-    await kit.waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 20_000 });
-    const rssOf = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))![1]) / 1024;
+    await kit.waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
+      { timeoutMs: 20_000 },
+    );
+    const rssOf = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))![1]) / 1024;
     const idle = rssOf();
     for (let i = 0; i < 10_000; i += 500) {
-      const body = Array.from({ length: 500 }, (_, j) => ({ title: `mem ${i + j}`, status: 'firing', dedup_key: `mem-${i + j}`, labels: { service: 'api', instance: `host-${j}` } }));
-      await fetch(`http://127.0.0.1:${port}/hooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` }, body: JSON.stringify(body) });
+      const body = Array.from({ length: 500 }, (_, j) => ({
+        title: `mem ${i + j}`,
+        status: 'firing',
+        dedup_key: `mem-${i + j}`,
+        labels: { service: 'api', instance: `host-${j}` },
+      }));
+      await fetch(`http://127.0.0.1:${port}/hooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+        body: JSON.stringify(body),
+      });
     }
     // let the outbox work for a moment, then read
     await new Promise((res) => setTimeout(res, 2000));
@@ -260,7 +427,11 @@ async function benchMemory(kit: TelegramKit) {
     add('memory', 'open incidents', String(await r.zcard(`${prefix}incs:open`)));
     add('memory', 'opsbot RSS idle (MB)', fmt(idle, 0));
     add('memory', 'opsbot RSS with 10,000 open incidents (MB)', fmt(rss, 0), '< 100 MB', rss < 100);
-    add('memory', 'Redis memory for 10,000 incidents incl. queued jobs (MB)', fmt(((await used()) - before) / 1024 / 1024, 1));
+    add(
+      'memory',
+      'Redis memory for 10,000 incidents incl. queued jobs (MB)',
+      fmt(((await used()) - before) / 1024 / 1024, 1),
+    );
   } finally {
     p.kill('SIGTERM');
     await p.exited;
@@ -285,7 +456,8 @@ async function main() {
   console.log(`opsbot bench — ${machine}`);
   for (const name of chosen) {
     const fn = SCENARIOS[name];
-    if (!fn) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+    if (!fn)
+      throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
     const kit = await startTelegram();
     try {
       await fn(kit);
@@ -293,7 +465,14 @@ async function main() {
       await kit.stop();
     }
   }
-  const table = ['| scenario | metric | value | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.scenario} | ${r.metric} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✅' : '❌'}` : ''} |`)].join('\n');
+  const table = [
+    '| scenario | metric | value | target |',
+    '|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.metric} | ${r.value} | ${r.target ? `${r.target} ${r.ok ? '✅' : '❌'}` : ''} |`,
+    ),
+  ].join('\n');
   console.log(`\n${table}\n`);
   if (process.argv.includes('--write')) {
     writeFileSync(

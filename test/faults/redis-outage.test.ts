@@ -42,6 +42,7 @@ async function startRedis() {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    r.on('error', () => {});
     try {
       await r.connect();
       await r.ping();
