@@ -21,12 +21,13 @@ const one = z.object({
   link: z.string().max(2048).optional(),
 });
 
-const payload = z.union([one, z.array(one).max(500)]);
+const many = z.array(one).max(500);
 
 /** The generic JSON format of CONTRACT.md: one alert or an array; dedup by dedup_key (or title+labels). */
 export function parseGeneric(body: unknown, integration: string): Alert[] {
-  const p = parseWith(payload, body, 'generic');
-  const list = Array.isArray(p) ? p : [p];
+  const list = Array.isArray(body)
+    ? parseWith(many, body, 'generic')
+    : [parseWith(one, body, 'generic')];
   return list.map((a) => {
     const key = a.dedup_key ? clean(a.dedup_key) : hashLabels(a.labels, a.title);
     return {

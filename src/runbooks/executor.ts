@@ -113,7 +113,7 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     }
     res.status = 'running';
     progress(i, true);
-    keep(`$ ${step.argv.join(' ')}`);
+    keep(redactText(`$ ${step.argv.join(' ')}`, redact));
     const lines: string[] = [];
     let partial = '';
     const onText = (chunk: string) => {
