@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRunbooks } from '../../src/runbooks/loader.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { GROUP, PEOPLE, STRANGER } from '../helpers/config.js';
 import { dropPrefix } from '../helpers/redis.js';
@@ -93,5 +94,19 @@ describe('foundation: the bot answers in a group, state in Redis', () => {
     await stranger.command('/ack INC-1');
     const m = await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('needs the'));
     expect(m.text).toMatch(/responder/);
+  });
+
+  it('/runbook renders every shipped runbook', async () => {
+    const ids = [...loadRunbooks('commands').keys()];
+    expect(ids.length).toBeGreaterThanOrEqual(16);
+    const chat = GROUP - 9;
+    const bob = kit.user({ id: PEOPLE.bob, chatId: chat, chatType: 'supergroup' });
+    for (const id of ids) {
+      await bob.command(`/runbook ${id}`);
+      const m = await kit.waitForMessage(
+        (x) => x.chatId === chat && x.text.includes(`<b>${id}</b>`) && x.text.includes('Steps'),
+      );
+      expect(m.text).toMatch(/<code>\/run /);
+    }
   });
 });
