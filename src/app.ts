@@ -66,7 +66,11 @@ export function buildApp(opts: AppOptions) {
   const scripts = createScripts(redis);
   const metrics = createMetrics({ defaults: opts.defaultMetrics });
   const { t } = createI18n();
-  const api = new Api(env.botToken, { apiRoot: env.apiRoot });
+  // sends give up well inside the outbox lease, so a hung call is retried by this worker, not raced by another
+  const api = new Api(env.botToken, {
+    apiRoot: env.apiRoot,
+    timeoutSeconds: Math.max(1, Math.floor((config.outbox.lease * 2) / 3 / 1000)),
+  });
   const instanceId = opts.instanceId ?? randomBytes(6).toString('hex');
   const runbookMap = loadRunbooks(config.runbooks_dir);
 
@@ -137,6 +141,7 @@ export function buildApp(opts: AppOptions) {
     localeOf,
     logger,
     metrics,
+    leaseMs: config.outbox.lease,
   });
   const intake = createIntake({
     config,

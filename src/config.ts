@@ -99,6 +99,11 @@ const outboxSchema = z.strictObject({
   global_per_second: z.number().int().positive().default(30),
   /** Pending new-incident posts in one chat above which they merge into a digest. */
   digest_threshold: z.number().int().min(2).default(5),
+  /**
+   * How long a claimed send may take before another worker may take it over (a crashed replica's
+   * job comes back after this). Bot API calls time out well before it, so a live worker never races it.
+   */
+  lease: duration.default(15_000),
 });
 
 export const configSchema = z
@@ -129,6 +134,7 @@ export const configSchema = z
       group_per_minute: 20,
       global_per_second: 30,
       digest_threshold: 5,
+      lease: 15_000,
     }),
   })
   .superRefine((c, ctx) => {

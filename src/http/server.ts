@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Update } from 'grammy/types';
 import type { OpsbotConfig, IntegrationConfig } from '../config.js';
@@ -11,6 +12,22 @@ import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Errors meaning "Redis did not take the write": connection loss, and the replies a failover or a
+ * full server gives (READONLY replica, OOM, LOADING, MASTERDOWN, NOPERM, ...). Intake answers 503
+ * for all of them, so a sender retries instead of trusting a 202 for data that was never stored.
+ */
+const STORAGE_DOWN =
+  /Connection is closed|ECONNREFUSED|Redis|max retries|Stream isn't writeable|EPIPE|ETIMEDOUT|ECONNRESET/i;
+const STORAGE_REPLY =
+  /^(READONLY|OOM|LOADING|MASTERDOWN|NOPERM|NOREPLICAS|BUSY|CLUSTERDOWN|TRYAGAIN|MISCONF|NOSCRIPT)\b/;
+
+function storageUnavailable(err: Error): boolean {
+  return (
+    STORAGE_DOWN.test(err.message) || (err.name === 'ReplyError' && STORAGE_REPLY.test(err.message))
+  );
+}
 
 class HttpProblem extends Error {
   constructor(
@@ -39,16 +56,23 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   const config: OpsbotConfig = s.config;
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: true });
 
+  // a child logger per request: every line it writes names the request (never its headers or body)
+  const logs = new WeakMap<FastifyRequest, Logger>();
+  const requestLog = (req: FastifyRequest) => {
+    let log = logs.get(req);
+    if (!log) {
+      log = s.logger.child({ req: req.id, method: req.method, route: req.routeOptions.url });
+      logs.set(req, log);
+    }
+    return log;
+  };
+
   app.addHook('onResponse', async (req, reply) => {
     s.metrics.http.inc({
       route: req.routeOptions.url ?? 'unknown',
       status: String(reply.statusCode),
     });
-    if (reply.statusCode >= 500)
-      s.logger.warn(
-        { method: req.method, url: req.routeOptions.url, status: reply.statusCode },
-        'http error',
-      );
+    if (reply.statusCode >= 500) requestLog(req).warn({ status: reply.statusCode }, 'http error');
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -66,18 +90,14 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       return reply
         .status(400)
         .send({ error: 'invalid JSON body', issues: [{ path: '(root)', message: err.message }] });
-    if (
-      /Connection is closed|ECONNREFUSED|Redis|max retries|Stream isn't writeable|EPIPE|ETIMEDOUT/i.test(
-        err.message,
-      )
-    ) {
-      s.logger.error({ err: err.message, url: req.url }, 'storage unavailable');
+    if (storageUnavailable(err)) {
+      requestLog(req).error({ err: err.message }, 'storage unavailable');
       return reply
         .status(503)
         .header('retry-after', '5')
         .send({ error: 'storage unavailable, retry later' });
     }
-    s.logger.error({ err: err.message, url: req.url }, 'unhandled http error');
+    requestLog(req).error({ err: err.message }, 'unhandled http error');
     return reply.status(500).send({ error: 'internal error' });
   });
 

@@ -109,6 +109,16 @@ describe('Redis stops and starts during intake', () => {
       label: 'intake back',
     });
     for (let k = 0; k < 10; k++) await fireOne();
+    // a Redis that answers but refuses the write (failover to a read-only replica, OOM, ACL):
+    // here the store script is refused while the rate limiter's INCR still works
+    const probe = new Redis({ port: redisPort });
+    await probe.call('ACL', 'SETUSER', 'default', '-evalsha', '-eval');
+    const refused: number[] = [];
+    for (let k = 0; k < 5; k++) refused.push(await fireOne());
+    expect(refused).toEqual([503, 503, 503, 503, 503]);
+    await probe.call('ACL', 'SETUSER', 'default', '+@all');
+    probe.disconnect();
+    expect(await fireOne()).toBe(202);
     expect([...statuses.keys()].every((s) => s === 202 || s === 503)).toBe(true);
     // every accepted alert is stored, and its message is delivered
     for (const a of accepted) expect((await t.app.services.repo.get(a.id))?.title).toBe(a.title);

@@ -90,6 +90,50 @@ describe('crash and restart (kill -9)', () => {
     }
   });
 
+  it('a send hanging when the process dies is taken over after its lease and delivered once', async () => {
+    const prefix = freshPrefix('crash-hang');
+    prefixes.push(prefix);
+    const yaml = testConfigYaml({
+      levels: '      - { after: 1h, notify: ["chat:ops"] }',
+      extra:
+        'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000, lease: 3s }',
+    });
+    const port = await freePort();
+    kit.setHang(true); // a partition: the first send is in flight, unanswered, when the process dies
+    const a = start(yaml, prefix, port);
+    await waitUp(port);
+    for (let i = 0; i < 5; i++) {
+      const r = await post(
+        `http://127.0.0.1:${port}/hooks/generic`,
+        { title: `hung ${i}`, status: 'firing', dedup_key: `hung-${i}` },
+        TOKENS.ci,
+      );
+      expect(r.status).toBe(202);
+    }
+    await kit.waitFor(
+      () => kit.callsOf('sendMessage').some((c) => String(c.body.text).includes('hung 0<')),
+      { label: 'first send in flight' },
+    );
+    a.kill('SIGKILL');
+    await a.exited;
+    kit.setHang(false);
+    const b = start(yaml, prefix, port);
+    try {
+      const delivered = (i: number) =>
+        kit
+          .callsOf('sendMessage')
+          .filter((c) => c.status === 200 && String(c.body.text).includes(`hung ${i}<`));
+      await kit.waitFor(() => [0, 1, 2, 3, 4].every((i) => delivered(i).length > 0), {
+        timeoutMs: 20_000,
+        label: 'all delivered after the lease',
+      });
+      for (let i = 0; i < 5; i++) expect(delivered(i)).toHaveLength(1);
+    } finally {
+      b.kill('SIGTERM');
+      await b.exited;
+    }
+  });
+
   it('killed mid-chain: remaining levels fire after restart, none twice', async () => {
     const prefix = freshPrefix('crash-chain');
     prefixes.push(prefix);

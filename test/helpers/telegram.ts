@@ -38,6 +38,8 @@ export interface TelegramKit {
     match?: (body: Record<string, unknown>) => boolean,
   ): void;
   setDown(down: boolean): void;
+  /** A network partition: sendMessage calls are accepted and never answered (nor delivered); off drops them. */
+  setHang(hang: boolean): void;
   user(u: {
     id: number;
     name?: string;
@@ -108,6 +110,8 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     match?: (body: Record<string, unknown>) => boolean;
   }[] = [];
   let down = false;
+  let hang = false;
+  const held: http.ServerResponse[] = [];
 
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -117,6 +121,11 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       const method = (req.url ?? '').split('?')[0]!.split('/').pop() ?? '';
       const body = parseBody(raw, req.headers['content-type']);
       const record = (status: number) => calls.push({ method, body, at: Date.now(), status });
+      if (hang && method === 'sendMessage') {
+        record(0);
+        held.push(res);
+        return;
+      }
       if (down) {
         record(503);
         res.writeHead(503, { 'content-type': 'application/json' });
@@ -227,6 +236,10 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     setDown(d) {
       down = d;
     },
+    setHang(h) {
+      hang = h;
+      if (!h) for (const r of held.splice(0)) r.destroy();
+    },
     user(u) {
       const client = server.getClient(token, {
         userId: u.id,
@@ -278,6 +291,7 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       calls.length = 0;
     },
     async stop() {
+      for (const r of held.splice(0)) r.destroy();
       await new Promise<void>((r) => proxy.close(() => r()));
       proxy.closeAllConnections?.();
       await server.stop();
