@@ -1,5 +1,3 @@
-import { execa } from 'execa';
-
 /** One step to run: an argv array (never a shell string). */
 export interface ExecStep {
   name: string;
@@ -133,6 +131,8 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     let timedOut = false;
     let cancelled = false;
     const [file, ...args] = step.argv;
+    // loaded on the first run, not at start: most replicas never execute a step
+    const { execa } = await import('execa');
     const child = execa(file ?? '', args, {
       shell: false,
       stdin: 'ignore',

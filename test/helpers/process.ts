@@ -1,8 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+/** The node arguments of package.json's `start` script (`node <flags> dist/src/main.js`). */
+export function startScriptArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [bin, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (bin !== 'node') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return args;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,10 +45,8 @@ export function spawnBot(
   env: Record<string, string>,
   opts: { compiled?: boolean } = {},
 ): BotProcess {
-  // compiled: exactly what `npm start` runs
-  const args = opts.compiled
-    ? ['--max-semi-space-size=1', 'dist/src/main.js']
-    : ['--import', 'tsx', 'src/main.ts'];
+  // compiled: exactly what `npm start` runs, flags included
+  const args = opts.compiled ? startScriptArgs() : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: path.resolve('.'),
     env: {

@@ -1,6 +1,5 @@
 import { Composer, InputFile } from 'grammy';
 import { parseDuration } from '../../duration.js';
-import { renderStatsChart } from '../../reports/chart.js';
 import { buildPostmortem } from '../../reports/postmortem.js';
 import { computeStats, renderStatsText } from '../../reports/stats.js';
 import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
@@ -197,6 +196,8 @@ export function commsFeature(s: Services) {
     const label = ctx.tr('stats-label', { span: arg });
     const table = `${ctx.tr('stats-title', { span: arg })}\n<pre>${escapeHtml(renderStatsText(stats, label))}</pre>`;
     try {
+      // the chart stack (chart.js + a native canvas, ~25 MB) loads on the first /stats, not at start
+      const { renderStatsChart } = await import('../../reports/chart.js');
       const png = await renderStatsChart(stats, label);
       await s.api.sendPhoto(ctx.chat.id, new InputFile(png, 'stats.png'), {
         caption: ctx.tr('stats-title', { span: arg }),
