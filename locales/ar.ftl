@@ -20,7 +20,20 @@ refused-role = ⛔ يتطلب هذا دور <b>{ $role }</b> (دورك: { $yours
 
 ## /start /help /status /lang
 start = 👋 مرحبًا { $name }. أنا opsbot: التنبيهات والاستلام والتصعيد وأدلة التشغيل لهذا الفريق. دورك: <b>{ $role }</b>. أرسل /help لمعرفة ما يمكنك فعله.
-start-private = ستصلك هنا نداءات الحوادث عندما تكون مناوبًا.
+start-private = ستصلك هنا النداءات عندما تكون مناوبًا{ $subscribed ->
+    [yes] ، وكل حادثة جديدة بخطورة <b>{ $level }</b> أو أشد، بالأزرار نفسها التي في المجموعة. غيّر ذلك بـ /notify P1 (‏P0 و P1 فقط) أو /notify off.
+   *[no] . لا تُرسل الحوادث الجديدة هنا؛ ‎/notify on يفعّلها.
+}
+start-private-stranger = لست في قائمة أفراد هذا الفريق، لذا لا أرسل إليك الحوادث. اطلب من المسؤول إضافة معرّفك في تيليجرام <code>{ $id }</code>.
+notify-usage = الاستخدام: ‎/notify on | off | P0 | P1 | P2 | P3 (الحوادث الجديدة بهذه الخطورة أو أشد). الآن: { $state }
+notify-state = { $level ->
+    [off] متوقفة — النداءات فقط عندما تكون مناوبًا
+    [P3] كل حادثة جديدة
+   *[other] الحوادث الجديدة بخطورة <b>{ $level }</b> أو أشد
+}
+notify-set = 🔔 إشعارات المحادثة الخاصة: { $state }.
+notify-private-only = أرسل /notify إليّ في محادثة خاصة؛ فهو يضبط ما أرسله إليك هناك.
+notify-stranger = لست في قائمة أفراد هذا الفريق، لذا لا يمكنني إرسال الحوادث إليك.
 help-title = <b>الأوامر المتاحة لدورك ({ $role })</b>
 help-start = تعريف بالبوت
 help-help = هذه القائمة
@@ -48,6 +61,7 @@ help-postmortem = مسودة تحليل ما بعد الحادثة: /postmortem 
 help-maintenance = نافذة صيانة: /maintenance 2h [وسوم]
 help-override = تجاوز المناوبة: /override schedule person 4h
 help-audit = سجل التدقيق: /audit [n]
+help-notify = الحوادث في محادثتك الخاصة: ‎/notify on|off|P0..P3
 status-title = <b>حالة opsbot</b>
 status-ok = ✅ يعمل
 status-down = ❌ متوقف
@@ -86,6 +100,7 @@ btn-confirm = ✅ فتح الحادثة
 btn-cancel = ✖ إلغاء
 btn-expire = 🗑 إنهاء
 page-header = 📟 <b>تم نداؤك</b> (مستوى التصعيد { $level })
+page-header-chat = 📟 <b>مستوى التصعيد { $level }</b>: لم يُستلم بعد
 page-dm-failed = 📟 تم نداء { $mention } للحادثة <code>{ $id }</code> لكنه لم يبدأ محادثة خاصة معي بعد، فلم أتمكن من مراسلته. يرجى فتح محادثة مع البوت والضغط على Start.
 digest-title = 🌩 <b>عاصفة تنبيهات: { $count } حادثة جديدة</b>
 digest-more = … و{ $count } أخرى

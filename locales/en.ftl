@@ -20,7 +20,20 @@ refused-role = ⛔ This needs the <b>{ $role }</b> role (you are { $yours }).
 
 ## /start /help /status /lang
 start = 👋 Hi { $name }. I am opsbot: alerts, acknowledgements, escalation and runbooks for this team. Your role: <b>{ $role }</b>. Send /help for what you can do.
-start-private = You will receive pages for incidents here when you are on call.
+start-private = You will get pages here when you are on call{ $subscribed ->
+    [yes] , and every new incident of <b>{ $level }</b> or worse, with the same buttons as in the group. Change it with /notify P1 (P0 and P1 only) or /notify off.
+   *[no] . New incidents are not sent here; /notify on turns them on.
+}
+start-private-stranger = You are not in this team's people list, so I send you no incidents. Ask an admin to add your Telegram id <code>{ $id }</code>.
+notify-usage = Usage: /notify on | off | P0 | P1 | P2 | P3 (new incidents of that severity or worse). Now: { $state }
+notify-state = { $level ->
+    [off] off — only pages when you are on call
+    [P3] every new incident
+   *[other] new incidents of <b>{ $level }</b> or worse
+}
+notify-set = 🔔 Private notifications: { $state }.
+notify-private-only = Send /notify to me in a private chat; it sets what I send you there.
+notify-stranger = You are not in this team's people list, so I cannot send you incidents.
 help-title = <b>Commands for your role ({ $role })</b>
 help-start = introduce the bot
 help-help = this list
@@ -48,6 +61,7 @@ help-postmortem = postmortem draft: /postmortem INC-n
 help-maintenance = maintenance window: /maintenance 2h [labels]
 help-override = on-call override: /override schedule person 4h
 help-audit = audit log: /audit [n]
+help-notify = incidents in your private chat: /notify on|off|P0..P3
 status-title = <b>opsbot status</b>
 status-ok = ✅ OK
 status-down = ❌ DOWN
@@ -86,6 +100,7 @@ btn-confirm = ✅ Open incident
 btn-cancel = ✖ Cancel
 btn-expire = 🗑 Expire
 page-header = 📟 <b>You are paged</b> (escalation level { $level })
+page-header-chat = 📟 <b>Escalation level { $level }</b>: still not acknowledged
 page-dm-failed = 📟 { $mention } is paged for <code>{ $id }</code> but has never started a private chat with me, so I could not DM them. Please open a chat with the bot and press Start.
 digest-title = 🌩 <b>Alert storm: { $count } new incidents</b>
 digest-more = … and { $count } more

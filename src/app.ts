@@ -20,6 +20,7 @@ import { createIntake } from './intake/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOutbox } from './notify/outbox.js';
+import { createDmSubscriptions } from './notify/subscriptions.js';
 import { projectRoot } from './paths.js';
 import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
@@ -143,6 +144,7 @@ export function buildApp(opts: AppOptions) {
     metrics,
     leaseMs: config.outbox.lease,
   });
+  const dms = createDmSubscriptions({ redis, keys, clock, config });
   const intake = createIntake({
     config,
     repo,
@@ -151,6 +153,7 @@ export function buildApp(opts: AppOptions) {
     maintenance,
     clock,
     metrics,
+    dms,
     onStored: () => {
       outbox.notify();
       timers.notify();
@@ -197,6 +200,7 @@ export function buildApp(opts: AppOptions) {
     intake,
     silences,
     maintenance,
+    dms,
     runbooks,
     audit,
     version: readVersion(),

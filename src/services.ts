@@ -12,6 +12,7 @@ import type { Intake } from './intake/service.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Outbox } from './notify/outbox.js';
+import type { DmSubscriptions } from './notify/subscriptions.js';
 import type { RunbookService } from './runbooks/service.js';
 import type { Keys } from './store/keys.js';
 import type { Scripts } from './store/scripts.js';
@@ -38,6 +39,8 @@ export interface Services {
   intake: Intake;
   silences: SuppressionStore;
   maintenance: SuppressionStore;
+  /** Private-chat notification settings (/start, /notify). */
+  dms: DmSubscriptions;
   runbooks: RunbookService;
   audit: AuditLog;
   version: string;

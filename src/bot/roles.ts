@@ -48,6 +48,7 @@ export const COMMAND_ROLES: Record<string, Role> = {
   maintenance: 'admin',
   override: 'admin',
   audit: 'admin',
+  notify: 'viewer',
 };
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */

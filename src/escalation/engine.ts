@@ -168,10 +168,13 @@ export function createEscalation(deps: EscalationDeps) {
       const [kind, ref] = target.split(':') as [string, string];
       if (kind === 'chat') {
         const chat = chatKeyOf(config.chats[ref]!);
+        // the first level shows the incident; later levels and repeats post again so phones ring
+        // (an edit in place notifies nobody)
+        const first = level === 0 && loop === 0;
         outbox.push({
           chat,
-          kind: 'sync',
-          data: { inc: incId, force: true },
+          kind: first ? 'sync' : 'page',
+          data: { inc: incId, force: true, level },
           coalesce: `sync:${incId}`,
         });
         paged.push(`#${ref}`);

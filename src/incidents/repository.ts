@@ -48,6 +48,8 @@ export interface RoutedAlert {
   onCreate?: {
     hset: Record<string, string | number>;
     timers: { id: string; due: number; data: Record<string, unknown> }[];
+    /** Private chats that subscribed to new incidents of this severity. */
+    dms?: string[];
   };
 }
 

@@ -5,6 +5,7 @@ import type { IncidentRepository, IngestOutcome } from '../incidents/repository.
 import { routeAlert } from '../incidents/routing.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Metrics } from '../metrics.js';
+import type { DmSubscriptions } from '../notify/subscriptions.js';
 import type { Alert } from './types.js';
 
 export interface IngestResult {
@@ -25,6 +26,7 @@ export function createIntake(deps: {
   maintenance: SuppressionStore;
   clock: Clock;
   metrics: Metrics;
+  dms?: DmSubscriptions;
   onStored?: () => void;
 }) {
   const { config, repo, escalation, metrics, clock } = deps;
@@ -38,11 +40,16 @@ export function createIntake(deps: {
     const suppressed =
       (await deps.maintenance.matching(alert.labels)) ??
       (await deps.silences.matching(alert.labels));
+    const dms = suppressed
+      ? []
+      : ((await deps.dms?.recipients(routing.severity)) ?? []).filter(
+          (c) => !routing.chats.includes(c),
+        );
     const res = await repo.ingest(alert, {
       severity: routing.severity,
       chats: routing.chats,
       notify: !suppressed,
-      onCreate: escalation.creationPlan(routing.severity, clock.now()),
+      onCreate: { ...escalation.creationPlan(routing.severity, clock.now()), dms },
     });
     metrics.alerts.inc({ integration: alert.integration || alert.source, outcome: res.outcome });
     return res;

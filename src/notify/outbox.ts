@@ -73,13 +73,21 @@ export function createOutbox(deps: OutboxDeps) {
     ]);
   }
 
-  async function send(chat: string, text: string, keyboard?: InlineKeyboardMarkup) {
+  async function send(
+    chat: string,
+    text: string,
+    keyboard?: InlineKeyboardMarkup,
+    replyTo?: number,
+  ) {
     const { chatId, threadId } = parseChatKey(chat);
     const msg = await api.sendMessage(chatId, text, {
       parse_mode: 'HTML',
       link_preview_options: LINK_PREVIEW_OFF,
       ...(threadId ? { message_thread_id: threadId } : {}),
       ...(keyboard ? { reply_markup: keyboard } : {}),
+      ...(replyTo
+        ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } }
+        : {}),
     });
     metrics.sends.inc({ method: 'sendMessage', result: 'ok' });
     return msg.message_id;
@@ -124,23 +132,39 @@ export function createOutbox(deps: OutboxDeps) {
         if (!inc) return finish(job, 'done');
         const msgs = await repo.messages(inc.id);
         const existing = msgs[job.chat];
+        // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
+        const kind = job.kind === 'page' && inc.state !== 'triggered' ? 'sync' : job.kind;
         const r = renderIncident(inc, rc);
+        const header = job.data.person ? 'page-header' : 'page-header-chat';
         const text =
-          job.kind === 'page' && !existing
-            ? `${t(locale, 'page-header', { level: Number(job.data.level ?? 0) + 1 })}\n${r.text}`
+          kind === 'page'
+            ? `${t(locale, header, { level: Number(job.data.level ?? 0) + 1 })}\n${r.text}`
             : r.text;
-        if (existing && (await edit(job.chat, Number(existing), r.text, r.keyboard)))
+        // a sync edits the message in place; a page always posts anew (an edit rings no phone),
+        // as a reply to the earlier message, which later syncs then leave behind
+        if (
+          kind === 'sync' &&
+          existing &&
+          (await edit(job.chat, Number(existing), r.text, r.keyboard))
+        )
           return finish(job, 'done');
-        if (job.kind === 'sync' && !existing && inc.state === 'resolved' && !job.data.force) {
+        if (kind === 'sync' && !existing && job.kind === 'page') return finish(job, 'done');
+        if (kind === 'sync' && !existing && inc.state === 'resolved' && !job.data.force) {
           // resolved before it was ever shown here (e.g. merged into a digest): nothing to update
           return finish(job, 'done');
         }
         try {
-          const mid = await send(job.chat, text, r.keyboard);
+          const mid = await send(
+            job.chat,
+            text,
+            r.keyboard,
+            kind === 'page' && existing ? Number(existing) : undefined,
+          );
           return finish(job, 'done', 0, [keys.messages(inc.id), job.chat, String(mid)]);
         } catch (e) {
           if (
-            job.kind === 'page' &&
+            kind === 'page' &&
+            job.data.person &&
             e instanceof GrammyError &&
             (e.error_code === 403 || e.error_code === 400)
           ) {

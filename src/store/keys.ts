@@ -20,6 +20,7 @@ export function createKeys(prefix: string) {
     // chats and people
     chatLocale: (chatId: number | string) => `${p}chat:${chatId}:locale`,
     dm: () => `${p}dm`, // hash telegram user id -> 1 when the user started the bot in private
+    dmSubs: () => `${p}dm:subs`, // hash telegram user id -> P0..P3 | off (private-chat notifications)
     updateSeen: (updateId: number) => `${p}upd:${updateId}`,
     conversation: (chatId: number, userId: number) => `${p}conv:${chatId}:${userId}`,
     updateDraft: (chatId: number, userId: number, seq: number) =>

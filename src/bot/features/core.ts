@@ -3,24 +3,55 @@ import { roleAtLeast } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import { isLocale } from '../../i18n.js';
 import { escapeHtml } from '../../notify/html.js';
+import { isDmSetting } from '../../notify/subscriptions.js';
 import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
 import { SEVERITIES } from '../../intake/types.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { COMMAND_ROLES } from '../roles.js';
 
-/** /start, /help, /status, /lang. */
+/** /start, /help, /status, /lang, /notify. */
 export function coreFeature(s: Services) {
   const c = new Composer<BotContext>();
 
   c.command('start', async (ctx) => {
-    if (ctx.chat.type === 'private')
+    let extra = '';
+    if (ctx.chat.type === 'private') {
       await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
+      if (!ctx.person.known) {
+        extra = ctx.tr('start-private-stranger', { id: ctx.person.telegramId });
+      } else {
+        // a person who starts the bot gets new incidents here; a repeated /start keeps their choice
+        await s.dms.setDefault(ctx.person.telegramId, 'P3');
+        const level = (await s.dms.get(ctx.person.telegramId)) ?? 'P3';
+        extra = ctx.tr('start-private', { subscribed: level === 'off' ? 'no' : 'yes', level });
+      }
+    }
     await ctx.replyHtml(
       ctx.tr('start', {
         name: escapeHtml(ctx.person.name),
         role: ctx.tr(`role-${ctx.person.role}`),
-      }) + (ctx.chat.type === 'private' ? `\n\n${ctx.tr('start-private')}` : ''),
+      }) + (extra ? `\n\n${extra}` : ''),
+    );
+  });
+
+  c.command('notify', async (ctx) => {
+    if (ctx.chat.type !== 'private') return ctx.replyHtml(ctx.tr('notify-private-only'));
+    if (!ctx.person.known) return ctx.replyHtml(ctx.tr('notify-stranger'));
+    const arg = String(ctx.match ?? '')
+      .trim()
+      .toUpperCase();
+    const current = (await s.dms.get(ctx.person.telegramId)) ?? 'off';
+    const wanted = arg === 'ON' ? 'P3' : arg === 'OFF' ? 'off' : arg;
+    if (!isDmSetting(wanted))
+      return ctx.replyHtml(
+        ctx.tr('notify-usage', { state: ctx.tr('notify-state', { level: current }) }),
+      );
+    await s.dms.set(ctx.person.telegramId, wanted);
+    await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
+    s.logger.info({ person: ctx.person.name, notify: wanted }, 'private notifications changed');
+    return ctx.replyHtml(
+      ctx.tr('notify-set', { state: ctx.tr('notify-state', { level: wanted }) }),
     );
   });
 

@@ -9,6 +9,8 @@ local function ob_push(P, now, chat, kind, data, coalesce, isnew)
       local raw = redis.call('GET', P .. 'ob:job:' .. existing)
       if raw then
         local old = cjson.decode(raw)
+        -- a pending page stays a page: a later re-render must not turn a ringing message into a silent edit
+        if old['kind'] == 'page' and kind == 'sync' then return existing end
         old['data'] = data
         old['kind'] = kind
         redis.call('SET', P .. 'ob:job:' .. existing, cjson.encode(old))

@@ -5,7 +5,7 @@
 -- ARGV[5] status firing|resolved  ARGV[6] acknowledge flag 1|0  ARGV[7] alert JSON
 -- ARGV[8] JSON of incident fields for a new incident (title, severity, chats[], ...)
 -- ARGV[9] notify flag 1|0 (0 while silenced or in maintenance: recorded, not posted)
--- ARGV[10] JSON { hset = {field=value}, timers = [{id, due, data}] } for a new incident; `%ID%` stands for its id
+-- ARGV[10] JSON { hset = {field=value}, timers = [{id, due, data}], dms = [chat] } for a new incident; `%ID%` stands for its id
 -- Returns { incident id or '', outcome } with outcome created|updated|acknowledged|resolved|unchanged|ignored
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -52,6 +52,12 @@ if not id then
   if notify then
     for _, c in ipairs(f.chats) do
       ob_push(P, now, c, 'sync', { inc = id }, 'sync:' .. id, true)
+    end
+    -- private chats of people who asked for new incidents of this severity
+    if type(extra.dms) == 'table' then
+      for _, c in ipairs(extra.dms) do
+        ob_push(P, now, c, 'sync', { inc = id }, 'sync:' .. id, true)
+      end
     end
   end
   return { id, 'created' }
