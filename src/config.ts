@@ -43,14 +43,34 @@ const personSchema = z.strictObject({
   roles: z.array(z.enum(ROLES)).default(['viewer']),
   name: z.string().optional(),
 });
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const scheduleSchema = z.strictObject({
-  rotation: z.strictObject({
-    start: isoTime,
-    shift: duration,
-    members: z.array(name).min(1),
-    /** IANA zone the handoff time is read in; informational, `start` is absolute. */
-    handoff_tz: z.string().optional(),
-  }),
+  rotation: z
+    .strictObject({
+      start: isoTime,
+      shift: duration,
+      members: z.array(name).min(1),
+      /**
+       * IANA zone of the handover: with a shift of whole days, handovers keep `start`'s wall-clock
+       * time there across daylight-saving changes.
+       */
+      handoff_tz: z
+        .string()
+        .refine(validZone, 'unknown time zone (expected an IANA name such as Europe/Berlin)')
+        .optional(),
+    })
+    .refine((r) => !r.handoff_tz || r.shift % 86_400_000 === 0, {
+      message: 'handoff_tz needs a shift of whole days (1d, 7d, ...)',
+      path: ['handoff_tz'],
+    }),
   overrides: z.array(z.strictObject({ person: name, from: isoTime, to: isoTime })).default([]),
 });
 const target = z
