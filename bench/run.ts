@@ -344,6 +344,11 @@ async function benchCallback(kit: TelegramKit) {
       });
     }
     await t.app.bot.init();
+    // presses start once the 1,000 incident posts are out: measured is a busy group at steady state
+    // (each press still queues an edit that the outbox sends while later presses arrive)
+    await kit.waitFor(async () => (await t.app.services.outbox.depth()) === 0, {
+      timeoutMs: 120_000,
+    });
     const open = await t.app.services.repo.listOpen();
     const lat: number[] = [];
     const jobs: Promise<void>[] = [];
@@ -504,7 +509,7 @@ async function main() {
   if (process.argv.includes('--write')) {
     writeFileSync(
       'BENCHMARKS.md',
-      `# Benchmarks\n\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}. Redis 7 on the same machine, the Bot API emulator (telegram-test-api) in the same process.\n\n${table}\n\nNotes:\n- intake: 32 concurrent keep-alive clients for 4 s each against opsbot and a bare fastify handler that parses the same JSON; each opsbot request is a new incident (one Lua script, outbox job and timers) stored before the 202.\n- latency: per-chat pacing opened up so the pipeline itself is measured; with real limits a chat gets one message per second.\n- storm: the outbox runs with the real limits (1 msg/s per chat, 20/min per group, 30/s overall) on a fake clock, so "simulated" minutes are Telegram time.\n- escalation: fire delay = when the level was recorded minus when it was due; timers are polled every 50 ms in this run (200 ms by default).\n- callback: in-process dispatch of 1,000 Acknowledge presses at 200/s over 50 chats; includes the Redis transition and the answerCallbackQuery round trip to the emulator.\n- memory: RSS of the compiled opsbot process started exactly as \`npm start\` does (\`node --max-semi-space-size=1 --max-old-space-size=192 --optimize-for-size dist/src/main.js\`), read from /proc after 10,000 incidents were ingested (20 requests of 500 alerts) and the outbox ran for 2 s, then again 10 s later. The live JS heap after a full GC is ~32 MB with 10,000 incidents (incidents live in Redis, not in the process); the rest of the heap figure is garbage V8 has not collected yet, which is why the heap flags matter. Without them the same run reads 103–127 MB.\n`,
+      `# Benchmarks\n\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}. Redis 7 on the same machine, the Bot API emulator (telegram-test-api) in the same process.\n\n${table}\n\nNotes:\n- intake: 32 concurrent keep-alive clients for 4 s each against opsbot and a bare fastify handler that parses the same JSON; each opsbot request is a new incident (one Lua script, outbox job and timers) stored before the 202.\n- latency: per-chat pacing opened up so the pipeline itself is measured; with real limits a chat gets one message per second.\n- storm: the outbox runs with the real limits (1 msg/s per chat, 20/min per group, 30/s overall) on a fake clock, so "simulated" minutes are Telegram time.\n- escalation: fire delay = when the level was recorded minus when it was due; timers are polled every 50 ms in this run (200 ms by default).\n- callback: in-process dispatch of 1,000 Acknowledge presses at 200/s over 50 chats, after the 1,000 incident posts were delivered; includes the Redis transition and the answerCallbackQuery round trip to the emulator, while the outbox sends the resulting edits in the same process.\n- memory: RSS of the compiled opsbot process started exactly as \`npm start\` does (\`node --max-semi-space-size=1 --max-old-space-size=192 --optimize-for-size dist/src/main.js\`), read from /proc after 10,000 incidents were ingested (20 requests of 500 alerts) and the outbox ran for 2 s, then again 10 s later. The live JS heap after a full GC is ~32 MB with 10,000 incidents (incidents live in Redis, not in the process); the rest of the heap figure is garbage V8 has not collected yet, which is why the heap flags matter. Without them the same run reads 103–127 MB.\n`,
     );
     console.log('wrote BENCHMARKS.md');
   }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, readConfigText } from './errors.js';
 import { SEVERITIES, type Severity } from './intake/types.js';
 
 export const ROLES = ['viewer', 'responder', 'approver', 'admin'] as const;
@@ -300,14 +299,7 @@ export function parseConfig(
 
 /** Reads the config file; relative `runbooks_dir` is resolved against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): OpsbotConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(
-      `${file}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
-  }
+  const text = readConfigText(file, 'config');
   const cfg = parseConfig(text, env, file);
   cfg.runbooks_dir = path.resolve(path.dirname(file), cfg.runbooks_dir);
   return cfg;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Base class for errors opsbot raises on purpose; carries a machine-readable code. */
 export class OpsbotError extends Error {
   constructor(
@@ -28,3 +30,14 @@ export class ValidationError extends OpsbotError {
 }
 
 export const EX_CONFIG = 78;
+
+/** Reads a text file opsbot needs at start; an unreadable one is a ConfigError naming it. */
+export function readConfigText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(
+      `${file}: cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+}

@@ -2,12 +2,12 @@
  * Loads runbooks from `commands/*.yaml`. Any problem stops the load with a ConfigError naming the
  * file, the path inside it and the problem: `commands/disk-cleanup.yaml: steps[0].run: ...`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, readConfigText } from '../errors.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
 function firstIssue(err: z.ZodError): string {
@@ -62,14 +62,7 @@ export function loadRunbooks(dir: string): Map<string, Runbook> {
     .filter((f) => statSync(f).isFile());
   const byId = new Map<string, Runbook>();
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ConfigError(
-        `${file}: cannot read runbook: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      );
-    }
+    const text = readConfigText(file, 'runbook');
     const rb = parseRunbook(text, file);
     const earlier = byId.get(rb.id);
     if (earlier)
