@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { PEOPLE } from '../helpers/config.js';
+import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { LEADS, PEOPLE, TOKENS, testConfig } from '../helpers/config.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -17,6 +17,12 @@ beforeAll(async () => {
         token: kit.token,
         prefix,
         polling: false,
+        config: testConfig({
+          levels: `      - { after: 0s, notify: ["chat:ops"] }
+      - { after: 1s, notify: ["chat:leads"] }`,
+          extra:
+            'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000 }',
+        }),
         env: { webhookUrl: 'http://127.0.0.1:1/telegram/webhook', webhookSecret: secret },
       }),
     );
@@ -75,5 +81,47 @@ describe('three replicas in webhook mode behind one update source', () => {
       perChat.set(Number(c.body.chat_id), (perChat.get(Number(c.body.chat_id)) ?? 0) + 1);
     expect(perChat.size).toBe(N);
     expect([...perChat.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('each timer fires once: incidents arriving at different replicas escalate once per level', async () => {
+    const N = 30;
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const r = await post(
+        `${apps[i % 3]!.url}/hooks/generic`,
+        { title: `replica-esc ${i}`, status: 'firing', severity: 'critical', dedup_key: `re-${i}` },
+        TOKENS.ci,
+      );
+      expect(r.status).toBe(202);
+      ids.push((r.body.incidents as string[])[0]!);
+    }
+    const leads = () =>
+      kit
+        .callsOf('sendMessage')
+        .filter(
+          (c) =>
+            c.status === 200 &&
+            Number(c.body.chat_id) === LEADS &&
+            String(c.body.text).includes('replica-esc'),
+        );
+    await kit.waitFor(() => leads().length >= N, {
+      timeoutMs: 20_000,
+      label: 'level 2 everywhere',
+    });
+    // every replica's timer loop saw every timer: each level still fired once per incident
+    const repo = apps[0]!.app.services.repo;
+    for (const id of ids) {
+      const levels = (await repo.timeline(id))
+        .filter((e) => e.type === 'escalated')
+        .map((e) => e.data?.level);
+      expect(levels).toEqual([0, 1]);
+    }
+    const perIncident = new Map<string, number>();
+    for (const c of leads()) {
+      const id = /<code>(INC-\d+)<\/code>/.exec(String(c.body.text))![1]!;
+      perIncident.set(id, (perIncident.get(id) ?? 0) + 1);
+    }
+    expect(perIncident.size).toBe(N);
+    expect([...perIncident.values()].every((n) => n === 1)).toBe(true);
   });
 });
