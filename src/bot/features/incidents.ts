@@ -112,9 +112,9 @@ export function incidentsFeature(s: Services) {
       return;
     }
     if (!(await requireRole(ctx, 'responder'))) return;
-    const inc = await s.repo.get(id);
-    if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
     if (d.action === 'sil' || d.action === 'back') {
+      const inc = await s.repo.get(id);
+      if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
       if (inc.state === 'resolved')
         return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-already-resolved', { id })) });
       await ctx.answerCallbackQuery();
