@@ -26,7 +26,7 @@ import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
 import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
-import { createRedis, redisHealthy } from './store/redis.js';
+import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
 import { createScripts } from './store/scripts.js';
 
 export interface AppOptions {
@@ -62,9 +62,16 @@ export function buildApp(opts: AppOptions) {
   const { config, env } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(env.logLevel ?? 'info');
-  const redis = opts.redis ?? createRedis(env.redisUrl, logger);
-  const keys = createKeys(env.redisPrefix);
-  const scripts = createScripts(redis);
+  const cluster = !!env.redisClusterNodes?.length;
+  const redis =
+    opts.redis ??
+    (cluster
+      ? createRedisCluster(env.redisClusterNodes!, logger, {
+          ...(env.redisPassword ? { password: env.redisPassword } : {}),
+        })
+      : createRedis(env.redisUrl, logger));
+  const keys = createKeys(cluster ? clusterPrefix(env.redisPrefix) : env.redisPrefix);
+  const scripts = createScripts(redis, `${keys.prefix}route`);
   const metrics = createMetrics({ defaults: opts.defaultMetrics });
   const { t } = createI18n();
   // sends give up well inside the outbox lease, so a hung call is retried by this worker, not raced by another

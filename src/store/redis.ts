@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 
 /**
@@ -14,6 +14,44 @@ export function createRedis(url: string, logger?: Logger, extra: RedisOptions = 
     lazyConnect: false,
     ...extra,
   });
+  watch(redis, logger);
+  return redis;
+}
+
+/**
+ * A Redis Cluster client with the same failure behaviour. All opsbot keys share the hash tag of the
+ * prefix (see clusterPrefix), so every script runs on one slot; the Cluster client routes by key and
+ * follows failovers and MOVED redirections. Typed as Redis: opsbot uses only the common commands.
+ */
+export function createRedisCluster(
+  nodes: { host: string; port: number }[],
+  logger?: Logger,
+  extra: RedisOptions = {},
+): Redis {
+  const cluster = new Cluster(nodes, {
+    enableOfflineQueue: true,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
+    redisOptions: {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      ...extra,
+    },
+  });
+  watch(cluster, logger);
+  return cluster as unknown as Redis;
+}
+
+/**
+ * On Redis Cluster every key of a deployment must hash to one slot, because each state change is one
+ * atomic script over an incident, its indexes and its outbox queue. A prefix without a hash tag is
+ * wrapped in one: `opsbot:` becomes `{opsbot}:` (Redis hashes only the first `{...}` of a key).
+ */
+export function clusterPrefix(prefix: string): string {
+  if (/\{[^}]+\}/.test(prefix)) return prefix;
+  return `{${prefix.replace(/:+$/, '') || 'opsbot'}}:`;
+}
+
+function watch(redis: Redis | Cluster, logger?: Logger) {
   let down = false;
   redis.on('error', (err: Error) => {
     if (!down) logger?.warn({ err: err.message }, 'redis connection problem');
@@ -23,7 +61,6 @@ export function createRedis(url: string, logger?: Logger, extra: RedisOptions = 
     if (down) logger?.info('redis connection restored');
     down = false;
   });
-  return redis;
 }
 
 /** True when Redis answers PING within the timeout. */

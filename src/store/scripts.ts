@@ -37,17 +37,23 @@ export interface Scripts {
   run(name: ScriptName, args: (string | number)[]): Promise<Reply>;
 }
 
-export function createScripts(redis: Redis): Scripts {
+/**
+ * `routeKey` is passed as the scripts' one KEYS entry: the scripts derive their key names from the
+ * prefix (ARGV[1]), and this key, sharing the prefix's hash tag, tells a Cluster client which node
+ * owns them (on a single Redis it is simply unused).
+ */
+export function createScripts(redis: Redis, routeKey = 'opsbot:route'): Scripts {
   const src = sources();
   for (const [name, lua] of src) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    const cmd = `${name}_k1`;
+    if (!(cmd in redis)) redis.defineCommand(cmd, { numberOfKeys: 1, lua });
   }
   return {
     run(name, args) {
       const fn = (
         redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Reply>>
-      )[name]!;
-      return fn.apply(redis, args);
+      )[`${name}_k1`]!;
+      return fn.apply(redis, [routeKey, ...args]);
     },
   };
 }

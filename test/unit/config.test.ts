@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { interpolateEnv, loadEnv, parseConfig, roleAtLeast } from '../../src/config.js';
+import { clusterPrefix } from '../../src/store/redis.js';
 import { ConfigError } from '../../src/errors.js';
 import { testConfigYaml } from '../helpers/config.js';
 
@@ -62,6 +63,30 @@ describe('config', () => {
     expect(e.apiRoot).toBe('https://api.telegram.org');
     expect(e.httpPort).toBe(8080);
     expect(e.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('reads Redis Cluster seed nodes, and names the variable when one is malformed', () => {
+    const e = loadEnv({
+      TELEGRAM_BOT_TOKEN: 'x',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001',
+    });
+    expect(e.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+    ]);
+    expect(loadEnv({ TELEGRAM_BOT_TOKEN: 'x' }).redisClusterNodes).toBeUndefined();
+    expect(() => loadEnv({ TELEGRAM_BOT_TOKEN: 'x', REDIS_CLUSTER_NODES: 'redis-a' })).toThrow(
+      /REDIS_CLUSTER_NODES: expected host:port/,
+    );
+    expect(() => loadEnv({ TELEGRAM_BOT_TOKEN: 'x', REDIS_CLUSTER_NODES: 'a:1,b:99999' })).toThrow(
+      /"b:99999"/,
+    );
+  });
+
+  it('wraps a cluster prefix in one hash tag so every key shares a slot', () => {
+    expect(clusterPrefix('opsbot:')).toBe('{opsbot}:');
+    expect(clusterPrefix('team-a:')).toBe('{team-a}:');
+    expect(clusterPrefix('{mine}:x:')).toBe('{mine}:x:');
   });
 
   it('orders roles as a ladder', () => {

@@ -1,7 +1,7 @@
 -- apply_effects.lua: apply a described multi-key change atomically, only if its guards still hold.
 -- Used for every incident state change, timer firing and approval step, so that a check and the
 -- change it allows can never interleave with another replica's.
--- KEYS: none (names derive from the prefix)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] JSON plan:
 --   once?        timer id: fire at most once (a marker kept 7 days); a repeat returns 'dup'
 --   release?     timer id: remove it from the in-flight set and drop its data

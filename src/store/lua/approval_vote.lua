@@ -1,7 +1,7 @@
 -- approval_vote.lua: count one person's vote on a runbook approval request, atomically.
 -- The request turns `approved` exactly once (the caller that sees 'approved' runs the runbook);
 -- a Reject from any eligible approver cancels it; the requester's own vote never counts.
--- KEYS: none (names derive from the prefix)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] token ARGV[4] voter name ARGV[5] voter telegram id
 -- ARGV[6] vote y|n ARGV[7] chat id the button was pressed in
 -- Returns { outcome, approvals so far, needed } with outcome

@@ -1,6 +1,6 @@
 -- incident_upsert.lua: fold one alert into its incident, creating the incident when needed,
 -- and queue the chat messages that show it; all in one atomic step.
--- KEYS: none (names derive from the prefix; single-node Redis or a Sentinel pair)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] dedup key  ARGV[4] alert fingerprint
 -- ARGV[5] status firing|resolved  ARGV[6] acknowledge flag 1|0  ARGV[7] alert JSON
 -- ARGV[8] JSON of incident fields for a new incident (title, severity, chats[], ...)

@@ -2,7 +2,7 @@
 -- Per chat: one send per `interval` ms, at most `perMinute` in any 60 s for groups (chat id < 0), and
 -- one job in flight at a time; overall at most `perSecond` sends in any second. When a chat's backlog
 -- of new-incident posts reaches `digest`, they are taken together as one digest.
--- KEYS: none (names derive from the prefix)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] lease ms ARGV[4] interval ms ARGV[5] perMinute ARGV[6] perSecond
 -- ARGV[7] digest threshold ARGV[8] max digest size
 -- Returns { 'job', jobJSON } | { 'digest', chat, JSON array of jobs } | { 'wait', ms until worth retrying }

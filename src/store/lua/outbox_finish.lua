@@ -1,6 +1,6 @@
 -- outbox_finish.lua: settle a claimed outbox job: done (optionally recording the message id), or
 -- retry (back to the front of its chat's queue, the chat paused for `delay` ms, e.g. a 429's retry_after).
--- KEYS: none (names derive from the prefix)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] job id ARGV[4] chat ARGV[5] outcome done|retry ARGV[6] delay ms
 -- ARGV[7] hash key to record in (or '') ARGV[8] field ARGV[9] value
 -- ARGV[10] 'err' when the retry follows a failure (counted for back-off); a 429 is not counted

@@ -1,7 +1,7 @@
 -- timer_claim.lua: hand due timers to exactly one caller. A claimed timer sits in the in-flight set
 -- with a lease; if its worker dies, the lease runs out and the timer becomes due again. Firing itself
 -- is guarded by a once-marker (apply_effects.lua), so a re-claimed timer never acts twice.
--- KEYS: none (names derive from the prefix)
+-- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] lease ms ARGV[4] max timers
 -- Returns a flat array: id1, data1, id2, data2, ... ; then the ms until the next due timer (or -1) last
 local P = ARGV[1]
