@@ -173,7 +173,9 @@ outbox: { per_chat_interval: 200ms }
 
   console.log(c.bold('opsbot demo — a Telegram on-call loop against a local Bot API emulator\n'));
   try {
-    step('Root opens a private chat with the bot, so it can page him');
+    step(
+      'Root opens a private chat with the bot: it can page him there, and new incidents reach it too',
+    );
     await kit.user({ id: ROOT, name: 'root', chatId: ROOT, chatType: 'private' }).command('/start');
     await waitMsg((m) => m.chatId === ROOT, 'start reply');
     await sync();
@@ -236,7 +238,10 @@ outbox: { per_chat_interval: 200ms }
     console.log(`  ${c.yellow('[vic taps ✅ Acknowledge]')} → "${refusal.text}"`);
 
     step('Nobody acknowledges: level 2 pages root by DM after 3 s');
-    await waitMsg((m) => m.chatId === ROOT && m.text.includes('INC-1'), 'root paged');
+    await waitMsg(
+      (m) => m.chatId === ROOT && m.text.includes('INC-1') && /You are paged/.test(m.text),
+      'root paged',
+    );
     await kit.waitFor(
       () =>
         kit
