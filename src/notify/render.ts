@@ -15,6 +15,25 @@ export function formatTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** Like formatTime, in an IANA zone when one is given (`2026-03-30 09:00 Europe/Berlin`). */
+export function formatTimeIn(ms: number, zone?: string): string {
+  if (!zone) return formatTime(ms);
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    })
+      .formatToParts(new Date(ms))
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${zone}`;
+}
+
 export interface RenderContext {
   t: Translate;
   locale: Locale;

@@ -2,7 +2,7 @@ import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { nextOnCall } from '../../escalation/schedule.js';
 import { escapeHtml } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { formatTime, formatTimeIn } from '../../notify/render.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { requireRole } from '../roles.js';
@@ -19,15 +19,18 @@ export function oncallFeature(s: Services) {
     for (const name of names) {
       const extra = await s.escalation.runtimeOverrides(name);
       const cur = await s.escalation.onCall(name, now);
-      const nxt = nextOnCall(s.config.schedules[name]!, now, extra);
+      const sched = s.config.schedules[name]!;
+      const nxt = nextOnCall(sched, now, extra);
+      // handovers read best in the zone they are defined in
+      const at = (ms: number) => formatTimeIn(ms, sched.rotation.handoff_tz);
       lines.push(
         ctx.tr('oncall-line', {
           schedule: escapeHtml(name),
           who: escapeHtml(cur?.person ?? '—'),
-          until: cur ? formatTime(cur.to) : '—',
+          until: cur ? at(cur.to) : '—',
           override: cur?.override ? ctx.tr('oncall-override') : '',
           next: escapeHtml(nxt?.person ?? '—'),
-          from: nxt ? formatTime(nxt.from) : '—',
+          from: nxt ? at(nxt.from) : '—',
         }),
       );
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { nextOnCall, onCallAt } from '../../../src/escalation/schedule.js';
+import { formatTimeIn } from '../../../src/notify/render.js';
 import { testConfigYaml } from '../../helpers/config.js';
 
 const cfg = parseConfig(
@@ -81,6 +82,15 @@ describe('handoff_tz: handovers keep their wall-clock time across daylight savin
       '2026-10-26T08:00:00.000Z',
     );
     expect(nextOnCall(z, T('2026-03-28T12:00:00Z'))?.from).toBe(T('2026-03-29T07:00:00Z'));
+  });
+
+  it('shows handovers in the zone: 09:00 Berlin on both sides of the change', () => {
+    const z = zoned('Europe/Berlin');
+    const a = onCallAt(z, T('2026-03-28T12:00:00Z'))!;
+    const b = onCallAt(z, T('2026-03-29T12:00:00Z'))!;
+    expect(formatTimeIn(a.to, 'Europe/Berlin')).toBe('2026-03-29 09:00 Europe/Berlin');
+    expect(formatTimeIn(b.to, 'Europe/Berlin')).toBe('2026-03-30 09:00 Europe/Berlin');
+    expect(formatTimeIn(b.to)).toBe('2026-03-30 07:00 UTC');
   });
 
   it('without a zone, shifts are fixed lengths of absolute time', () => {
