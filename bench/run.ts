@@ -118,6 +118,19 @@ async function commandCalls(r: Redis): Promise<number> {
   return total;
 }
 
+/** The test config with the intake rate limits of the ci and prometheus integrations lifted. */
+function unlimited(yaml: string): string {
+  return yaml
+    .replace(
+      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
+      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+    )
+    .replace(
+      'prometheus: { kind: alertmanager, token: "prom-token-123456" }',
+      'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }',
+    );
+}
+
 async function benchIntake(kit: TelegramKit) {
   console.log('\n[intake] /hooks/alertmanager vs a bare fastify handler, same client, same run');
   const bare = Fastify({ bodyLimit: 1024 * 1024 });
@@ -132,43 +145,32 @@ async function benchIntake(kit: TelegramKit) {
   await load(bareUrl, 'x', 500, 16);
   const b = await load(bareUrl, 'x', 4000, 32);
   await bare.close();
-  await withApp(
-    kit,
-    testConfigYaml({ levels: quietLevels, extra: fast }).replace(
-      'prometheus: { kind: alertmanager, token: "prom-token-123456" }',
-      'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-    ),
-    async (t) => {
-      const url = `${t.url}/hooks/alertmanager`;
-      await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
-      const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
-      add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
-      add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
-      const ratio = o.rps / b.rps;
-      add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.5', ratio >= 0.5);
-      // Redis commands per new alert
-      const r = new Redis(REDIS_URL);
-      const before = await commandCalls(r);
-      const N = 200;
-      for (let i = 0; i < N; i++) {
-        await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${TOKENS.prometheus}`,
-          },
-          body: amBody(3_000_000 + i),
-        });
-      }
-      const after = await commandCalls(r);
-      r.disconnect();
-      add(
-        'intake',
-        'Redis commands per new alert (incl. outbox send)',
-        fmt((after - before) / N, 1),
-      );
-    },
-  );
+  await withApp(kit, unlimited(testConfigYaml({ levels: quietLevels, extra: fast })), async (t) => {
+    const url = `${t.url}/hooks/alertmanager`;
+    await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
+    const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
+    add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
+    add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
+    const ratio = o.rps / b.rps;
+    add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.5', ratio >= 0.5);
+    // Redis commands per new alert
+    const r = new Redis(REDIS_URL);
+    const before = await commandCalls(r);
+    const N = 200;
+    for (let i = 0; i < N; i++) {
+      await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${TOKENS.prometheus}`,
+        },
+        body: amBody(3_000_000 + i),
+      });
+    }
+    const after = await commandCalls(r);
+    r.disconnect();
+    add('intake', 'Redis commands per new alert (incl. outbox send)', fmt((after - before) / N, 1));
+  });
 }
 
 async function benchLatency(kit: TelegramKit) {
@@ -211,15 +213,7 @@ async function benchStorm(kit: TelegramKit) {
     '\n[storm] 10,000 alerts into one group: real limits (1/s, 20/min), fake clock for Telegram time',
   );
   const clock = new FakeClock(Date.now());
-  const yaml = testConfigYaml({ levels: quietLevels })
-    .replace(
-      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
-      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-    )
-    .replace(
-      'prometheus: { kind: alertmanager, token: "prom-token-123456" }',
-      'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-    );
+  const yaml = unlimited(testConfigYaml({ levels: quietLevels }));
   const t = await startTestApp({
     apiRoot: kit.apiRoot,
     token: kit.token,
@@ -285,11 +279,8 @@ async function benchEscalation(kit: TelegramKit) {
     levels: `      - { after: 0s, notify: ["chat:ops"] }
       - { after: 2s, notify: ["chat:leads"] }`,
     extra: fast,
-  }).replace(
-    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
-    'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-  );
-  await withApp(kit, yaml, async (t) => {
+  });
+  await withApp(kit, unlimited(yaml), async (t) => {
     const N = 1000;
     const body = Array.from({ length: N }, (_, i) => ({
       title: `esc ${i}`,
@@ -391,15 +382,7 @@ async function benchMemory(kit: TelegramKit) {
   const r = new Redis(REDIS_URL);
   const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
   const prefix = freshPrefix('bench-mem');
-  const yaml = testConfigYaml({ levels: quietLevels })
-    .replace(
-      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 1000, per: 1m } }',
-      'ci: { kind: generic, token: "ci-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-    )
-    .replace(
-      'prometheus: { kind: alertmanager, token: "prom-token-123456" }',
-      'prometheus: { kind: alertmanager, token: "prom-token-123456", rate_limit: { max: 100000000, per: 1m } }',
-    );
+  const yaml = unlimited(testConfigYaml({ levels: quietLevels }));
   const port = await freePort();
   const before = await used();
   const p = spawnBot(
