@@ -1,8 +1,8 @@
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Bot, type Composer } from 'grammy';
+import { Bot, type Composer, type MiddlewareFn } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Services } from '../services.js';
-import type { BotContext } from './context.js';
+import type { BotContext, InnerContext } from './context.js';
 import { personOf } from './roles.js';
 import { coreFeature } from './features/core.js';
 import { incidentsFeature } from './features/incidents.js';
@@ -23,20 +23,11 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
 ];
 
 /**
- * Builds the grammY bot: identity, language and HTML helpers on every update, then one composer per
- * feature, each behind its own error boundary so a failing feature answers with an error, never crashes.
+ * Fills opsbot's context flavor: services, the acting person, the chat's language, a logger per
+ * update and HTML replies. Installed on the bot and, as a plugin, inside every conversation.
  */
-export function createBot(
-  services: Services,
-  opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe },
-) {
-  const bot = new Bot<BotContext>(opts.token, {
-    client: { apiRoot: opts.apiRoot },
-    ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
-  });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
-
-  bot.use(async (ctx, next) => {
+export function opsbotFlavor(services: Services): MiddlewareFn<InnerContext> {
+  return async (ctx, next) => {
     ctx.services = services;
     const from = ctx.from ?? { id: 0, first_name: 'unknown' };
     ctx.person = personOf(services.config, from);
@@ -53,11 +44,31 @@ export function createBot(
           ? { message_thread_id: ctx.msg.message_thread_id }
           : {}),
       });
+    await next();
+  };
+}
+
+/**
+ * Builds the grammY bot: identity, language and HTML helpers on every update, then one composer per
+ * feature, each behind its own error boundary so a failing feature answers with an error, never crashes.
+ */
+export function createBot(
+  services: Services,
+  opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe },
+) {
+  const bot = new Bot<BotContext>(opts.token, {
+    client: { apiRoot: opts.apiRoot },
+    ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
+  });
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+
+  bot.use(async (ctx, next) => {
     services.metrics.updates.inc({
       type: ctx.callbackQuery ? 'callback_query' : ctx.message ? 'message' : 'other',
     });
     await next();
   });
+  bot.use(opsbotFlavor(services));
 
   for (const [name, feature] of FEATURES) {
     bot

@@ -1,3 +1,4 @@
+import type { ConversationFlavor } from '@grammyjs/conversations';
 import type { Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Role } from '../config.js';
@@ -26,4 +27,8 @@ export interface OpsbotFlavor {
   replyHtml(text: string, keyboard?: InlineKeyboardMarkup): Promise<unknown>;
 }
 
-export type BotContext = Context & OpsbotFlavor;
+/** The context inside a conversation (@grammyjs/conversations): opsbot's flavor, no controls. */
+export type InnerContext = Context & OpsbotFlavor;
+
+/** The context of the main middleware tree: opsbot's flavor plus the conversation controls. */
+export type BotContext = ConversationFlavor<InnerContext>;

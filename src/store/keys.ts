@@ -22,7 +22,8 @@ export function createKeys(prefix: string) {
     dm: () => `${p}dm`, // hash telegram user id -> 1 when the user started the bot in private
     dmSubs: () => `${p}dm:subs`, // hash telegram user id -> P0..P3 | off (private-chat notifications)
     updateSeen: (updateId: number) => `${p}upd:${updateId}`,
-    conversation: (chatId: number, userId: number) => `${p}conv:${chatId}:${userId}`,
+    /** @grammyjs/conversations state; the storage key is `<chat id>:<user id>`. */
+    conversation: (storageKey: string) => `${p}conv:${storageKey}`,
     updateDraft: (chatId: number, userId: number, seq: number) =>
       `${p}upd-text:${chatId}:${userId}:${seq}`,
     // silences and maintenance

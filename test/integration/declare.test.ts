@@ -101,6 +101,40 @@ describe('/declare', () => {
     expect(sev).toBeTruthy();
   });
 
+  it('while a conversation waits, the starter can still use the rest of the bot', async () => {
+    const alice = kit.user({
+      id: PEOPLE.alice,
+      name: 'alice',
+      chatId: GROUP,
+      chatType: 'supergroup',
+    });
+    const r = await post(
+      `${t.url}/hooks/generic`,
+      { title: 'busy-while-declaring', status: 'firing', severity: 'error' },
+      TOKENS.ci,
+    );
+    const id = (r.body.incidents as string[])[0]!;
+    const inc = await kit.waitForMessage(
+      (m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0,
+    );
+    let mark = newest(GROUP).messageId;
+    await alice.command('/declare Search is slow');
+    const sev = await nextBotMessage(GROUP, mark, (x) => x.includes('How bad'));
+    // the conversation waits for a severity button; an incident button and a command still work
+    await alice.press(inc.messageId, `i:ack:${id.slice(4)}`);
+    await kit.waitFor(async () => (await t.app.services.repo.get(id))?.state === 'acknowledged', {
+      label: 'acknowledged meanwhile',
+    });
+    mark = newest(GROUP).messageId;
+    await alice.command('/status');
+    await nextBotMessage(GROUP, mark, (x) => x.includes('opsbot status'));
+    // and the conversation goes on where it was
+    await alice.press(sev.messageId, 'dc:sev:P2');
+    await nextBotMessage(GROUP, sev.messageId, (x) => x.includes('Which service'));
+    await alice.command('/cancel');
+    await nextBotMessage(GROUP, sev.messageId, (x) => x.includes('cancelled'));
+  });
+
   it('viewers cannot declare', async () => {
     const v = kit.user({ id: PEOPLE.viewer, chatId: GROUP, chatType: 'supergroup' });
     await v.command('/declare');
