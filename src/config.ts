@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { ConfigError, readConfigText } from './errors.js';
 import { SEVERITIES, type Severity } from './intake/types.js';
+import { isTimeZone } from './timezone.js';
 
 export const ROLES = ['viewer', 'responder', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -42,15 +43,6 @@ const personSchema = z.strictObject({
   roles: z.array(z.enum(ROLES)).default(['viewer']),
   name: z.string().optional(),
 });
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const scheduleSchema = z.strictObject({
   rotation: z
     .strictObject({
@@ -63,7 +55,7 @@ const scheduleSchema = z.strictObject({
        */
       handoff_tz: z
         .string()
-        .refine(validZone, 'unknown time zone (expected an IANA name such as Europe/Berlin)')
+        .refine(isTimeZone, 'unknown time zone (expected an IANA name such as Europe/Berlin)')
         .optional(),
     })
     .refine((r) => !r.handoff_tz || r.shift % 86_400_000 === 0, {

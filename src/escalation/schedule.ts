@@ -1,4 +1,5 @@
 import type { ScheduleConfig } from '../config.js';
+import { zoneOffset } from '../timezone.js';
 
 export interface Override {
   person: string;
@@ -15,30 +16,6 @@ export interface OnCallShift {
 
 const DAY = 86_400_000;
 
-/** Offset of `zone` from UTC at instant t, in ms (positive east of Greenwich). */
-function zoneOffset(zone: string, t: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(t));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - (t - (t % 1000));
-}
-
 /** The instant at which the wall clock in `zone` reads `wall` (wall time encoded as a UTC timestamp). */
 function wallToInstant(zone: string, wall: number): number {
   let t = wall - zoneOffset(zone, wall);
@@ -51,7 +28,7 @@ function wallToInstant(zone: string, wall: number): number {
  * time of `start` in that zone, so a 09:00 handover stays at 09:00 across daylight-saving changes;
  * without it shifts are fixed lengths of absolute time.
  */
-export function shiftStart(s: ScheduleConfig, n: number): number {
+function shiftStart(s: ScheduleConfig, n: number): number {
   const { start, shift, handoff_tz: zone } = s.rotation;
   if (!zone || shift % DAY !== 0) return start + n * shift;
   const wallStart = start + zoneOffset(zone, start);
@@ -64,14 +41,14 @@ function rotationShift(s: ScheduleConfig, t: number): OnCallShift | undefined {
   if (t < start || members.length === 0) return undefined;
   let n = Math.floor((t - start) / shift);
   // a zone's DST changes move handovers by an hour or so: settle on the shift that really holds t
-  while (n > 0 && shiftStart(s, n) > t) n--;
-  while (shiftStart(s, n + 1) <= t) n++;
-  return {
-    person: members[n % members.length]!,
-    from: shiftStart(s, n),
-    to: shiftStart(s, n + 1),
-    override: false,
-  };
+  let from = shiftStart(s, n);
+  while (n > 0 && from > t) from = shiftStart(s, --n);
+  let to = shiftStart(s, n + 1);
+  while (to <= t) {
+    from = to;
+    to = shiftStart(s, ++n + 1);
+  }
+  return { person: members[n % members.length]!, from, to, override: false };
 }
 
 /**

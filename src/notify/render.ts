@@ -5,6 +5,7 @@ import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../incidents/model.js';
 import type { Severity } from '../intake/types.js';
 import { escapeHtml, trimHtml, trimText } from './html.js';
+import { wallClock } from '../timezone.js';
 
 export const SEVERITY_EMOJI: Record<Severity, string> = { P0: '🔴', P1: '🟠', P2: '🟡', P3: '🔵' };
 const STATE_EMOJI = { triggered: '🚨', acknowledged: '👀', resolved: '✅' } as const;
@@ -18,20 +19,9 @@ export function formatTime(ms: number): string {
 /** Like formatTime, in an IANA zone when one is given (`2026-03-30 09:00 Europe/Berlin`). */
 export function formatTimeIn(ms: number, zone?: string): string {
   if (!zone) return formatTime(ms);
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    })
-      .formatToParts(new Date(ms))
-      .map((x) => [x.type, x.value]),
-  );
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${zone}`;
+  const w = wallClock(zone, ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)} ${zone}`;
 }
 
 export interface RenderContext {
