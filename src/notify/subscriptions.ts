@@ -37,27 +37,34 @@ export function createDmSubscriptions(deps: {
     return subs;
   }
 
+  async function get(telegramId: number): Promise<DmSetting | undefined> {
+    const v = await redis.hget(keys.dmSubs(), String(telegramId));
+    return v && isDmSetting(v) ? v : undefined;
+  }
+
   return {
-    async get(telegramId: number): Promise<DmSetting | undefined> {
-      const v = await redis.hget(keys.dmSubs(), String(telegramId));
-      return v && isDmSetting(v) ? v : undefined;
-    },
+    get,
     async set(telegramId: number, setting: DmSetting): Promise<void> {
       await redis.hset(keys.dmSubs(), String(telegramId), setting);
       cache = undefined;
     },
-    /** Sets `setting` only when the person has none yet (a repeated /start keeps their choice). */
-    async setDefault(telegramId: number, setting: DmSetting): Promise<boolean> {
-      const set = await redis.hsetnx(keys.dmSubs(), String(telegramId), setting);
-      cache = undefined;
-      return set === 1;
+    /**
+     * Sets `setting` only when the person has none yet (a repeated /start keeps their choice);
+     * returns the setting in force afterwards.
+     */
+    async setDefault(telegramId: number, setting: DmSetting): Promise<DmSetting> {
+      if (await redis.hsetnx(keys.dmSubs(), String(telegramId), setting)) {
+        cache = undefined;
+        return setting;
+      }
+      return (await get(telegramId)) ?? setting;
     },
     /** Private chats (telegram ids) that want a new incident of `severity`; people only, never strangers. */
     async recipients(severity: Severity): Promise<string[]> {
       const rank = SEVERITIES.indexOf(severity);
+      // 'off' (or anything unknown) has no rank, so it never matches
       return Object.entries(await all())
-        .filter(([id, v]) => known.has(id) && v !== 'off' && isDmSetting(v))
-        .filter(([, v]) => rank <= SEVERITIES.indexOf(v as Severity))
+        .filter(([id, v]) => known.has(id) && rank <= SEVERITIES.indexOf(v as Severity))
         .map(([id]) => id);
     },
   };

@@ -19,7 +19,6 @@ export function createKeys(prefix: string) {
     byChat: (chat: string) => `${p}incs:chat:${chat}`,
     // chats and people
     chatLocale: (chatId: number | string) => `${p}chat:${chatId}:locale`,
-    dm: () => `${p}dm`, // hash telegram user id -> 1 when the user started the bot in private
     dmSubs: () => `${p}dm:subs`, // hash telegram user id -> P0..P3 | off (private-chat notifications)
     updateSeen: (updateId: number) => `${p}upd:${updateId}`,
     /** @grammyjs/conversations state; the storage key is `<chat id>:<user id>`. */

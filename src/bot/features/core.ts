@@ -17,13 +17,11 @@ export function coreFeature(s: Services) {
   c.command('start', async (ctx) => {
     let extra = '';
     if (ctx.chat.type === 'private') {
-      await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
       if (!ctx.person.known) {
         extra = ctx.tr('start-private-stranger', { id: ctx.person.telegramId });
       } else {
         // a person who starts the bot gets new incidents here; a repeated /start keeps their choice
-        await s.dms.setDefault(ctx.person.telegramId, 'P3');
-        const level = (await s.dms.get(ctx.person.telegramId)) ?? 'P3';
+        const level = await s.dms.setDefault(ctx.person.telegramId, 'P3');
         extra = ctx.tr('start-private', { subscribed: level === 'off' ? 'no' : 'yes', level });
       }
     }
@@ -48,7 +46,6 @@ export function coreFeature(s: Services) {
         ctx.tr('notify-usage', { state: ctx.tr('notify-state', { level: current }) }),
       );
     await s.dms.set(ctx.person.telegramId, wanted);
-    await s.redis.hset(s.keys.dm(), String(ctx.person.telegramId), '1');
     s.logger.info({ person: ctx.person.name, notify: wanted }, 'private notifications changed');
     return ctx.replyHtml(
       ctx.tr('notify-set', { state: ctx.tr('notify-state', { level: wanted }) }),
