@@ -45,14 +45,13 @@ export interface Scripts {
 export function createScripts(redis: Redis, routeKey = 'opsbot:route'): Scripts {
   const src = sources();
   for (const [name, lua] of src) {
-    const cmd = `${name}_k1`;
-    if (!(cmd in redis)) redis.defineCommand(cmd, { numberOfKeys: 1, lua });
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua });
   }
   return {
     run(name, args) {
       const fn = (
         redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Reply>>
-      )[`${name}_k1`]!;
+      )[name]!;
       return fn.apply(redis, [routeKey, ...args]);
     },
   };
