@@ -1,5 +1,9 @@
-import type { Logger } from 'pino';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Update } from 'grammy/types';
 import type { OpsbotConfig, IntegrationConfig } from '../config.js';
 import { ValidationError } from '../errors.js';
@@ -54,25 +58,25 @@ export interface HttpDeps {
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   const { services: s, heartbeats } = deps;
   const config: OpsbotConfig = s.config;
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: true });
-
-  // a child logger per request: every line it writes names the request (never its headers or body)
-  const logs = new WeakMap<FastifyRequest, Logger>();
-  const requestLog = (req: FastifyRequest) => {
-    let log = logs.get(req);
-    if (!log) {
-      log = s.logger.child({ req: req.id, method: req.method, route: req.routeOptions.url });
-      logs.set(req, log);
-    }
-    return log;
-  };
+  // fastify gives each request a child of opsbot's logger (`req.log`, bound to its reqId); its own
+  // per-request lines are off, so only what opsbot writes appears (never headers or bodies)
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    loggerInstance: s.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: true,
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     s.metrics.http.inc({
       route: req.routeOptions.url ?? 'unknown',
       status: String(reply.statusCode),
     });
-    if (reply.statusCode >= 500) requestLog(req).warn({ status: reply.statusCode }, 'http error');
+    if (reply.statusCode >= 500)
+      req.log.warn(
+        { method: req.method, route: req.routeOptions.url, status: reply.statusCode },
+        'http error',
+      );
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -91,13 +95,13 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
         .status(400)
         .send({ error: 'invalid JSON body', issues: [{ path: '(root)', message: err.message }] });
     if (storageUnavailable(err)) {
-      requestLog(req).error({ err: err.message }, 'storage unavailable');
+      req.log.error({ err: err.message, route: req.routeOptions.url }, 'storage unavailable');
       return reply
         .status(503)
         .header('retry-after', '5')
         .send({ error: 'storage unavailable, retry later' });
     }
-    requestLog(req).error({ err: err.message }, 'unhandled http error');
+    req.log.error({ err: err.message, route: req.routeOptions.url }, 'unhandled http error');
     return reply.status(500).send({ error: 'internal error' });
   });
 
