@@ -160,15 +160,7 @@ describe('crash and restart (kill -9)', () => {
     await a.exited;
     const b = start(yaml, prefix, port);
     try {
-      const mine = (chat: number) =>
-        kit
-          .callsOf('sendMessage')
-          .filter(
-            (c) =>
-              Number(c.body.chat_id) === chat &&
-              String(c.body.text).includes('chain crash') &&
-              c.status === 200,
-          );
+      const mine = (chat: number) => kit.okCalls('sendMessage', chat, 'chain crash');
       await kit.waitFor(() => mine(LEADS).length > 0, {
         timeoutMs: 20_000,
         label: 'level 3 after restart',

@@ -95,15 +95,7 @@ describe('three replicas in webhook mode behind one update source', () => {
       expect(r.status).toBe(202);
       ids.push((r.body.incidents as string[])[0]!);
     }
-    const leads = () =>
-      kit
-        .callsOf('sendMessage')
-        .filter(
-          (c) =>
-            c.status === 200 &&
-            Number(c.body.chat_id) === LEADS &&
-            String(c.body.text).includes('replica-esc'),
-        );
+    const leads = () => kit.okCalls('sendMessage', LEADS, 'replica-esc');
     await kit.waitFor(() => leads().length >= N, {
       timeoutMs: 20_000,
       label: 'level 2 everywhere',

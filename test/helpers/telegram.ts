@@ -57,6 +57,8 @@ export interface TelegramKit {
     opts?: { timeoutMs?: number; label?: string },
   ): Promise<BotMessage>;
   callsOf(method: string): RecordedCall[];
+  /** Calls of `method` to `chatId` that the Bot API answered 200, whose text contains every one of `texts`. */
+  okCalls(method: string, chatId: number, ...texts: string[]): RecordedCall[];
   answers(): Record<string, unknown>[];
   reset(): void;
   stop(): Promise<void>;
@@ -286,6 +288,14 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     waitFor,
     waitForMessage: (pred, o) => waitFor(() => botMessages().find(pred), o),
     callsOf: (method) => calls.filter((c) => c.method === method),
+    okCalls: (method, chatId, ...texts) =>
+      calls.filter(
+        (c) =>
+          c.method === method &&
+          c.status === 200 &&
+          Number(c.body.chat_id) === chatId &&
+          texts.every((x) => String(c.body.text).includes(x)),
+      ),
     answers: () => calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.body),
     reset() {
       calls.length = 0;

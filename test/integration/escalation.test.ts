@@ -48,6 +48,22 @@ async function fire(title: string, severity = 'error') {
 const escalations = async (id: string) =>
   (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'escalated');
 
+/** A second app on its own prefix with the given policy levels, stopped and dropped afterwards. */
+async function withPolicy(levels: string, fn: (t2: TestApp) => Promise<void>) {
+  const t2 = await startTestApp({
+    apiRoot: kit.apiRoot,
+    token: kit.token,
+    config: parseConfig(testConfigYaml({ levels }), {}),
+    polling: false,
+  });
+  try {
+    await fn(t2);
+  } finally {
+    await t2.stop();
+    await dropPrefix(t2.prefix);
+  }
+}
+
 describe('escalation', () => {
   it('levels fire in order and on time, then the chain repeats; ack stops it', async () => {
     const id = await fire('chain');
@@ -107,83 +123,54 @@ describe('escalation', () => {
   });
 
   it('paging the same person or chat again posts a new message (a silent edit would ring no phone)', async () => {
-    const cfg2 = parseConfig(
-      testConfigYaml({
-        levels: `      - { after: 0s, notify: ["chat:ops", "person:root"] }
+    await withPolicy(
+      `      - { after: 0s, notify: ["chat:ops", "person:root"] }
       - { after: 1s, notify: ["chat:ops", "person:root"] }`,
-      }),
-      {},
+      async (t2) => {
+        const r = await post(
+          `${t2.url}/hooks/generic`,
+          { title: 'ring-again', status: 'firing', severity: 'critical' },
+          TOKENS.ci,
+        );
+        const id = (r.body.incidents as string[])[0]!;
+        const sends = (chat: number) =>
+          kit.okCalls('sendMessage', chat, `<code>${id}</code>`, 'ring-again');
+        await kit.waitFor(() => sends(GROUP).length >= 2 && sends(PEOPLE.root).length >= 2, {
+          timeoutMs: 15_000,
+          label: 'second level rings again',
+        });
+        // group: the incident, then a new post for level 2 replying to it
+        expect(String(sends(GROUP)[0]!.body.text)).not.toMatch(/Escalation level/);
+        expect(String(sends(GROUP)[1]!.body.text)).toMatch(/Escalation level 2/);
+        expect(JSON.stringify(sends(GROUP)[1]!.body)).toMatch(/reply_parameters/);
+        // DM: paged at level 1 and again at level 2, each a new message with the buttons
+        expect(
+          sends(PEOPLE.root).map(
+            (c) => /paged<\/b> \(escalation level (\d)/.exec(String(c.body.text))?.[1],
+          ),
+        ).toEqual(['1', '2']);
+        expect(JSON.stringify(sends(PEOPLE.root)[1]!.body)).toMatch(/i:ack:/);
+        // acknowledged: later updates edit the newest message of each chat in place, nothing new rings
+        await t2.app.services.actions.acknowledge(id, 'root');
+        await kit.waitFor(
+          () =>
+            kit
+              .callsOf('editMessageText')
+              .some(
+                (c) =>
+                  Number(c.body.chat_id) === PEOPLE.root &&
+                  /acknowledged/i.test(String(c.body.text)),
+              ),
+          { label: 'DM edited' },
+        );
+        expect(sends(PEOPLE.root)).toHaveLength(2);
+        expect(sends(GROUP)).toHaveLength(2);
+      },
     );
-    const t2 = await startTestApp({
-      apiRoot: kit.apiRoot,
-      token: kit.token,
-      config: cfg2,
-      polling: false,
-    });
-    try {
-      const r = await post(
-        `${t2.url}/hooks/generic`,
-        { title: 'ring-again', status: 'firing', severity: 'critical' },
-        TOKENS.ci,
-      );
-      const id = (r.body.incidents as string[])[0]!;
-      const sends = (chat: number) =>
-        kit
-          .callsOf('sendMessage')
-          .filter(
-            (c) =>
-              c.status === 200 &&
-              Number(c.body.chat_id) === chat &&
-              String(c.body.text).includes(`<code>${id}</code>`) &&
-              String(c.body.text).includes('ring-again'),
-          );
-      await kit.waitFor(() => sends(GROUP).length >= 2 && sends(PEOPLE.root).length >= 2, {
-        timeoutMs: 15_000,
-        label: 'second level rings again',
-      });
-      // group: the incident, then a new post for level 2 replying to it
-      expect(String(sends(GROUP)[0]!.body.text)).not.toMatch(/Escalation level/);
-      expect(String(sends(GROUP)[1]!.body.text)).toMatch(/Escalation level 2/);
-      expect(JSON.stringify(sends(GROUP)[1]!.body)).toMatch(/reply_parameters/);
-      // DM: paged at level 1 and again at level 2, each a new message with the buttons
-      expect(
-        sends(PEOPLE.root).map(
-          (c) => /paged<\/b> \(escalation level (\d)/.exec(String(c.body.text))?.[1],
-        ),
-      ).toEqual(['1', '2']);
-      expect(JSON.stringify(sends(PEOPLE.root)[1]!.body)).toMatch(/i:ack:/);
-      // acknowledged: later updates edit the newest message of each chat in place, nothing new rings
-      await t2.app.services.actions.acknowledge(id, 'root');
-      await kit.waitFor(
-        () =>
-          kit
-            .callsOf('editMessageText')
-            .some(
-              (c) =>
-                Number(c.body.chat_id) === PEOPLE.root && /acknowledged/i.test(String(c.body.text)),
-            ),
-        { label: 'DM edited' },
-      );
-      expect(sends(PEOPLE.root)).toHaveLength(2);
-      expect(sends(GROUP)).toHaveLength(2);
-    } finally {
-      await t2.stop();
-      await dropPrefix(t2.prefix);
-    }
   });
 
   it('a person who never started the bot is mentioned in the incident chat instead', async () => {
-    const cfg2 = parseConfig(
-      testConfigYaml({ levels: `      - { after: 0s, notify: ["person:bob"] }` }),
-      {},
-    );
-    const t2 = await startTestApp({
-      apiRoot: kit.apiRoot,
-      token: kit.token,
-      config: cfg2,
-      polling: false,
-    });
-    try {
+    await withPolicy(`      - { after: 0s, notify: ["person:bob"] }`, async (t2) => {
       kit.failNext(
         'sendMessage',
         1,
@@ -214,10 +201,7 @@ describe('escalation', () => {
       expect((await t2.app.services.repo.timeline(id)).some((e) => e.type === 'page_failed')).toBe(
         true,
       );
-    } finally {
-      await t2.stop();
-      await dropPrefix(t2.prefix);
-    }
+    });
   });
 
   it('an unacknowledged incident past ack_within is marked as a breach and announced', async () => {
