@@ -134,6 +134,10 @@ const notifierSchema = z.strictObject({
     message: 'expected an http(s) URL',
   }),
   method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
+  /** Each request gives up after this long (at most 30s). */
+  timeout: duration
+    .refine((ms) => ms > 0 && ms <= 30_000, 'expected a duration between 1s and 30s')
+    .default(10_000),
   headers: z
     .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string())
     .default({}),
