@@ -291,6 +291,7 @@ export function buildApp(opts: AppOptions) {
       await http.close();
       await runbooks.stop();
       await timers.stop();
+      await escalation.drainWebhooks();
       await outbox.stop();
       if (!opts.redis) {
         try {

@@ -67,8 +67,8 @@ const scheduleSchema = z.strictObject({
 const target = z
   .string()
   .regex(
-    /^(person|schedule|chat):[A-Za-z0-9_.-]+$/,
-    'expected person:NAME, schedule:NAME or chat:NAME',
+    /^(person|schedule|chat|webhook):[A-Za-z0-9_.-]+$/,
+    'expected person:NAME, schedule:NAME, chat:NAME or webhook:NAME',
   );
 const policySchema = z.strictObject({
   levels: z.array(z.strictObject({ after: duration, notify: z.array(target).min(1) })).min(1),
@@ -91,7 +91,7 @@ const routeSchema = z.strictObject({
 });
 const integrationSchema = z
   .strictObject({
-    kind: z.enum(['alertmanager', 'grafana', 'generic', 'events-v2', 'heartbeat']),
+    kind: z.enum(['alertmanager', 'grafana', 'generic', 'events-v2', 'heartbeat', 'opsgenie']),
     token: z.string().min(8, 'token must be at least 8 characters'),
     every: duration.optional(),
     /** Inbound rate limit: at most `max` requests per `per`. */
@@ -115,6 +115,45 @@ const outboxSchema = z.strictObject({
    * job comes back after this). Bot API calls time out well before it, so a live worker never races it.
    */
   lease: duration.default(15_000),
+});
+
+/** Variables a notifier's body may use as `{{name}}` (see src/escalation/notifiers.ts). */
+export const NOTIFIER_VARS = [
+  'id',
+  'title',
+  'severity',
+  'state',
+  'level',
+  'people',
+  'chat',
+  'link',
+] as const;
+const notifierSchema = z.strictObject({
+  kind: z.literal('webhook'),
+  url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+    message: 'expected an http(s) URL',
+  }),
+  method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
+  /** Each request gives up after this long (at most 30s). */
+  timeout: duration
+    .refine((ms) => ms > 0 && ms <= 30_000, 'expected a duration between 1s and 30s')
+    .default(10_000),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected a header name'), z.string())
+    .default({}),
+  body: z
+    .string()
+    .max(16_384)
+    .superRefine((b, ctx) => {
+      for (const m of b.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+        if (!(NOTIFIER_VARS as readonly string[]).includes(m[1]!))
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown variable "${m[1]}" (expected ${NOTIFIER_VARS.join(', ')})`,
+          });
+      }
+    })
+    .optional(),
 });
 
 export const configSchema = z
@@ -147,12 +186,15 @@ export const configSchema = z
       digest_threshold: 5,
       lease: 15_000,
     }),
+    /** Outgoing notifiers an escalation level may name as `webhook:NAME` (phone, SMS, push). */
+    notifiers: z.record(name, notifierSchema).default({}),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));
     const people = new Set(Object.keys(c.people));
     const schedules = new Set(Object.keys(c.schedules));
     const policies = new Set(Object.keys(c.escalation_policies));
+    const notifiers = new Set(Object.keys(c.notifiers));
     const need = (ok: boolean, p: (string | number)[], message: string) => {
       if (!ok) ctx.addIssue({ code: 'custom', path: p, message });
     };
@@ -189,7 +231,14 @@ export const configSchema = z
       p.levels.forEach((l, i) =>
         l.notify.forEach((t, j) => {
           const [kind, ref] = t.split(':') as [string, string];
-          const known = kind === 'person' ? people : kind === 'schedule' ? schedules : chats;
+          const known =
+            kind === 'person'
+              ? people
+              : kind === 'schedule'
+                ? schedules
+                : kind === 'webhook'
+                  ? notifiers
+                  : chats;
           need(
             known.has(ref),
             ['escalation_policies', pn, 'levels', i, 'notify', j],
@@ -221,6 +270,7 @@ export type ScheduleConfig = z.output<typeof scheduleSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type IntegrationConfig = z.output<typeof integrationSchema>;
+export type NotifierConfig = z.output<typeof notifierSchema>;
 
 /** Formats a zod path as `a.b[1].c`. */
 export function formatPath(p: readonly PropertyKey[]): string {

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import { formatDuration } from '../duration.js';
 import { escapeHtml } from '../notify/html.js';
 import type { Keys } from '../store/keys.js';
+import { createWebhookNotifier, webhookTimer } from './notifiers.js';
 import { onCallAt, type Override } from './schedule.js';
 import type { TimerData, TimerService } from './timers.js';
 
@@ -39,6 +40,7 @@ export interface EscalationDeps {
  */
 export function createEscalation(deps: EscalationDeps) {
   const { redis, keys, clock, config, repo, timers, t, logger, metrics } = deps;
+  const webhooks = createWebhookNotifier({ redis, keys, clock, config, repo, timers, logger });
 
   const policyFor = (inc: Pick<Incident, 'severity'>) => {
     const name = config.severities[inc.severity]?.policy;
@@ -164,9 +166,19 @@ export function createEscalation(deps: EscalationDeps) {
     const lvl = policy.levels[level]!;
     const outbox: NonNullable<EffectPlan['outbox']> = [];
     const paged: string[] = [];
+    const hooks: string[] = [];
+    const people: string[] = [];
+    const chatNames: string[] = [];
     for (const target of lvl.notify) {
       const [kind, ref] = target.split(':') as [string, string];
+      if (kind === 'webhook') {
+        // delivered after this step commits, as durable timers (see notifiers.ts)
+        hooks.push(ref);
+        paged.push(`webhook ${ref}`);
+        continue;
+      }
       if (kind === 'chat') {
+        chatNames.push(ref);
         const chat = chatKeyOf(config.chats[ref]!);
         // the first level shows the incident; later levels and repeats post again so phones ring
         // (an edit in place notifies nobody)
@@ -198,6 +210,7 @@ export function createEscalation(deps: EscalationDeps) {
         coalesce: `sync:${incId}`,
       });
       paged.push(kind === 'schedule' ? `${person} (${ref})` : person);
+      people.push(person);
     }
     // what comes next: the following level, or the chain again (repeat), or nothing
     let next: { loop: number; level: number; due: number } | undefined;
@@ -248,7 +261,13 @@ export function createEscalation(deps: EscalationDeps) {
     } else {
       plan.hdel = [{ key: ik, field: 'esc_step' }];
     }
+    if (hooks.length)
+      plan.timers = [
+        ...(plan.timers ?? []),
+        ...hooks.map((h) => webhookTimer(incId, loop, level, h, now, { people, chats: chatNames })),
+      ];
     const res = await repo.apply(plan);
+    if (res === 'ok' && hooks.length) timers.notify();
     metrics.escalations.inc({ result: res });
     if (res === 'ok') logger.info({ inc: incId, level, loop, paged }, 'escalation level fired');
   }
@@ -456,6 +475,8 @@ export function createEscalation(deps: EscalationDeps) {
     runtimeOverrides,
     policyFor,
     restartChain,
+    /** Waits for webhook deliveries in flight (shutdown). */
+    drainWebhooks: webhooks.drain,
   };
 }
 

@@ -14,6 +14,7 @@ import { normalizeIncidentId } from '../incidents/model.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
+import { opsgenieRoutes } from './opsgenie.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -276,6 +277,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       .header('content-type', s.metrics.registry.contentType)
       .send(await s.metrics.registry.metrics());
   });
+
+  void app.register(opsgenieRoutes({ services: s, heartbeats }), { prefix: '/opsgenie' });
 
   deps.extend?.(app);
   return app;

@@ -3,7 +3,7 @@ export type Severity = 'P0' | 'P1' | 'P2' | 'P3';
 export const SEVERITIES: readonly Severity[] = ['P0', 'P1', 'P2', 'P3'];
 
 export type AlertSource =
-  'alertmanager' | 'grafana' | 'generic' | 'events-v2' | 'heartbeat' | 'manual';
+  'alertmanager' | 'grafana' | 'generic' | 'events-v2' | 'heartbeat' | 'manual' | 'opsgenie';
 
 export interface AlertLink {
   href: string;

@@ -57,6 +57,9 @@ export function createKeys(prefix: string) {
     heartbeat: (name: string) => `${p}hb:${name}`,
     // misc
     rate: (name: string) => `${p}rate:${name}`,
+    // Opsgenie-compatible API: alias -> incident id per integration, request id -> result
+    opsgenieAlias: (integration: string, alias: string) => `${p}og:alias:${integration}:${alias}`,
+    opsgenieRequest: (requestId: string) => `${p}og:req:${requestId}`,
   };
 }
 

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import type { Incident } from '../../src/incidents/model.js';
+import { startAlertmanager, type AlertmanagerKit } from '../helpers/alertmanager.js';
+import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { TOKENS, testConfigYaml } from '../helpers/config.js';
+import { dropPrefix } from '../helpers/redis.js';
+import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+
+const OG_KEY = 'og-genie-key-123456';
+const OTHER_KEY = 'og-other-key-654321';
+const config = parseConfig(
+  testConfigYaml().replace(
+    'integrations:\n',
+    `integrations:\n  og: { kind: opsgenie, token: "${OG_KEY}" }\n  og2: { kind: opsgenie, token: "${OTHER_KEY}" }\n`,
+  ),
+  {},
+);
+
+let kit: TelegramKit;
+let t: TestApp;
+let am: AlertmanagerKit;
+
+beforeAll(async () => {
+  kit = await startTelegram({ storeTimeout: 3600 });
+  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, polling: false });
+  am = await startAlertmanager({
+    receivers: `  - name: opsbot
+    opsgenie_configs:
+      - api_url: ${t.url}/opsgenie/
+        api_key: ${OG_KEY}
+        send_resolved: true`,
+  });
+});
+afterAll(async () => {
+  await am?.stop();
+  await t?.stop();
+  await kit?.stop();
+  if (t) await dropPrefix(t.prefix);
+});
+
+const genie = (key = OG_KEY) => ({ authorization: `GenieKey ${key}` });
+const og = (path: string, body: unknown, key = OG_KEY) =>
+  post(`${t.url}/opsgenie${path}`, body, undefined, genie(key));
+const incidents = async () => t.app.services.repo.listSince(0);
+const find = async (pred: (i: Incident) => boolean) => (await incidents()).find(pred);
+const timeline = (id: string) => t.app.services.repo.timeline(id);
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('the real Alertmanager with opsgenie_configs', () => {
+  it('opens an incident on firing and resolves it when the alert resolves', async () => {
+    const labels = { alertname: 'OgDiskFull', severity: 'critical', instance: 'db-1' };
+    await am.postAlerts([
+      { labels, annotations: { summary: 'disk almost full' }, startsAt: new Date().toISOString() },
+    ]);
+    const inc = await kit.waitFor(
+      () => find((i) => i.integration === 'og' && i.labels.alertname === 'OgDiskFull'),
+      { timeoutMs: 20_000, label: 'incident from Alertmanager' },
+    );
+    expect(inc.state).toBe('triggered');
+    expect(inc.title).toContain('OgDiskFull');
+    // Alertmanager sends no priority; the common label severity=critical decides
+    expect(inc.severity).toBe('P0');
+    await am.postAlerts([
+      {
+        labels,
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: new Date(Date.now() - 1000).toISOString(),
+      },
+    ]);
+    await kit.waitFor(async () => (await t.app.services.repo.get(inc.id))?.state === 'resolved', {
+      timeoutMs: 20_000,
+      label: 'resolved through close?identifierType=alias',
+    });
+    expect(am.logs()).not.toMatch(/Notify for alerts failed/);
+  });
+});
+
+describe('the Opsgenie Alert API', () => {
+  it('a Grafana Opsgenie contact point creates, then closes by alias', async () => {
+    const apiUrl = `${t.url}/opsgenie/v2/alerts`; // Grafana's apiUrl setting
+    const alias = '6a1d6a5c2b5e8f1d6f2b4d3c9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f00';
+    const create = await post(
+      apiUrl,
+      {
+        alias,
+        message: '[FIRING:1] HighCPU (api-1)',
+        description: 'HighCPU\nhttp://grafana.local/alerting/list\n\nValue: 97',
+        tags: ['alertname:HighCPU', 'instance:api-1', 'severity:warning'],
+        source: 'Grafana',
+        details: {
+          url: 'http://grafana.local/alerting/list',
+          alertname: 'HighCPU',
+          instance: 'api-1',
+          severity: 'warning',
+          value: 97,
+        },
+        priority: 'P2',
+      },
+      undefined,
+      genie(),
+    );
+    expect(create.status).toBe(202);
+    expect(create.body).toMatchObject({ result: 'Request will be processed' });
+    expect(typeof create.body.took).toBe('number');
+    expect(create.body.requestId).toMatch(uuid);
+    const inc = (await find((i) => i.title === '[FIRING:1] HighCPU (api-1)'))!;
+    expect(inc).toBeTruthy();
+    expect(inc.severity).toBe('P1'); // P2 → P1
+    expect(inc.labels).toMatchObject({ alertname: 'HighCPU', instance: 'api-1', value: '97' });
+    // the request id tells which incident it made, as Opsgenie's request status does
+    const status = await fetch(
+      `${t.url}/opsgenie/v2/alerts/requests/${create.body.requestId as string}`,
+      {
+        headers: genie(),
+      },
+    );
+    expect(((await status.json()) as { data: { alertId: string } }).data.alertId).toBe(inc.id);
+    // a repeat updates the same incident
+    await post(apiUrl, { alias, message: 'again' }, undefined, genie());
+    expect((await incidents()).filter((i) => i.dedup.includes(alias))).toHaveLength(1);
+    const close = await post(
+      `${apiUrl}/${alias}/close?identifierType=alias`,
+      { source: 'Grafana' },
+      undefined,
+      genie(),
+    );
+    expect(close.status).toBe(202);
+    expect((await t.app.services.repo.get(inc.id))!.state).toBe('resolved');
+    // closing again, or an unknown alias, is accepted and changes nothing (Opsgenie is asynchronous)
+    expect((await og(`/v2/alerts/${alias}/close?identifierType=alias`, {})).status).toBe(202);
+    expect((await og('/v2/alerts/nope/close?identifierType=alias', {})).status).toBe(202);
+  });
+
+  it('priorities map P1→P0, P2→P1, P3→P2, P4 and P5→P3', async () => {
+    const got: string[] = [];
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) {
+      expect(
+        (await og('/v2/alerts', { message: `prio ${p}`, alias: `prio-${p}`, priority: p })).status,
+      ).toBe(202);
+      got.push((await find((i) => i.title === `prio ${p}`))!.severity);
+    }
+    expect(got).toEqual(['P0', 'P1', 'P2', 'P3', 'P3']);
+  });
+
+  it('acknowledge, notes and close by id, tiny id and alias', async () => {
+    await og('/v2/alerts', {
+      message: 'db slow',
+      alias: 'db-slow',
+      responders: [{ type: 'team', name: 'dba' }],
+    });
+    const inc = (await find((i) => i.title === 'db slow'))!;
+    const n = inc.id.slice(4);
+    expect(
+      (
+        await og(`/v2/alerts/db-slow/notes?identifierType=alias`, {
+          note: 'looking',
+          user: 'alice',
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (await og(`/v2/alerts/${n}/acknowledge?identifierType=tiny`, { user: 'bob' })).status,
+    ).toBe(202);
+    let now = (await t.app.services.repo.get(inc.id))!;
+    expect(now.state).toBe('acknowledged');
+    expect(now.ackBy).toBe('bob');
+    expect(
+      (await og(`/v2/alerts/${inc.id}/close`, { user: 'alice', note: 'fixed the index' })).status,
+    ).toBe(202);
+    now = (await t.app.services.repo.get(inc.id))!;
+    expect(now.state).toBe('resolved');
+    const tl = await timeline(inc.id);
+    expect(tl.find((e) => e.type === 'note')).toMatchObject({ actor: 'alice', text: 'looking' });
+    expect(tl.find((e) => e.type === 'resolved')).toMatchObject({
+      actor: 'alice',
+      text: 'fixed the index',
+    });
+    // notes on a closed alert still land
+    expect(
+      (await og(`/v2/alerts/${n}/notes?identifierType=tiny`, { note: 'postmortem soon' })).status,
+    ).toBe(202);
+    expect((await timeline(inc.id)).some((e) => e.text === 'postmortem soon')).toBe(true);
+  });
+
+  it('errors are shaped like Opsgenie: 401, 422, 400, 404', async () => {
+    const body = { message: 'unauthorised', alias: 'unauth' };
+    for (const headers of [
+      {},
+      { authorization: `Bearer ${OG_KEY}` },
+      genie('wrong-key-123456'),
+      genie(TOKENS.prometheus),
+    ]) {
+      const r = await post(`${t.url}/opsgenie/v2/alerts`, body, undefined, headers);
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ message: 'Could not authenticate.' });
+      expect(r.body.requestId).toMatch(uuid);
+    }
+    expect(await find((i) => i.title === 'unauthorised')).toBeUndefined();
+    const noMessage = await og('/v2/alerts', { alias: 'x' });
+    expect(noMessage.status).toBe(422);
+    expect(noMessage.body.message).toBe(
+      'Request body is not processable. Please check the errors.',
+    );
+    expect(noMessage.body.errors).toHaveProperty('message');
+    const badPriority = await og('/v2/alerts', { message: 'x', priority: 'P9' });
+    expect(badPriority.status).toBe(422);
+    expect(badPriority.body.errors).toHaveProperty('priority');
+    expect((await og('/v2/alerts', '{"message": ')).status).toBe(400);
+    const missing = await og('/v2/alerts/INC-999999/acknowledge?identifierType=id', {});
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toMatch(/does not exist/);
+    expect((await og('/v2/alerts/x/close?identifierType=bogus', {})).status).toBe(422);
+    expect((await og('/v2/alerts/nope/notes?identifierType=alias', { note: 'x' })).status).toBe(
+      404,
+    );
+    // the other opsgenie integration cannot reach this one's aliases
+    await og('/v2/alerts', { message: 'mine', alias: 'mine' });
+    expect(
+      (await og('/v2/alerts/mine/notes?identifierType=alias', { note: 'x' }, OTHER_KEY)).status,
+    ).toBe(404);
+  });
+
+  it('heartbeat pings map to opsbot heartbeats', async () => {
+    const r = await fetch(`${t.url}/opsgenie/v2/heartbeats/backups/ping`, { headers: genie() });
+    expect(r.status).toBe(202);
+    expect(await r.json()).toMatchObject({ result: 'PONG - Heartbeat received' });
+    expect(
+      await t.app.services.redis.hget(t.app.services.keys.heartbeat('last'), 'backups'),
+    ).toBeTruthy();
+    // its own heartbeat token works as a GenieKey too
+    const own = await fetch(`${t.url}/opsgenie/v2/heartbeats/backups/ping`, {
+      headers: genie(TOKENS.backups),
+    });
+    expect(own.status).toBe(202);
+    expect(
+      (await fetch(`${t.url}/opsgenie/v2/heartbeats/nosuch/ping`, { headers: genie() })).status,
+    ).toBe(404);
+    expect((await fetch(`${t.url}/opsgenie/v2/heartbeats/backups/ping`)).status).toBe(401);
+  });
+});
