@@ -109,7 +109,7 @@ describe('outbox pacing (fake clock, real Redis)', () => {
       );
       expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBe(1);
     }
-    expect(await redis.llen(keys.obQueue('-100'))).toBe(0);
+    for (const lane of [0, 1, 2, 3]) expect(await redis.llen(keys.obLane('-100', lane))).toBe(0);
   });
 
   it('the global limit caps all chats together at 30 per second', async () => {
