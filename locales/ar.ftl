@@ -250,3 +250,4 @@ stats-title = 📊 <b>إحصاءات الاستجابة، آخر { $span }</b>
 stats-label = آخر { $span }
 audit-none = سجل التدقيق فارغ.
 audit-title = <b>سجل التدقيق (آخر { $n })</b>
+digest-status = 🚨 { $open } مفتوحة · 👀 { $acked } مُستلَمة · ✅ { $resolved } محلولة

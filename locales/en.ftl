@@ -250,3 +250,4 @@ stats-title = 📊 <b>Response statistics, last { $span }</b>
 stats-label = last { $span }
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>
+digest-status = 🚨 { $open } open · 👀 { $acked } acknowledged · ✅ { $resolved } resolved

@@ -276,7 +276,7 @@ export function createEscalation(deps: EscalationDeps) {
     const out: NonNullable<EffectPlan['outbox']> = [];
     for (const chat of inc.chats) {
       const locale = await deps.localeOf(parseChatKey(chat).chatId);
-      out.push({ chat, kind: 'text', data: { text: t(locale, key, vars) } });
+      out.push({ chat, kind: 'text', data: { inc: inc.id, text: t(locale, key, vars) } });
     }
     return out;
   }

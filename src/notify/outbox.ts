@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GrammyError, HttpError, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
@@ -13,17 +14,23 @@ import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 import { renderChecklist } from './checklist.js';
 import { escapeHtml } from './html.js';
-import { renderDigest, renderIncident } from './render.js';
+import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
 
 export interface OutboxJob {
   id: string;
   chat: string;
-  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest' | 'checklist';
+  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest' | 'digest_sync' | 'checklist';
   data: Record<string, unknown>;
   coalesce: string;
   new: number;
   attempts?: number;
+  /** 0 pages and P0/P1 texts, 1 new P0/P1 cards, 2 new P2/P3 cards, 3 the rest (common.lua). */
+  lane?: number;
+  /** The pacing slot this claim holds (given back when the job sends nothing). */
+  slot?: string;
 }
+
+type Record3 = [key: string, field: string, value: string];
 
 export interface OutboxDeps {
   redis: Redis;
@@ -41,7 +48,18 @@ export interface OutboxDeps {
   leaseMs?: number;
 }
 
+/** The outbox lanes of a chat, most urgent first (see common.lua). */
+export const OUTBOX_LANES = [0, 1, 2, 3] as const;
+
 const LINK_PREVIEW_OFF = { is_disabled: true } as const;
+
+/** What a message shows, as a short hash: an edit to the same signature would change nothing. */
+function signature(r: RenderedMessage, extra = ''): string {
+  return createHash('sha256')
+    .update(`${r.text}\u0000${JSON.stringify(r.keyboard ?? null)}\u0000${extra}`)
+    .digest('base64url')
+    .slice(0, 22);
+}
 
 /**
  * The durable outbox: every Telegram send or edit is a job in Redis, paced per chat and globally
@@ -54,11 +72,13 @@ export function createOutbox(deps: OutboxDeps) {
 
   async function finish(
     job: OutboxJob,
-    outcome: 'done' | 'retry',
+    outcome: 'done' | 'noop' | 'retry',
     delayMs = 0,
-    record?: [string, string, string],
+    record?: Record3,
     failure = false,
+    record2?: Record3,
   ) {
+    if (outcome === 'noop') metrics.sends.inc({ method: job.kind, result: 'noop' });
     await scripts.run('outbox_finish', [
       keys.prefix,
       clock.now(),
@@ -70,6 +90,10 @@ export function createOutbox(deps: OutboxDeps) {
       record?.[1] ?? '',
       record?.[2] ?? '',
       failure ? 'err' : '',
+      job.slot ?? '',
+      record2?.[0] ?? '',
+      record2?.[1] ?? '',
+      record2?.[2] ?? '',
     ]);
   }
 
@@ -129,12 +153,19 @@ export function createOutbox(deps: OutboxDeps) {
       case 'sync':
       case 'page': {
         const inc = await repo.get(String(job.data.inc));
-        if (!inc) return finish(job, 'done');
+        if (!inc) return finish(job, 'noop');
         const msgs = await repo.messages(inc.id);
         const existing = msgs[job.chat];
         // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
         const kind = job.kind === 'page' && inc.state !== 'triggered' ? 'sync' : job.kind;
         const r = renderIncident(inc, rc);
+        // the signature leaves out the running "started … ago", so only a change of state is an edit
+        const sig = signature(
+          renderIncident(inc, { ...rc, now: inc.startedAt }),
+          String(!!inc.silencedUntil && inc.silencedUntil > rc.now),
+        );
+        const sigField = `rh:${job.chat}`;
+        const sigRecord: Record3 = [keys.incident(inc.id), sigField, sig];
         const header = job.data.person ? 'page-header' : 'page-header-chat';
         const text =
           kind === 'page'
@@ -142,16 +173,17 @@ export function createOutbox(deps: OutboxDeps) {
             : r.text;
         // a sync edits the message in place; a page always posts anew (an edit rings no phone),
         // as a reply to the earlier message, which later syncs then leave behind
-        if (
-          kind === 'sync' &&
-          existing &&
-          (await edit(job.chat, Number(existing), r.text, r.keyboard))
-        )
-          return finish(job, 'done');
-        if (kind === 'sync' && !existing && job.kind === 'page') return finish(job, 'done');
+        if (kind === 'sync' && existing) {
+          // nothing changed since the message was last rendered: no call, and the slot goes back
+          if ((await redis.hget(keys.incident(inc.id), sigField)) === sig)
+            return finish(job, 'noop');
+          if (await edit(job.chat, Number(existing), r.text, r.keyboard))
+            return finish(job, 'done', 0, sigRecord);
+        }
+        if (kind === 'sync' && !existing && job.kind === 'page') return finish(job, 'noop');
         if (kind === 'sync' && !existing && inc.state === 'resolved' && !job.data.force) {
           // resolved before it was ever shown here (e.g. merged into a digest): nothing to update
-          return finish(job, 'done');
+          return finish(job, 'noop');
         }
         try {
           const mid = await send(
@@ -160,7 +192,14 @@ export function createOutbox(deps: OutboxDeps) {
             r.keyboard,
             kind === 'page' && existing ? Number(existing) : undefined,
           );
-          return finish(job, 'done', 0, [keys.messages(inc.id), job.chat, String(mid)]);
+          return finish(
+            job,
+            'done',
+            0,
+            [keys.messages(inc.id), job.chat, String(mid)],
+            false,
+            sigRecord,
+          );
         } catch (e) {
           if (
             kind === 'page' &&
@@ -202,8 +241,26 @@ export function createOutbox(deps: OutboxDeps) {
       case 'digest': {
         const incs = await repo.getMany((job.data.incs as string[]) ?? []);
         const r = renderDigest(incs, rc);
-        await send(job.chat, r.text);
-        return finish(job, 'done');
+        const mid = await send(job.chat, r.text);
+        const did = String(job.data.digest ?? '');
+        if (!did) return finish(job, 'done');
+        return finish(job, 'done', 0, [keys.obDigest(did), 'msg', String(mid)], false, [
+          keys.obDigest(did),
+          'sig',
+          signature(r),
+        ]);
+      }
+      case 'digest_sync': {
+        // incidents of a storm digest changed (acknowledged, resolved): re-render the digest once
+        const did = String(job.data.digest);
+        const [msg, sig0, raw] = await redis.hmget(keys.obDigest(did), 'msg', 'sig', 'incs');
+        if (!msg || !raw) return finish(job, 'noop');
+        const incs = await repo.getMany(JSON.parse(raw) as string[]);
+        const r = renderDigest(incs, rc);
+        const sig = signature(r);
+        if (sig === sig0) return finish(job, 'noop');
+        await edit(job.chat, Number(msg), r.text);
+        return finish(job, 'done', 0, [keys.obDigest(did), 'sig', sig]);
       }
     }
   }
@@ -238,7 +295,8 @@ export function createOutbox(deps: OutboxDeps) {
       lim.digest_threshold,
       200,
     ])) as string[];
-    if (r[0] === 'job') return { job: JSON.parse(r[1]!) as OutboxJob, waitMs: 0 };
+    if (r[0] === 'job')
+      return { job: { ...(JSON.parse(r[1]!) as OutboxJob), slot: r[2] }, waitMs: 0 };
     return { waitMs: Number(r[1]) };
   }
 
@@ -290,7 +348,7 @@ export function createOutbox(deps: OutboxDeps) {
     const chats = await redis.zrange(keys.obReady(), 0, -1);
     if (chats.length === 0) return 0;
     const pipe = redis.pipeline();
-    for (const c of chats) pipe.llen(keys.obQueue(c));
+    for (const c of chats) for (const lane of OUTBOX_LANES) pipe.llen(keys.obLane(c, lane));
     const res = (await pipe.exec()) ?? [];
     return res.reduce((s, [, n]) => s + Number(n ?? 0), 0);
   }

@@ -145,11 +145,18 @@ export function incidentKeyboard(
   };
 }
 
-/** One message standing for many new incidents of a storm. */
+/**
+ * One message standing for many new incidents of a storm. Once some of them are acknowledged or
+ * resolved it also counts them by state, and the outbox edits it in place (one edit per digest).
+ */
 export function renderDigest(incs: Incident[], rc: RenderContext): RenderedMessage {
   const { t, locale } = rc;
   const bySev: Record<Severity, number> = { P0: 0, P1: 0, P2: 0, P3: 0 };
-  for (const i of incs) bySev[i.severity]++;
+  const byState = { triggered: 0, acknowledged: 0, resolved: 0 };
+  for (const i of incs) {
+    bySev[i.severity]++;
+    byState[i.state]++;
+  }
   const top = [...incs]
     .sort((a, b) => a.severity.localeCompare(b.severity) || a.seq - b.seq)
     .slice(0, 10);
@@ -159,10 +166,19 @@ export function renderDigest(incs: Incident[], rc: RenderContext): RenderedMessa
       .filter((s) => bySev[s] > 0)
       .map((s) => `${SEVERITY_EMOJI[s]} ${s}: ${bySev[s]}`)
       .join(' · '),
+    ...(byState.triggered < incs.length
+      ? [
+          t(locale, 'digest-status', {
+            open: byState.triggered,
+            acked: byState.acknowledged,
+            resolved: byState.resolved,
+          }),
+        ]
+      : []),
     '',
     ...top.map(
       (i) =>
-        `${SEVERITY_EMOJI[i.severity]} <code>${i.id}</code> ${escapeHtml(trimText(i.title, 80))}`,
+        `${SEVERITY_EMOJI[i.severity]}${i.state === 'triggered' ? '' : STATE_EMOJI[i.state]} <code>${i.id}</code> ${escapeHtml(trimText(i.title, 80))}`,
     ),
   ];
   if (incs.length > top.length)

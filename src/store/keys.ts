@@ -40,7 +40,11 @@ export function createKeys(prefix: string) {
     obGlobal: () => `${p}ob:global`,
     obInflight: () => `${p}ob:inflight`,
     obBusy: (chat: string) => `${p}ob:busy:${chat}`,
-    obNewCount: (chat: string) => `${p}ob:newc:${chat}`,
+    /** A chat's outbox lane (common.lua): 0 pages, 1 new P0/P1 cards, 2 new P2/P3 cards, 3 the rest (= obQueue). */
+    obLane: (chat: string, lane: number) =>
+      lane === 3 ? `${p}ob:q:${chat}` : `${p}ob:l${lane}:${chat}`,
+    /** A storm digest's record: chat, message id, incidents (at most the digest size), signature. */
+    obDigest: (id: string) => `${p}ob:dg:${id}`,
     // timers (escalation, breaches, reminders, heartbeats, approval expiry)
     timers: () => `${p}tm:due`,
     timerData: (id: string) => `${p}tm:data:${id}`,

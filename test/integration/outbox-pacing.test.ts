@@ -35,7 +35,7 @@ function setup() {
     scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'done', 0, '', '', '']);
   /** Drives the outbox in fake time: claims whatever is allowed, "sends" it, advances the clock. */
   async function simulate(ms: number, step = 50) {
-    const sent: { at: number; kind: string; incs?: string[]; chat: string }[] = [];
+    const sent: { at: number; kind: string; incs?: string[]; inc?: string; chat: string }[] = [];
     const end = clock.now() + ms;
     while (clock.now() < end) {
       for (;;) {
@@ -45,19 +45,37 @@ function setup() {
           id: string;
           chat: string;
           kind: string;
-          data: { incs?: string[] };
+          data: { incs?: string[]; inc?: string };
         };
-        sent.push({ at: clock.now(), kind: job.kind, incs: job.data.incs, chat: job.chat });
+        sent.push({
+          at: clock.now(),
+          kind: job.kind,
+          incs: job.data.incs,
+          inc: job.data.inc,
+          chat: job.chat,
+        });
         await done(job);
       }
       clock.advance(step);
     }
     return sent;
   }
-  return { keys, clock, repo, simulate, claim, scripts, prefix };
+  /** Every job queued for `chat`, lane by lane (stale ids, whose job moved or is gone, left out). */
+  async function queued(chat = '-100') {
+    const out: { lane: number; kind: string; data: Record<string, unknown> }[] = [];
+    for (const lane of [0, 1, 2, 3]) {
+      for (const id of await redis.lrange(keys.obLane(chat, lane), 0, -1)) {
+        const raw = await redis.get(keys.obJob(id));
+        const j = raw ? (JSON.parse(raw) as { lane?: number; kind: string; data: never }) : null;
+        if (j && (j.lane ?? 3) === lane) out.push({ lane, kind: j.kind, data: j.data });
+      }
+    }
+    return out;
+  }
+  return { keys, clock, repo, simulate, claim, scripts, prefix, queued };
 }
 
-const alert = (i: number, chat = '-100') => ({
+const alert = (i: number, chat = '-100', severity: 'P0' | 'P2' = 'P2') => ({
   a: {
     source: 'generic' as const,
     integration: 'ci',
@@ -69,7 +87,7 @@ const alert = (i: number, chat = '-100') => ({
     annotations: {},
     links: [],
   },
-  r: { severity: 'P2' as const, chats: [chat], notify: true },
+  r: { severity, chats: [chat], notify: true },
 });
 
 describe('outbox pacing (fake clock, real Redis)', () => {
@@ -109,7 +127,7 @@ describe('outbox pacing (fake clock, real Redis)', () => {
       );
       expect(sent.filter((x) => x.at >= s.at && x.at < s.at + 1000).length).toBe(1);
     }
-    expect(await redis.llen(keys.obQueue('-100'))).toBe(0);
+    for (const lane of [0, 1, 2, 3]) expect(await redis.llen(keys.obLane('-100', lane))).toBe(0);
   });
 
   it('the global limit caps all chats together at 30 per second', async () => {
@@ -159,5 +177,78 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     const again = await claim();
     expect(again[0]).toBe('job');
     expect(JSON.parse(again[1]!).id).toBe(JSON.parse(first[1]!).id);
+  });
+  it('serves lanes in order: pages and new P0/P1 cards first, new P2/P3 cards, then the rest', async () => {
+    const { repo, simulate } = setup();
+    const p2 = [];
+    for (let i = 0; i < 3; i++) {
+      const { a, r } = alert(i);
+      p2.push((await repo.ingest(a, r)).id);
+    }
+    await repo.apply({ outbox: [{ chat: '-100', kind: 'text', data: { text: 'fyi' } }] });
+    await repo.apply({ sync: [{ inc: p2[0]!, extra: ['-100'] }] });
+    const { a, r } = alert(99, '-100', 'P0');
+    const p0 = (await repo.ingest(a, r)).id;
+    await repo.apply({
+      outbox: [
+        { chat: '-100', kind: 'page', data: { inc: p2[1]!, level: 1 }, coalesce: `sync:${p2[1]}` },
+      ],
+    });
+    const sent = await simulate(10_000);
+    // the page took over p2[1]'s pending card (coalesced, moved to the first lane)
+    expect(sent.map((s) => [s.kind, s.inc])).toEqual([
+      ['page', p2[1]],
+      ['sync', p0],
+      ['sync', p2[0]],
+      ['sync', p2[2]],
+      ['text', undefined],
+    ]);
+  });
+
+  it("a storm's incidents are remembered per digest: resolving all of them queues one re-render per digest", async () => {
+    const { repo, simulate, queued, keys } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const { a, r } = alert(i);
+      ids.push((await repo.ingest(a, r)).id);
+    }
+    const sent = await simulate(5_000);
+    expect(sent.map((s) => [s.kind, s.incs?.length])).toEqual([
+      ['digest', 200],
+      ['digest', 200],
+      ['digest', 100],
+    ]);
+    for (let i = 0; i < 500; i++) {
+      const { a, r } = alert(i);
+      expect((await repo.ingest({ ...a, status: 'resolved' }, r)).outcome).toBe('resolved');
+    }
+    const q = await queued();
+    expect(q.map((j) => [j.lane, j.kind])).toEqual([
+      [3, 'digest_sync'],
+      [3, 'digest_sync'],
+      [3, 'digest_sync'],
+    ]);
+    const dg = await redis.hgetall(keys.obDigest(String(q[0]!.data.digest)));
+    expect(JSON.parse(dg.incs!)).toEqual(ids.slice(0, 200));
+  });
+
+  it('a job that sent nothing gives its slot back: the chat may send again at once', async () => {
+    const { repo, claim, scripts, clock, prefix, keys } = setup();
+    for (let i = 0; i < 2; i++) {
+      const { a, r } = alert(i);
+      await repo.ingest(a, r);
+    }
+    const first = await claim();
+    const job = JSON.parse(first[1]!) as { id: string; chat: string };
+    expect(await redis.zcard(keys.obWindow('-100'))).toBe(1);
+    await scripts.run('outbox_finish', [
+      ...[prefix, clock.now(), job.id, job.chat, 'noop', 0, '', '', '', ''],
+      first[2]!,
+    ]);
+    expect(await redis.zcard(keys.obWindow('-100'))).toBe(0);
+    expect(await redis.zcard(keys.obGlobal())).toBe(0);
+    const second = await claim();
+    expect(second[0]).toBe('job');
+    expect(JSON.parse(second[1]!).id).not.toBe(job.id);
   });
 });

@@ -67,7 +67,8 @@ describe('incident store (real Redis)', () => {
     const a = await repo.ingest(alert({ dedupKey: 'coalesce' }), routed);
     await repo.ingest(alert({ dedupKey: 'coalesce', fingerprint: 'x2' }), routed);
     await repo.ingest(alert({ dedupKey: 'coalesce', fingerprint: 'x3' }), routed);
-    const q = await redis.lrange(keys.obQueue('-100'), 0, -1);
+    // a new P1's card waits in lane 1 (new P0/P1 cards); later changes coalesce into it
+    const q = await redis.lrange(keys.obLane('-100', 1), 0, -1);
     const jobs = await Promise.all(
       q.map(
         async (id) => JSON.parse((await redis.get(keys.obJob(id)))!) as { data: { inc: string } },

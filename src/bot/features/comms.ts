@@ -58,6 +58,7 @@ export function commsFeature(s: Services) {
         chat,
         kind: 'text',
         data: {
+          inc: id, // a P0/P1's status update goes in the outbox's first lane
           text: tr('update-post', {
             id,
             severity: inc.severity,

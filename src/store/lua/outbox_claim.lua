@@ -1,11 +1,15 @@
 -- outbox_claim.lua: take the next message that Telegram's limits allow us to send now.
 -- Per chat: one send per `interval` ms, at most `perMinute` in any 60 s for groups (chat id < 0), and
--- one job in flight at a time; overall at most `perSecond` sends in any second. When a chat's backlog
--- of new-incident posts reaches `digest`, they are taken together as one digest.
+-- one job in flight at a time; overall at most `perSecond` sends in any second. Within a chat the
+-- lanes of common.lua are served in order (pages first, re-renders last). When a new-card lane holds
+-- `digest` or more cards, up to `max digest size` of them are taken in one bounded pop as one digest,
+-- remembered in a per-digest record (ob:dg:<id>, incidents capped at that size) so that their later
+-- changes re-render the digest instead of posting or editing per incident.
+-- A claimed job holds a pacing slot; outbox_finish gives it back when the job sent nothing.
 -- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix ARGV[2] now ARGV[3] lease ms ARGV[4] interval ms ARGV[5] perMinute ARGV[6] perSecond
 -- ARGV[7] digest threshold ARGV[8] max digest size
--- Returns { 'job', jobJSON } | { 'digest', chat, JSON array of jobs } | { 'wait', ms until worth retrying }
+-- Returns { 'job', jobJSON, slot } | { 'wait', ms until worth retrying }
 --       | { 'idle', ms until the next ready chat or -1 }
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -15,15 +19,30 @@ local perMinute = tonumber(ARGV[5])
 local perSecond = tonumber(ARGV[6])
 local digestAt = tonumber(ARGV[7])
 local digestMax = tonumber(ARGV[8])
+local DIGEST_TTL = 7 * 86400 -- a digest's record: how long its incidents' changes still re-render it
 
--- give jobs whose worker died back to their chats (front of the queue)
+local function first_lane(chat)
+  for lane = 0, 3 do
+    if redis.call('LLEN', ob_lane_key(P, chat, lane)) > 0 then return lane end
+  end
+  return nil
+end
+
+local function unco(chat, j)
+  if j.coalesce ~= '' and redis.call('HGET', P .. 'ob:co:' .. chat, j.coalesce) == j.id then
+    redis.call('HDEL', P .. 'ob:co:' .. chat, j.coalesce)
+  end
+end
+
+-- give jobs whose worker died back to their chats (front of their lane)
 local expired = redis.call('ZRANGEBYSCORE', P .. 'ob:inflight', '-inf', now, 'LIMIT', 0, 50)
 for _, jid in ipairs(expired) do
   redis.call('ZREM', P .. 'ob:inflight', jid)
   local raw = redis.call('GET', P .. 'ob:job:' .. jid)
   if raw then
     local j = cjson.decode(raw)
-    redis.call('LPUSH', P .. 'ob:q:' .. j.chat, jid)
+    redis.call('LPUSH', ob_lane_key(P, j.chat, tonumber(j.lane or 3)), jid)
+    if j.coalesce ~= '' then redis.call('HSETNX', P .. 'ob:co:' .. j.chat, j.coalesce, jid) end
     redis.call('DEL', P .. 'ob:busy:' .. j.chat)
     redis.call('ZADD', P .. 'ob:ready', now, j.chat)
   end
@@ -36,6 +55,56 @@ if redis.call('ZCARD', gk) >= perSecond then
   return { 'wait', tostring(math.max(1, tonumber(oldest[2]) + 1000 - now)) }
 end
 
+-- Pops the next job of `chat`'s `lane` (a digest when a new-card lane is long enough); nil when the
+-- popped id was stale (its job moved to a more urgent lane, or is gone): then nothing was taken.
+local function take(chat, lane)
+  local lk = ob_lane_key(P, chat, lane)
+  local jid = redis.call('LPOP', lk)
+  local raw = redis.call('GET', P .. 'ob:job:' .. jid)
+  if not raw then return nil end
+  local job = cjson.decode(raw)
+  if tonumber(job.lane or 3) ~= lane then return nil end
+  if (lane == 1 or lane == 2) and job.kind == 'sync' and redis.call('LLEN', lk) + 1 >= digestAt then
+    local jobs = { job }
+    local ids = redis.call('LPOP', lk, digestMax - 1)
+    local back = {}
+    for _, other in ipairs(ids or {}) do
+      local oraw = redis.call('GET', P .. 'ob:job:' .. other)
+      if oraw then
+        local oj = cjson.decode(oraw)
+        if tonumber(oj.lane or 3) == lane then
+          if oj.kind == 'sync' then table.insert(jobs, oj) else table.insert(back, other) end
+        end
+      end
+    end
+    for i = #back, 1, -1 do redis.call('LPUSH', lk, back[i]) end
+    if #jobs >= 2 then
+      local did = 'd' .. tostring(redis.call('INCR', P .. 'ob:seq'))
+      local incs = {}
+      for _, j in ipairs(jobs) do
+        redis.call('DEL', P .. 'ob:job:' .. j.id)
+        unco(chat, j)
+        local inc = j.data.inc
+        if inc then
+          table.insert(incs, inc)
+          local ik = P .. 'inc:{' .. tostring(inc) .. '}'
+          if redis.call('EXISTS', ik) == 1 then redis.call('HSET', ik, 'dg:' .. chat, did) end
+        end
+      end
+      local dk = P .. 'ob:dg:' .. did
+      redis.call('HSET', dk, 'chat', chat, 'incs', cjson.encode(incs), 'at', now)
+      redis.call('EXPIRE', dk, DIGEST_TTL)
+      -- the digest itself is a job so a crash mid-send re-delivers it
+      local dj = { id = did, chat = chat, kind = 'digest', data = { incs = incs, digest = did }, coalesce = '', new = 0, at = now, lane = lane }
+      local draw = cjson.encode(dj)
+      redis.call('SET', P .. 'ob:job:' .. did, draw)
+      return dj, draw
+    end
+  end
+  unco(chat, job)
+  return job, raw
+end
+
 for _ = 1, 20 do
   local ready = redis.call('ZRANGEBYSCORE', P .. 'ob:ready', '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
   if #ready == 0 then
@@ -44,8 +113,8 @@ for _ = 1, 20 do
     return { 'idle', tostring(math.max(1, tonumber(nxt[2]) - now)) }
   end
   local chat = ready[1]
-  local qk = P .. 'ob:q:' .. chat
-  if redis.call('LLEN', qk) == 0 then
+  local lane = first_lane(chat)
+  if lane == nil then
     redis.call('ZREM', P .. 'ob:ready', chat)
   elseif redis.call('EXISTS', P .. 'ob:busy:' .. chat) == 1 then
     redis.call('ZADD', P .. 'ob:ready', now + 50, chat)
@@ -57,57 +126,21 @@ for _ = 1, 20 do
       local oldest = redis.call('ZRANGE', wk, 0, 0, 'WITHSCORES')
       redis.call('ZADD', P .. 'ob:ready', tonumber(oldest[2]) + 60000, chat)
     else
-      local jid = redis.call('LPOP', qk)
-      local raw = redis.call('GET', P .. 'ob:job:' .. jid)
-      if raw then
-        local job = cjson.decode(raw)
-        local result
-        local newc = tonumber(redis.call('GET', P .. 'ob:newc:' .. chat) or '0')
-        if job.new == 1 and newc >= digestAt then
-          -- storm: merge every pending new-incident post of this chat into one digest
-          local jobs = { job }
-          local ids = redis.call('LRANGE', qk, 0, -1)
-          for _, other in ipairs(ids) do
-            if #jobs >= digestMax then break end
-            local oraw = redis.call('GET', P .. 'ob:job:' .. other)
-            if oraw then
-              local oj = cjson.decode(oraw)
-              if oj.new == 1 then
-                table.insert(jobs, oj)
-                redis.call('LREM', qk, 1, other)
-              end
-            end
-          end
-          for _, j in ipairs(jobs) do
-            redis.call('DEL', P .. 'ob:job:' .. j.id)
-            if j.coalesce ~= '' then redis.call('HDEL', P .. 'ob:co:' .. chat, j.coalesce) end
-          end
-          redis.call('DECRBY', P .. 'ob:newc:' .. chat, #jobs)
-          -- the digest itself is a job so a crash mid-send re-delivers it
-          local did = 'd' .. tostring(redis.call('INCR', P .. 'ob:seq'))
-          local incs = {}
-          for _, j in ipairs(jobs) do table.insert(incs, j.data.inc) end
-          local dj = { id = did, chat = chat, kind = 'digest', data = { incs = incs }, coalesce = '', new = 0, at = now }
-          redis.call('SET', P .. 'ob:job:' .. did, cjson.encode(dj))
-          job = dj
-          result = { 'job', cjson.encode(dj) }
-        else
-          if job.new == 1 then redis.call('DECR', P .. 'ob:newc:' .. chat) end
-          if job.coalesce ~= '' then redis.call('HDEL', P .. 'ob:co:' .. chat, job.coalesce) end
-          result = { 'job', raw }
-        end
+      local job, raw = take(chat, lane)
+      if job then
+        local slot = job.id .. ':' .. now
         redis.call('ZADD', P .. 'ob:inflight', now + lease, job.id)
         redis.call('SET', P .. 'ob:busy:' .. chat, job.id, 'PX', lease)
-        redis.call('ZADD', gk, now, job.id .. ':' .. now)
-        redis.call('ZADD', wk, now, job.id .. ':' .. now)
+        redis.call('ZADD', gk, now, slot)
+        redis.call('ZADD', wk, now, slot)
         redis.call('PEXPIRE', wk, 61000)
         redis.call('SET', P .. 'ob:next:' .. chat, now + interval, 'PX', 120000)
-        if redis.call('LLEN', qk) > 0 then
+        if first_lane(chat) ~= nil then
           redis.call('ZADD', P .. 'ob:ready', now + interval, chat)
         else
           redis.call('ZREM', P .. 'ob:ready', chat)
         end
-        return result
+        return { 'job', raw, slot }
       end
     end
   end

@@ -1,9 +1,11 @@
--- outbox_finish.lua: settle a claimed outbox job: done (optionally recording the message id), or
--- retry (back to the front of its chat's queue, the chat paused for `delay` ms, e.g. a 429's retry_after).
+-- outbox_finish.lua: settle a claimed outbox job: done (optionally recording the message id), noop
+-- (it sent nothing: its pacing slot is given back and the chat may send again at once), or retry
+-- (back to the front of its lane, the chat paused for `delay` ms, e.g. a 429's retry_after).
 -- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
--- ARGV[1] prefix ARGV[2] now ARGV[3] job id ARGV[4] chat ARGV[5] outcome done|retry ARGV[6] delay ms
+-- ARGV[1] prefix ARGV[2] now ARGV[3] job id ARGV[4] chat ARGV[5] outcome done|noop|retry ARGV[6] delay ms
 -- ARGV[7] hash key to record in (or '') ARGV[8] field ARGV[9] value
 -- ARGV[10] 'err' when the retry follows a failure (counted for back-off); a 429 is not counted
+-- ARGV[11] the slot the claim returned (for noop) ARGV[12..14] a second record: key (or ''), field, value
 -- Returns 1 when the job was still ours, 0 when it had already been settled or re-queued
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -13,12 +15,12 @@ if redis.call('GET', P .. 'ob:busy:' .. chat) == jid then redis.call('DEL', P ..
 if removed == 0 then return 0 end
 if outcome == 'retry' then
   local delay = tonumber(ARGV[6])
-  redis.call('LPUSH', P .. 'ob:q:' .. chat, jid)
   local raw = redis.call('GET', P .. 'ob:job:' .. jid)
   if raw then
     local j = cjson.decode(raw)
     if ARGV[10] == 'err' then j.attempts = (j.attempts or 0) + 1 end
-    if j.new == 1 then redis.call('INCR', P .. 'ob:newc:' .. chat) end
+    redis.call('LPUSH', ob_lane_key(P, chat, tonumber(j.lane or 3)), jid)
+    if j.coalesce ~= '' then redis.call('HSETNX', P .. 'ob:co:' .. chat, j.coalesce, jid) end
     redis.call('SET', P .. 'ob:job:' .. jid, cjson.encode(j))
   end
   redis.call('SET', P .. 'ob:next:' .. chat, now + delay, 'PX', delay + 120000)
@@ -26,5 +28,20 @@ if outcome == 'retry' then
   return 1
 end
 redis.call('DEL', P .. 'ob:job:' .. jid)
-if ARGV[7] ~= '' then redis.call('HSET', ARGV[7], ARGV[8], ARGV[9]) end
+if (ARGV[7] or '') ~= '' then redis.call('HSET', ARGV[7], ARGV[8], ARGV[9]) end
+if (ARGV[12] or '') ~= '' then redis.call('HSET', ARGV[12], ARGV[13], ARGV[14]) end
+if outcome == 'noop' then
+  local slot = ARGV[11] or ''
+  if slot ~= '' then
+    redis.call('ZREM', P .. 'ob:global', slot)
+    redis.call('ZREM', P .. 'ob:win:' .. chat, slot)
+  end
+  redis.call('DEL', P .. 'ob:next:' .. chat)
+  for lane = 0, 3 do
+    if redis.call('LLEN', ob_lane_key(P, chat, lane)) > 0 then
+      redis.call('ZADD', P .. 'ob:ready', now, chat)
+      break
+    end
+  end
+end
 return 1
