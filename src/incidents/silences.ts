@@ -15,6 +15,19 @@ export interface Suppression {
   reason?: string;
 }
 
+/** A /silence shown as a preview, waiting for its author's Confirm. */
+export interface PendingSilence {
+  matchers: Record<string, string>;
+  until: number;
+  reason?: string;
+  /** Name and Telegram id of the person who asked; only they may confirm or cancel. */
+  by: string;
+  byId: number;
+}
+
+/** How long a preview waits for Confirm. */
+export const PENDING_SILENCE_TTL_MS = 10 * 60_000;
+
 /**
  * Parses `key=value key=~re key!=v key!~re` matchers (RE2, fully anchored; see src/matching/re2.ts).
  * A bad one gives the token and the problem (not a matcher, invalid or too long regex).
@@ -69,6 +82,27 @@ function store(kind: 'silences' | 'maintenance') {
       },
       async expire(id: string): Promise<boolean> {
         return (await redis.hdel(key, id)) > 0;
+      },
+      /** Stores a silence awaiting confirmation under a random 128-bit token (expires). */
+      async propose(p: PendingSilence): Promise<string> {
+        const token = randomBytes(16).toString('hex');
+        await redis.set(
+          keys.silencePending(token),
+          JSON.stringify(p),
+          'PX',
+          PENDING_SILENCE_TTL_MS,
+        );
+        return token;
+      },
+      /** The pending silence under this token, if it has not expired or been taken. */
+      async pending(token: string): Promise<PendingSilence | undefined> {
+        const raw = await redis.get(keys.silencePending(token));
+        return raw ? (JSON.parse(raw) as PendingSilence) : undefined;
+      },
+      /** Takes the pending silence once (GETDEL): of two presses, one gets it. */
+      async takePending(token: string): Promise<PendingSilence | undefined> {
+        const raw = await redis.getdel(keys.silencePending(token));
+        return raw ? (JSON.parse(raw) as PendingSilence) : undefined;
       },
       /** The active entry matching these labels that lasts longest, if any. */
       async matching(labels: Record<string, string>): Promise<Suppression | undefined> {

@@ -57,6 +57,8 @@ export function createKeys(prefix: string) {
     heartbeat: (name: string) => `${p}hb:${name}`,
     // misc
     rate: (name: string) => `${p}rate:${name}`,
+    /** A /silence waiting for its author's Confirm (string, expires). */
+    silencePending: (token: string) => `${p}silence:pending:${token}`,
   };
 }
 
