@@ -251,3 +251,20 @@ stats-label = آخر { $span }
 audit-none = سجل التدقيق فارغ.
 audit-title = <b>سجل التدقيق (آخر { $n })</b>
 digest-status = 🚨 { $open } مفتوحة · 👀 { $acked } مُستلَمة · ✅ { $resolved } محلولة
+
+## silence confirmation and limits (issue 13)
+matcher-bad-regex = تعبير نمطي غير صالح في <code>{ $token }</code>: { $problem }. تستخدم المطابِقات صياغة RE2 (كما في Alertmanager)، وبحد أقصى 256 حرفًا.
+silence-too-long = ⛔ المدة طويلة جدًا: بصفتك { $role } يمكنك الكتم لمدة { $max } على الأكثر.
+silence-matches-all = ⛔ <code>{ $matchers }</code> يطابق كل التنبيهات (الوسم المفقود يُعدّ فارغًا). أضف مطابِقًا يتطلب قيمة، مثل service=api. كتم كل شيء هو نافذة صيانة: /maintenance (للمسؤول فقط).
+silence-preview = 🔕 <b>معاينة الكتم</b>: <code>{ $matchers }</code> حتى { $until } ({ $duration }).
+silence-preview-reason = السبب: { $reason }
+silence-preview-none = لا توجد حادثة مفتوحة تطابقه الآن.
+silence-preview-count = الحوادث المفتوحة التي يطابقها الآن: { $count }
+silence-preview-atleast = الحوادث المفتوحة التي يطابقها الآن: { $count } على الأقل (من أحدث { $scanned })
+silence-preview-more = … و{ $count } أخرى
+silence-preview-ask = لم يُكتم شيء بعد. يستطيع { $who } وحده الضغط على تأكيد خلال { $minutes } دقائق.
+btn-silence-confirm = ✅ تأكيد
+silence-not-yours = يستطيع { $who } وحده تأكيد هذا الكتم أو إلغاءه.
+silence-pending-gone = انتهت صلاحية معاينة الكتم هذه أو عولجت مسبقًا.
+silence-cancelled = ✖ ألغى { $who } الكتم: لم يُكتم شيء.
+silence-confirmed = تم تأكيد الكتم.

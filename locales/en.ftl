@@ -251,3 +251,20 @@ stats-label = last { $span }
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>
 digest-status = 🚨 { $open } open · 👀 { $acked } acknowledged · ✅ { $resolved } resolved
+
+## silence confirmation and limits (issue 13)
+matcher-bad-regex = Bad regular expression in <code>{ $token }</code>: { $problem }. Matchers use RE2 syntax (as in Alertmanager), at most 256 characters.
+silence-too-long = ⛔ Too long: as { $role } you may silence for at most { $max }.
+silence-matches-all = ⛔ <code>{ $matchers }</code> would match every alert (a missing label counts as empty). Add a matcher that needs a value, such as service=api. Silencing everything is a maintenance window: /maintenance (admin only).
+silence-preview = 🔕 <b>Silence preview</b>: <code>{ $matchers }</code> until { $until } ({ $duration }).
+silence-preview-reason = Reason: { $reason }
+silence-preview-none = No open incident matches it now.
+silence-preview-count = Open incidents it matches now: { $count }
+silence-preview-atleast = Open incidents it matches now: at least { $count } (of the { $scanned } most recent)
+silence-preview-more = … and { $count } more
+silence-preview-ask = Nothing is silenced yet. Only { $who } can press Confirm, within { $minutes } minutes.
+btn-silence-confirm = ✅ Confirm
+silence-not-yours = Only { $who } can confirm or cancel this silence.
+silence-pending-gone = This silence preview has expired or was already handled.
+silence-cancelled = ✖ Silence cancelled by { $who }: nothing was silenced.
+silence-confirmed = Silence confirmed.

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { ConfigError, readConfigText } from './errors.js';
 import { SEVERITIES, type Severity } from './intake/types.js';
+import { specProblem } from './matching/re2.js';
 import { isTimeZone } from './timezone.js';
 
 export const ROLES = ['viewer', 'responder', 'approver', 'admin'] as const;
@@ -156,6 +157,18 @@ const notifierSchema = z.strictObject({
     .optional(),
 });
 
+/** Longest label silence each role may set (/silence, /maintenance, the incident Silence button). */
+const silencesSchema = z.strictObject({
+  max_duration: z
+    .strictObject({
+      responder: duration.default(86_400_000),
+      /** Unset: the responder's maximum. */
+      approver: duration.optional(),
+      admin: duration.default(30 * 86_400_000),
+    })
+    .default({ responder: 86_400_000, admin: 30 * 86_400_000 }),
+});
+
 export const configSchema = z
   .strictObject({
     locale: z.enum(['en', 'ar']).default('en'),
@@ -188,6 +201,9 @@ export const configSchema = z
     }),
     /** Outgoing notifiers an escalation level may name as `webhook:NAME` (phone, SMS, push). */
     notifiers: z.record(name, notifierSchema).default({}),
+    silences: silencesSchema.default({
+      max_duration: { responder: 86_400_000, admin: 30 * 86_400_000 },
+    }),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));
@@ -204,13 +220,8 @@ export const configSchema = z
         need(chats.has(a), ['routes', i, 'also', j], `unknown chat "${a}"`),
       );
       for (const [k, v] of Object.entries(r.match ?? {})) {
-        if (v.startsWith('=~') || v.startsWith('!~')) {
-          try {
-            new RegExp(v.slice(2));
-          } catch {
-            need(false, ['routes', i, 'match', k], 'invalid regular expression');
-          }
-        }
+        const problem = specProblem(v);
+        if (problem) need(false, ['routes', i, 'match', k], problem);
       }
     });
     for (const [sn, s] of Object.entries(c.schedules)) {

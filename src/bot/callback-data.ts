@@ -30,7 +30,8 @@ export type CallbackData =
   | { kind: 'silence-expire'; id: string }
   | { kind: 'declare'; step: string; value: string }
   | { kind: 'checklist'; seq: number; item: number }
-  | { kind: 'update'; template: string; seq: number };
+  | { kind: 'update'; template: string; seq: number }
+  | { kind: 'silence-confirm'; confirm: boolean; token: string };
 
 export function encodeCallback(d: CallbackData): string {
   let s: string;
@@ -64,6 +65,9 @@ export function encodeCallback(d: CallbackData): string {
       break;
     case 'update':
       s = `up:${d.template}:${d.seq}`;
+      break;
+    case 'silence-confirm':
+      s = `sc:${d.confirm ? 'y' : 'n'}:${d.token}`;
       break;
   }
   if (Buffer.byteLength(s) > 64) throw new Error(`callback data over 64 bytes: ${s}`);
@@ -120,6 +124,10 @@ export function decodeCallback(raw: string | undefined): CallbackData | undefine
     case 'up':
       return parts.length === 3 && SMALL.test(a ?? '') && SEQ.test(b ?? '')
         ? { kind: 'update', template: a!, seq: Number(b) }
+        : undefined;
+    case 'sc':
+      return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
+        ? { kind: 'silence-confirm', confirm: a === 'y', token: b! }
         : undefined;
     default:
       return undefined;

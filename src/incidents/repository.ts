@@ -146,6 +146,11 @@ export function createIncidentRepository(deps: {
     async countOpen(): Promise<number> {
       return redis.zcard(keys.open());
     },
+
+    /** At most `limit` open incidents, the most recent first (a bounded read for previews). */
+    async recentOpen(limit: number): Promise<Incident[]> {
+      return getMany(await redis.zrevrange(keys.open(), 0, Math.max(0, limit - 1)));
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ChatConfig, OpsbotConfig, RouteConfig } from '../config.js';
 import { mapSeverity, type Alert, type Severity } from '../intake/types.js';
+import { matchLabels } from '../matching/re2.js';
 
 /** `chatId` or `chatId:threadId`: how the outbox names a place to post. */
 export function chatKeyOf(chat: ChatConfig): string {
@@ -13,26 +14,10 @@ export function parseChatKey(key: string): { chatId: number; threadId?: number }
 }
 
 /**
- * Label matchers: `value` equal, `!=value` not equal, `=~re` full regex match, `!~re` no match.
- * A missing label is the empty string.
+ * Label matchers: `value` equal, `!=value` not equal, `=~re` full RE2 match, `!~re` no match.
+ * A missing label is the empty string. See src/matching/re2.ts.
  */
-export function matchLabels(
-  match: Record<string, string> | undefined,
-  labels: Record<string, string>,
-): boolean {
-  if (!match) return true;
-  for (const [k, spec] of Object.entries(match)) {
-    const v = labels[k] ?? '';
-    if (spec.startsWith('=~')) {
-      if (!new RegExp(`^(?:${spec.slice(2)})$`).test(v)) return false;
-    } else if (spec.startsWith('!~')) {
-      if (new RegExp(`^(?:${spec.slice(2)})$`).test(v)) return false;
-    } else if (spec.startsWith('!=')) {
-      if (v === spec.slice(2)) return false;
-    } else if (v !== spec) return false;
-  }
-  return true;
-}
+export { matchLabels } from '../matching/re2.js';
 
 export interface Routing {
   route?: RouteConfig;

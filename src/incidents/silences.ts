@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Keys } from '../store/keys.js';
-import { matchLabels } from './routing.js';
+import type { OpsbotConfig, Role } from '../config.js';
+import { matchLabels, rejectsEmpty, specProblem, toSpec, type MatchOp } from '../matching/re2.js';
 
 /** A silence (/silence) or maintenance window (/maintenance): matching incidents are recorded, not notified. */
 export interface Suppression {
@@ -14,25 +15,51 @@ export interface Suppression {
   reason?: string;
 }
 
-/** Parses `key=value key=~re key!=v` matchers; returns an error text for a bad one. */
+/** A /silence shown as a preview, waiting for its author's Confirm. */
+export interface PendingSilence {
+  matchers: Record<string, string>;
+  until: number;
+  reason?: string;
+  /** Name and Telegram id of the person who asked; only they may confirm or cancel. */
+  by: string;
+  byId: number;
+}
+
+/** How long a preview waits for Confirm. */
+export const PENDING_SILENCE_TTL_MS = 10 * 60_000;
+
+/**
+ * Parses `key=value key=~re key!=v key!~re` matchers (RE2, fully anchored; see src/matching/re2.ts).
+ * A bad one gives the token and the problem (not a matcher, invalid or too long regex).
+ */
 export function parseMatchers(
   tokens: string[],
-): { matchers: Record<string, string> } | { error: string } {
+): { matchers: Record<string, string> } | { error: string; problem?: string } {
   const matchers: Record<string, string> = {};
   for (const tok of tokens) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)(.+)$/.exec(tok);
     if (!m) return { error: tok };
     const [, k, op, v] = m as unknown as [string, string, string, string];
-    if (op === '=~' || op === '!~') {
-      try {
-        new RegExp(v);
-      } catch {
-        return { error: tok };
-      }
-    }
-    matchers[k] = op === '=' ? v : `${op}${v}`;
+    const spec = toSpec(op as MatchOp, v);
+    const problem = specProblem(spec);
+    if (problem) return { error: tok, problem };
+    matchers[k] = spec;
   }
   return { matchers };
+}
+
+/** True when some matcher cannot hold for a missing label, so the set cannot match every alert. */
+export function cannotMatchEverything(matchers: Record<string, string>): boolean {
+  return Object.values(matchers).some(rejectsEmpty);
+}
+
+/** The longest silence a role may set (`silences.max_duration`); viewers may set none. */
+export function maxSilenceMs(cfg: OpsbotConfig, role: Role): number {
+  const m = cfg.silences.max_duration;
+  if (role === 'admin') return m.admin;
+  if (role === 'approver') return m.approver ?? m.responder;
+  if (role === 'responder') return m.responder;
+  return 0;
 }
 
 function store(kind: 'silences' | 'maintenance') {
@@ -55,6 +82,27 @@ function store(kind: 'silences' | 'maintenance') {
       },
       async expire(id: string): Promise<boolean> {
         return (await redis.hdel(key, id)) > 0;
+      },
+      /** Stores a silence awaiting confirmation under a random 128-bit token (expires). */
+      async propose(p: PendingSilence): Promise<string> {
+        const token = randomBytes(16).toString('hex');
+        await redis.set(
+          keys.silencePending(token),
+          JSON.stringify(p),
+          'PX',
+          PENDING_SILENCE_TTL_MS,
+        );
+        return token;
+      },
+      /** The pending silence under this token, if it has not expired or been taken. */
+      async pending(token: string): Promise<PendingSilence | undefined> {
+        const raw = await redis.get(keys.silencePending(token));
+        return raw ? (JSON.parse(raw) as PendingSilence) : undefined;
+      },
+      /** Takes the pending silence once (GETDEL): of two presses, one gets it. */
+      async takePending(token: string): Promise<PendingSilence | undefined> {
+        const raw = await redis.getdel(keys.silencePending(token));
+        return raw ? (JSON.parse(raw) as PendingSilence) : undefined;
       },
       /** The active entry matching these labels that lasts longest, if any. */
       async matching(labels: Record<string, string>): Promise<Suppression | undefined> {

@@ -1,3 +1,5 @@
+import { replaceEvery, type Pattern } from '../matching/re2.js';
+
 /** One step to run: an argv array (never a shell string). */
 export interface ExecStep {
   name: string;
@@ -30,7 +32,8 @@ export interface ExecOptions {
   /** The only environment the steps see, besides PATH, HOME and LANG. */
   env?: Record<string, string>;
   cwd?: string;
-  redact?: RegExp[];
+  /** Compiled RE2 patterns (src/matching/re2.ts) whose matches become `[redacted]`. */
+  redact?: Pattern[];
   maxOutputBytes?: number;
   tailLines?: number;
   signal?: AbortSignal;
@@ -42,14 +45,9 @@ export interface ExecOptions {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** Replaces every match of the patterns by `[redacted]`. */
-export function redactText(text: string, patterns: RegExp[]): string {
-  let out = text;
-  for (const p of patterns) {
-    const re = new RegExp(p.source, p.flags.includes('g') ? p.flags : `${p.flags}g`);
-    out = out.replace(re, '[redacted]');
-  }
-  return out;
+/** Replaces every match of the patterns (RE2, linear-time) by `[redacted]`. */
+export function redactText(text: string, patterns: readonly Pattern[]): string {
+  return replaceEvery(text, patterns);
 }
 
 function killTree(pid: number | undefined, signal: NodeJS.Signals) {

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import {
   PARAM_NAME_RE,
   RUNBOOK_ID_RE,
-  paramPatternRegex,
+  paramPatternMatches,
   replacePlaceholders,
   type Runbook,
   type RunbookParam,
@@ -147,7 +147,7 @@ function valueProblem(p: RunbookParam, v: string): string | undefined {
     return p.enum.includes(v) ? undefined : `"${preview(v)}" is not allowed; ${describeAllowed(p)}`;
   if (p.pattern !== undefined) {
     // A value the author's pattern accepts is fine even when it starts with "-".
-    return paramPatternRegex(p.pattern).test(v)
+    return paramPatternMatches(p.pattern, v)
       ? undefined
       : `"${preview(v)}" is not allowed; ${describeAllowed(p)}`;
   }

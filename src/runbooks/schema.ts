@@ -8,6 +8,15 @@
 import { z } from 'zod';
 import { ROLES, type Role } from '../config.js';
 import { DURATION_HINT, parseDuration } from '../duration.js';
+import {
+  compilePattern,
+  matchesSomewhere,
+  matchesWhole,
+  patternProblem,
+  replaceEvery,
+  specProblem,
+  type Pattern,
+} from '../matching/re2.js';
 
 /** Runbook ids: lowercase letters, digits and dashes, starting with a letter or digit. */
 export const RUNBOOK_ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -47,7 +56,7 @@ export interface RunbookParam {
   description?: string;
   /** Allowed values; a value must be one of them. */
   enum?: string[];
-  /** Regular expression (`u` flag) a value must match as a whole; authors anchor it with ^…$. */
+  /** RE2 regular expression a value must match as a whole; authors anchor it with ^…$. */
   pattern?: string;
   default?: string;
   required: boolean;
@@ -85,7 +94,7 @@ export interface Runbook {
   env: string[];
   /** Working directory template for the steps (absolute). */
   cwd?: string;
-  /** Regular expressions (`gu` flags) whose matches are replaced by `[redacted]` in step output. */
+  /** RE2 regular expressions whose matches are replaced by `[redacted]` in step output. */
   redact: string[];
   tags: string[];
   /** File the runbook came from, when loaded from disk. */
@@ -110,30 +119,19 @@ function hasStrayBraces(template: string): boolean {
   return template.replace(PLACEHOLDER_RE, '').includes('{{');
 }
 
-/** Compiles a runbook's `redact` patterns (global, unicode). */
-export function compileRedact(rb: Pick<Runbook, 'redact'>): RegExp[] {
-  return rb.redact.map((p) => new RegExp(p, 'gu'));
+/** Compiles a runbook's `redact` patterns (RE2; linear-time). */
+export function compileRedact(rb: Pick<Runbook, 'redact'>): Pattern[] {
+  return rb.redact.map((p) => compilePattern(p));
 }
 
 /** Replaces every match of the runbook's `redact` patterns in `text` by `[redacted]`. */
-export function redactText(text: string, patterns: readonly RegExp[]): string {
-  let out = text;
-  for (const re of patterns) out = out.replace(re, '[redacted]');
-  return out;
+export function redactText(text: string, patterns: readonly Pattern[]): string {
+  return replaceEvery(text, patterns);
 }
 
-function regexError(source: string, flags: string): string | undefined {
-  try {
-    new RegExp(source, flags);
-    return undefined;
-  } catch (e) {
-    return `invalid regular expression: ${(e as Error).message}`;
-  }
-}
-
-/** Compiles a param pattern for whole-value matching (author anchors; we anchor again to be sure). */
-export function paramPatternRegex(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`, 'u');
+/** True when a param value matches its pattern as a whole (RE2; the author anchors it with ^…$). */
+export function paramPatternMatches(pattern: string, value: string): boolean {
+  return matchesWhole(pattern, value);
 }
 
 const text = (what: string) =>
@@ -182,7 +180,7 @@ const paramSchema = z.strictObject({
   pattern: z
     .string({ error: 'expected a regular expression string' })
     .superRefine((p, ctx) => {
-      const err = regexError(p, 'u');
+      const err = patternProblem(p);
       if (err) ctx.addIssue({ code: 'custom', message: err });
       else if (!p.startsWith('^') || !/(?:^|[^\\])(?:\\\\)*\$$/.test(p)) {
         ctx.addIssue({
@@ -214,9 +212,9 @@ const envName = z
   );
 
 const redactPattern = z.string().superRefine((p, ctx) => {
-  const err = regexError(p, 'gu');
+  const err = patternProblem(p);
   if (err) ctx.addIssue({ code: 'custom', message: err });
-  else if (new RegExp(p, 'u').test(''))
+  else if (matchesSomewhere(p, ''))
     ctx.addIssue({ code: 'custom', message: 'pattern must not match an empty string' });
 });
 
@@ -300,8 +298,8 @@ function checkParams(rb: Shape, ctx: Ctx): void {
     }
     if (
       p.pattern !== undefined &&
-      regexError(p.pattern, 'u') === undefined &&
-      !paramPatternRegex(p.pattern).test(p.default)
+      patternProblem(p.pattern) === undefined &&
+      !paramPatternMatches(p.pattern, p.default)
     ) {
       ctx.addIssue({
         code: 'custom',
@@ -371,10 +369,8 @@ function checkRunbook(rb: Shape, ctx: Ctx): void {
     });
   }
   for (const [label, m] of Object.entries(rb.match)) {
-    if (m.startsWith('=~') || m.startsWith('!~')) {
-      const err = regexError(m.slice(2), '');
-      if (err) ctx.addIssue({ code: 'custom', path: ['match', label], message: err });
-    }
+    const err = specProblem(m);
+    if (err) ctx.addIssue({ code: 'custom', path: ['match', label], message: err });
   }
 }
 

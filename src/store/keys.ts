@@ -64,6 +64,8 @@ export function createKeys(prefix: string) {
     // Opsgenie-compatible API: alias -> incident id per integration, request id -> result
     opsgenieAlias: (integration: string, alias: string) => `${p}og:alias:${integration}:${alias}`,
     opsgenieRequest: (requestId: string) => `${p}og:req:${requestId}`,
+    /** A /silence waiting for its author's Confirm (string, expires). */
+    silencePending: (token: string) => `${p}silence:pending:${token}`,
   };
 }
 

@@ -227,7 +227,13 @@ describe('incident commands', () => {
 
   it('/silence by labels suppresses new notifications but still records incidents; /silences lists it', async () => {
     await alice().command('/silence 1h service=noisy flapping check');
-    await kit.waitForMessage((m) => m.text.includes('Silence') && m.text.includes('service=noisy'));
+    const preview = await kit.waitForMessage(
+      (m) => m.text.includes('Silence preview') && m.text.includes('service=noisy'),
+    );
+    await alice().press(preview.messageId, preview.buttons[0]![0]!.data!);
+    await kit.waitForMessage(
+      (m) => m.messageId === preview.messageId && m.text.includes('Incidents are still recorded'),
+    );
     const r = await post(
       `${t.url}/hooks/generic`,
       { title: 'noisy thing', status: 'firing', labels: { service: 'noisy' } },

@@ -1,7 +1,9 @@
 import { Composer } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
+import { formatDuration } from '../../duration.js';
 import type { ActionResult } from '../../incidents/actions.js';
 import { normalizeIncidentId, type Incident } from '../../incidents/model.js';
+import { maxSilenceMs } from '../../incidents/silences.js';
 import { SEVERITIES, type Severity } from '../../intake/types.js';
 import { escapeHtml } from '../../notify/html.js';
 import { formatTime, incidentKeyboard } from '../../notify/render.js';
@@ -88,8 +90,17 @@ export function incidentsFeature(s: Services) {
       default: {
         const ms = SILENCE_CHOICES[action];
         if (ms === undefined) return ctx.tr('button-unknown');
-        const until = Number.isFinite(ms) ? now() + ms : Infinity;
-        const label = Number.isFinite(ms) ? `until ${formatTime(until)}` : 'until resolved';
+        // silences.max_duration applies here too: "until resolved" lasts at most the role's maximum
+        const max = maxSilenceMs(s.config, ctx.person.role);
+        if (Number.isFinite(ms) && ms > max)
+          return ctx.tr('silence-too-long', {
+            role: ctx.tr(`role-${ctx.person.role}`),
+            max: formatDuration(max),
+          });
+        const until = now() + Math.min(ms, max);
+        const label = Number.isFinite(ms)
+          ? `until ${formatTime(until)}`
+          : `until resolved, at most until ${formatTime(until)}`;
         return describeResult(
           ctx,
           id,

@@ -1,6 +1,13 @@
 import { Composer } from 'grammy';
-import { parseDuration } from '../../duration.js';
-import { parseMatchers, type SuppressionStore } from '../../incidents/silences.js';
+import { formatDuration, parseDuration } from '../../duration.js';
+import {
+  PENDING_SILENCE_TTL_MS,
+  cannotMatchEverything,
+  maxSilenceMs,
+  parseMatchers,
+  type SuppressionStore,
+} from '../../incidents/silences.js';
+import { matchLabels } from '../../matching/re2.js';
 import { escapeHtml } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
 import type { Services } from '../../services.js';
@@ -15,36 +22,170 @@ const fmtMatchers = (m: Record<string, string>) =>
     )
     .join(' ') || '*';
 
-/** Parses `<duration> [matchers...]`; replies with the usage and returns undefined when wrong. */
-async function parseSuppression(ctx: BotContext, usageKey: string, requireMatchers: boolean) {
-  const [dur = '', ...rest] = String(ctx.match ?? '')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
-  const ms = parseDuration(dur);
-  if (!ms || ms > 30 * 86_400_000) return void (await ctx.replyHtml(ctx.tr(usageKey)));
-  const reasonAt = rest.findIndex((t) => !t.includes('='));
-  const matcherTokens = reasonAt < 0 ? rest : rest.slice(0, reasonAt);
-  const reason = reasonAt < 0 ? '' : rest.slice(reasonAt).join(' ');
-  const parsed = parseMatchers(matcherTokens);
-  if ('error' in parsed)
-    return void (await ctx.replyHtml(ctx.tr('matcher-bad', { token: escapeHtml(parsed.error) })));
-  if (requireMatchers && Object.keys(parsed.matchers).length === 0)
-    return void (await ctx.replyHtml(ctx.tr(usageKey)));
-  return { ms, matchers: parsed.matchers, reason };
-}
+/** Open incidents a /silence preview looks at (the most recent); beyond them it says "at least". */
+const PREVIEW_SCAN = 500;
+/** Matching incidents named in a preview. */
+const PREVIEW_NAMES = 5;
 
-/** /silence, /silences (with Expire buttons) and /maintenance. */
+/** /silence (previewed, confirmed by its author), /silences (with Expire buttons) and /maintenance. */
 export function silencesFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  async function add(
-    ctx: BotContext,
-    store: SuppressionStore,
-    kind: 'silence' | 'maintenance',
-    requireMatchers: boolean,
-  ) {
-    const p = await parseSuppression(ctx, `${kind}-usage`, requireMatchers);
+  /** Parses `<duration> [matchers...] [reason]`; replies with the problem and returns undefined when wrong. */
+  async function parseSuppression(ctx: BotContext, usageKey: string, requireMatchers: boolean) {
+    const [dur = '', ...rest] = String(ctx.match ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    const ms = parseDuration(dur);
+    if (!ms) return void (await ctx.replyHtml(ctx.tr(usageKey)));
+    const max = maxSilenceMs(s.config, ctx.person.role);
+    if (ms > max)
+      return void (await ctx.replyHtml(
+        ctx.tr('silence-too-long', {
+          role: ctx.tr(`role-${ctx.person.role}`),
+          max: formatDuration(max),
+        }),
+      ));
+    const reasonAt = rest.findIndex((t) => !t.includes('='));
+    const matcherTokens = reasonAt < 0 ? rest : rest.slice(0, reasonAt);
+    const reason = reasonAt < 0 ? '' : rest.slice(reasonAt).join(' ');
+    const parsed = parseMatchers(matcherTokens);
+    if ('error' in parsed)
+      return void (await ctx.replyHtml(
+        parsed.problem
+          ? ctx.tr('matcher-bad-regex', {
+              token: escapeHtml(parsed.error),
+              problem: escapeHtml(parsed.problem),
+            })
+          : ctx.tr('matcher-bad', { token: escapeHtml(parsed.error) }),
+      ));
+    if (requireMatchers && Object.keys(parsed.matchers).length === 0)
+      return void (await ctx.replyHtml(ctx.tr(usageKey)));
+    return { ms, matchers: parsed.matchers, reason };
+  }
+
+  c.command('silence', async (ctx) => {
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const p = await parseSuppression(ctx, 'silence-usage', true);
+    if (!p) return;
+    const shown = escapeHtml(fmtMatchers(p.matchers));
+    if (!cannotMatchEverything(p.matchers))
+      return void (await ctx.replyHtml(ctx.tr('silence-matches-all', { matchers: shown })));
+    const until = s.clock.now() + p.ms;
+    const token = await s.silences.propose({
+      matchers: p.matchers,
+      until,
+      ...(p.reason ? { reason: p.reason } : {}),
+      by: ctx.person.name,
+      byId: ctx.person.telegramId,
+    });
+    // Bounded read: the most recent open incidents only, never the whole index.
+    const recent = await s.repo.recentOpen(PREVIEW_SCAN);
+    const hits = recent.filter((i) => matchLabels(p.matchers, i.labels));
+    const capped = recent.length >= PREVIEW_SCAN && (await s.repo.countOpen()) > PREVIEW_SCAN;
+    const lines = [
+      ctx.tr('silence-preview', {
+        matchers: shown,
+        until: formatTime(until),
+        duration: formatDuration(p.ms),
+      }),
+    ];
+    if (p.reason) lines.push(ctx.tr('silence-preview-reason', { reason: escapeHtml(p.reason) }));
+    if (hits.length === 0 && !capped) lines.push(ctx.tr('silence-preview-none'));
+    else
+      lines.push(
+        capped
+          ? ctx.tr('silence-preview-atleast', { count: hits.length, scanned: PREVIEW_SCAN })
+          : ctx.tr('silence-preview-count', { count: hits.length }),
+      );
+    for (const i of hits.slice(0, PREVIEW_NAMES))
+      lines.push(`• <code>${i.id}</code> ${escapeHtml(i.title.slice(0, 80))}`);
+    if (hits.length > PREVIEW_NAMES)
+      lines.push(ctx.tr('silence-preview-more', { count: hits.length - PREVIEW_NAMES }));
+    lines.push(
+      ctx.tr('silence-preview-ask', {
+        who: escapeHtml(ctx.person.name),
+        minutes: PENDING_SILENCE_TTL_MS / 60_000,
+      }),
+    );
+    await ctx.replyHtml(lines.join('\n'), {
+      inline_keyboard: [
+        [
+          {
+            text: ctx.tr('btn-silence-confirm'),
+            callback_data: encodeCallback({ kind: 'silence-confirm', confirm: true, token }),
+          },
+          {
+            text: ctx.tr('btn-cancel'),
+            callback_data: encodeCallback({ kind: 'silence-confirm', confirm: false, token }),
+          },
+        ],
+      ],
+    });
+  });
+
+  c.callbackQuery(/^sc:/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'silence-confirm')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const gone = () =>
+      ctx.answerCallbackQuery({
+        text: stripTags(ctx.tr('silence-pending-gone')),
+        show_alert: true,
+      });
+    const pending = await s.silences.pending(d.token);
+    if (!pending) return gone();
+    if (pending.byId !== ctx.person.telegramId) {
+      await s.audit.append('silence.confirm_refused', ctx.person.name, {
+        telegram_id: ctx.person.telegramId,
+        author: pending.by,
+      });
+      return ctx.answerCallbackQuery({
+        text: stripTags(ctx.tr('silence-not-yours', { who: escapeHtml(pending.by) })),
+        show_alert: true,
+      });
+    }
+    const p = await s.silences.takePending(d.token);
+    if (!p) return gone();
+    const done = (text: string) =>
+      ctx.editMessageText(text, { parse_mode: 'HTML', reply_markup: { inline_keyboard: [] } });
+    if (!d.confirm) {
+      await s.audit.append('silence.cancel', ctx.person.name, {
+        telegram_id: ctx.person.telegramId,
+        matchers: p.matchers,
+      });
+      await ctx.answerCallbackQuery();
+      await done(ctx.tr('silence-cancelled', { who: escapeHtml(ctx.person.name) }));
+      return;
+    }
+    if (p.until <= s.clock.now()) return gone();
+    const entry = await s.silences.add({
+      matchers: p.matchers,
+      until: p.until,
+      by: p.by,
+      ...(p.reason ? { reason: p.reason } : {}),
+    });
+    await s.audit.append('silence.confirm', ctx.person.name, {
+      telegram_id: ctx.person.telegramId,
+      id: entry.id,
+      matchers: p.matchers,
+      until: entry.until,
+    });
+    await ctx.answerCallbackQuery({ text: stripTags(ctx.tr('silence-confirmed')) });
+    await done(
+      ctx.tr('silence-created', {
+        matchers: escapeHtml(fmtMatchers(p.matchers)),
+        until: formatTime(entry.until),
+        id: entry.id,
+      }),
+    );
+  });
+
+  /** /maintenance applies at once (admin only, may match everything). */
+  async function add(ctx: BotContext, store: SuppressionStore, kind: 'maintenance') {
+    const p = await parseSuppression(ctx, `${kind}-usage`, false);
     if (!p) return;
     const entry = await store.add({
       matchers: p.matchers,
@@ -65,14 +206,9 @@ export function silencesFeature(s: Services) {
     );
   }
 
-  c.command('silence', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
-    await add(ctx, s.silences, 'silence', true);
-  });
-
   c.command('maintenance', async (ctx) => {
     if (!(await requireRole(ctx, 'admin'))) return;
-    await add(ctx, s.maintenance, 'maintenance', false);
+    await add(ctx, s.maintenance, 'maintenance');
   });
 
   c.command('silences', async (ctx) => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compilePattern } from '../../../src/matching/re2.js';
 import { redactText, runSteps } from '../../../src/runbooks/executor.js';
 
 const node = process.execPath;
@@ -89,10 +90,10 @@ describe('runbook executor', () => {
   it('redacts secrets, even when a line arrives in pieces', async () => {
     const code =
       "process.stdout.write('pass'); setTimeout(() => process.stdout.write('word=hunter2 rest\\n'), 50)";
-    const r = await runSteps([step('secret', code)], { redact: [/password=\S+/] });
+    const r = await runSteps([step('secret', code)], { redact: [compilePattern('password=\\S+')] });
     expect(r.steps[0]!.output).toBe('[redacted] rest');
     expect(r.output.split('\n').slice(1).join('\n')).not.toContain('hunter2');
-    expect(redactText('a password=x b', [/password=\S+/g])).toBe('a [redacted] b');
+    expect(redactText('a password=x b', [compilePattern('password=\\S+')])).toBe('a [redacted] b');
   });
 
   it('arguments with shell syntax arrive as single literal arguments', async () => {
