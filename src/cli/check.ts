@@ -120,6 +120,7 @@ const ENDPOINTS: Record<string, (name: string) => string> = {
   generic: () => 'POST /hooks/generic',
   'events-v2': () => 'POST /v2/enqueue',
   heartbeat: (n) => `POST /hooks/heartbeat/${n}`,
+  opsgenie: () => 'POST /opsgenie/v2/alerts',
 };
 
 /** The short summary of a clean config. */
