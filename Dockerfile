@@ -22,9 +22,11 @@ COPY --from=build /app/dist ./dist
 COPY src/store/lua ./src/store/lua
 COPY locales ./locales
 COPY commands ./commands
-COPY opsbot.example.yaml ./
+COPY opsbot.example.yaml opsbot.schema.json runbook.schema.json ./
+# `opsbot check`, `opsbot oncall`, ... inside the container; `opsbot run` is the bot itself
+RUN chmod +x dist/src/cli.js && ln -s /app/dist/src/cli.js /usr/local/bin/opsbot
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "--optimize-for-size", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "--optimize-for-size", "dist/src/cli.js", "run"]

@@ -304,30 +304,81 @@ export function zodIssues(
   }));
 }
 
-/** Replaces `${NAME}` in every string of a parsed YAML document; a missing variable is a ConfigError. */
+/** Every zod issue as `{path, message}`; an unknown key is named in its path (`chats.ops.colour: unknown key`). */
+export function issuesOf(err: z.ZodError): ConfigIssue[] {
+  return err.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: 'unknown key' }))
+      : [{ path: formatPath(i.path) || '(root)', message: i.message }],
+  );
+}
+
+/**
+ * Replaces `${NAME}` in every string of a parsed YAML document. A missing variable is a ConfigError,
+ * or, when `missing` is given, is recorded there (the string keeps its `${NAME}`) so every one is found.
+ */
 export function interpolateEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
   at: PropertyKey[] = [],
+  missing?: ConfigIssue[],
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, v: string) => {
       const got = env[v];
       if (got === undefined || got === '') {
-        throw new ConfigError(
-          `${formatPath(at) || '(root)'}: environment variable ${v} is not set`,
-        );
+        const issue = {
+          path: formatPath(at) || '(root)',
+          message: `environment variable ${v} is not set`,
+        };
+        if (!missing) throw new ConfigError(`${issue.path}: ${issue.message}`);
+        missing.push(issue);
+        return m;
       }
       return got;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i], missing));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k])]),
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k], missing)]),
     );
   }
   return value;
+}
+
+/** One problem in a config file: where (`a.b[1].c`, or `(root)`) and what. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * Parses and validates config YAML text, collecting every problem instead of stopping at the first
+ * (`opsbot check`): unreadable YAML, every missing `${NAME}`, every schema issue. A path with a
+ * missing variable reports only that, not what its `${NAME}` text then fails. References between
+ * sections (unknown chat, person, policy...) are checked once the shape is valid.
+ */
+export function validateConfig(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { config: OpsbotConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    return {
+      issues: [{ path: '(root)', message: `invalid YAML: ${(e as Error).message.split('\n')[0]}` }],
+    };
+  }
+  const missing: ConfigIssue[] = [];
+  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env, [], missing));
+  const schemaIssues = result.success ? [] : issuesOf(result.error);
+  const covered = (p: string) =>
+    missing.some((m) => p === m.path || p.startsWith(`${m.path}.`) || p.startsWith(`${m.path}[`));
+  const issues = [...missing, ...schemaIssues.filter((i) => !covered(i.path))];
+  if (result.success && issues.length === 0) return { config: result.data, issues: [] };
+  return { issues };
 }
 
 /** Parses and validates config YAML text. Throws ConfigError naming the first bad path. */
@@ -336,18 +387,13 @@ export function parseConfig(
   env: NodeJS.ProcessEnv = process.env,
   file = 'config',
 ): OpsbotConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env));
-  if (!result.success) {
-    const first = zodIssues(result.error)[0]!;
-    throw new ConfigError(`${first.path}: ${first.message}`);
-  }
-  return result.data;
+  const checked = validateConfig(text, env);
+  if (checked.config) return checked.config;
+  const first = checked.issues[0]!;
+  // invalid YAML names the file; a path problem names the path (the message users already know)
+  if (first.message.startsWith('invalid YAML: '))
+    throw new ConfigError(`${file}: ${first.message}`);
+  throw new ConfigError(`${first.path}: ${first.message}`);
 }
 
 /** Reads the config file; relative `runbooks_dir` is resolved against the file's folder. */

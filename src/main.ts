@@ -1,10 +1,15 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { loadConfigFile, loadEnv } from './config.js';
 import { ConfigError, EX_CONFIG } from './errors.js';
 import { createLogger } from './logger.js';
 
-/** Entry point: config errors exit 78 with one readable line; SIGTERM/SIGINT stop within 10 s. */
-async function main() {
+/**
+ * Runs the bot (`opsbot run`, which `npm start` calls): config errors exit 78 with one readable
+ * line; SIGTERM/SIGINT stop within 10 s.
+ */
+export async function runBot(): Promise<void> {
   let app;
   try {
     const env = loadEnv(process.env);
@@ -34,4 +39,15 @@ async function main() {
   }
 }
 
-void main();
+/** True when this file is the process entry (`node dist/src/main.js`, the form before `opsbot run`). */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) void runBot();

@@ -15,6 +15,21 @@ import { createWebhookNotifier, webhookTimer } from './notifiers.js';
 import { onCallAt, type Override } from './schedule.js';
 import type { TimerData, TimerService } from './timers.js';
 
+/**
+ * The runtime overrides (/override) of a schedule stored in Redis that still last after `now`.
+ * The bot's escalation and `opsbot oncall --redis` both read them through this.
+ */
+export async function readRuntimeOverrides(
+  redis: Redis,
+  keys: Keys,
+  schedule: string,
+  now: number,
+): Promise<Override[]> {
+  const raw = await redis.hget(keys.overrides(), schedule);
+  const list = raw ? (JSON.parse(raw) as Override[]) : [];
+  return list.filter((o) => o.to > now);
+}
+
 export const escTimerId = (inc: string, loop: number, level: number, tag = '') =>
   `esc:${inc}:${loop}:${level}${tag ? `:${tag}` : ''}`;
 
@@ -48,9 +63,7 @@ export function createEscalation(deps: EscalationDeps) {
   };
 
   async function runtimeOverrides(schedule: string): Promise<Override[]> {
-    const raw = await redis.hget(keys.overrides(), schedule);
-    const list = raw ? (JSON.parse(raw) as Override[]) : [];
-    return list.filter((o) => o.to > clock.now());
+    return readRuntimeOverrides(redis, keys, schedule, clock.now());
   }
 
   /** Who `schedule:NAME` means right now. */

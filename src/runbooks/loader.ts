@@ -5,20 +5,47 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
-import { formatPath } from '../config.js';
+import { issuesOf } from '../config.js';
 import { ConfigError, readConfigText } from '../errors.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
-function firstIssue(err: z.ZodError): string {
-  const issue = err.issues[0]!;
-  let at: PropertyKey[] = issue.path;
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    at = [...issue.path, issue.keys[0]!];
-    message = 'unknown key';
+/** A problem in one runbook file; `path` is inside the document (absent for file-level problems). */
+export interface RunbookIssue {
+  file: string;
+  path?: string;
+  message: string;
+}
+
+/** `file: path: message` (or `file: message`), the form every runbook error is shown in. */
+export function formatRunbookIssue(i: RunbookIssue): string {
+  return i.path ? `${i.file}: ${i.path}: ${i.message}` : `${i.file}: ${i.message}`;
+}
+
+/** Parses and validates one runbook document, collecting every problem. */
+export function checkRunbook(
+  text: string,
+  file: string,
+): { runbook: Runbook; issues: [] } | { runbook?: undefined; issues: RunbookIssue[] } {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    return { issues: [{ file, message: `invalid YAML: ${(e as Error).message.split('\n')[0]}` }] };
   }
-  return `${formatPath(at) || '(root)'}: ${message}`;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    return {
+      issues: [
+        {
+          file,
+          path: '(root)',
+          message: 'expected a runbook mapping with id, title, description and steps',
+        },
+      ],
+    };
+  }
+  const result = runbookSchema.safeParse(doc);
+  if (!result.success) return { issues: issuesOf(result.error).map((i) => ({ file, ...i })) };
+  return { runbook: { ...result.data, file }, issues: [] };
 }
 
 /**
@@ -26,20 +53,60 @@ function firstIssue(err: z.ZodError): string {
  * result. Throws ConfigError `<file>: <path>: <problem>`.
  */
 export function parseRunbook(text: string, file: string): Runbook {
-  let doc: unknown;
+  const checked = checkRunbook(text, file);
+  if (!checked.runbook) throw new ConfigError(formatRunbookIssue(checked.issues[0]!));
+  return checked.runbook;
+}
+
+/**
+ * Reads every `*.yaml` / `*.yml` file in `dir` (sorted by name) and validates each, collecting every
+ * problem (`opsbot check`); a duplicate id names both files.
+ */
+export function checkRunbookDir(dir: string): {
+  runbooks: Map<string, Runbook>;
+  issues: RunbookIssue[];
+} {
+  const byId = new Map<string, Runbook>();
+  const issues: RunbookIssue[] = [];
+  let names: string[];
   try {
-    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    names = readdirSync(dir);
   } catch (e) {
-    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+    issues.push({
+      file: dir,
+      message: `cannot read runbooks directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    });
+    return { runbooks: byId, issues };
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError(
-      `${file}: (root): expected a runbook mapping with id, title, description and steps`,
-    );
+  const files = names
+    .filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => path.join(dir, n))
+    .filter((f) => statSync(f).isFile());
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readConfigText(file, 'runbook');
+    } catch (e) {
+      issues.push({ file, message: (e as Error).message.slice(file.length + 2) });
+      continue;
+    }
+    const checked = checkRunbook(text, file);
+    if (!checked.runbook) {
+      issues.push(...checked.issues);
+      continue;
+    }
+    const rb = checked.runbook;
+    const earlier = byId.get(rb.id);
+    if (earlier)
+      issues.push({
+        file,
+        path: 'id',
+        message: `duplicate runbook id "${rb.id}" (also in ${earlier.file})`,
+      });
+    else byId.set(rb.id, rb);
   }
-  const result = runbookSchema.safeParse(doc);
-  if (!result.success) throw new ConfigError(`${file}: ${firstIssue(result.error)}`);
-  return { ...result.data, file };
+  return { runbooks: byId, issues };
 }
 
 /**
@@ -47,29 +114,7 @@ export function parseRunbook(text: string, file: string): Runbook {
  * Stops at the first problem with a ConfigError; a duplicate id names both files.
  */
 export function loadRunbooks(dir: string): Map<string, Runbook> {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    throw new ConfigError(
-      `${dir}: cannot read runbooks directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
-  }
-  const files = names
-    .filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'))
-    .sort()
-    .map((n) => path.join(dir, n))
-    .filter((f) => statSync(f).isFile());
-  const byId = new Map<string, Runbook>();
-  for (const file of files) {
-    const text = readConfigText(file, 'runbook');
-    const rb = parseRunbook(text, file);
-    const earlier = byId.get(rb.id);
-    if (earlier)
-      throw new ConfigError(
-        `${file}: id: duplicate runbook id "${rb.id}" (also in ${earlier.file})`,
-      );
-    byId.set(rb.id, rb);
-  }
-  return byId;
+  const { runbooks, issues } = checkRunbookDir(dir);
+  if (issues.length) throw new ConfigError(formatRunbookIssue(issues[0]!));
+  return runbooks;
 }

@@ -90,7 +90,9 @@ describe('seed runbook library (commands/)', () => {
   it.each(all.map((r) => [r.id, r] as const))(
     '%s: cites its seed, is tagged and described',
     (_id, rb) => {
-      expect(readFileSync(rb.file!, 'utf8')).toMatch(/^# Seed: 00[0-4] /);
+      expect(readFileSync(rb.file!, 'utf8')).toMatch(
+        /^# yaml-language-server: \$schema=\.\.\/runbook\.schema\.json\n# Seed: 00[0-4] /,
+      );
       expect(rb.tags.length).toBeGreaterThan(0);
       expect(rb.description.length).toBeGreaterThan(20);
     },
