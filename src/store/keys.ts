@@ -57,6 +57,8 @@ export function createKeys(prefix: string) {
     heartbeat: (name: string) => `${p}hb:${name}`,
     // misc
     rate: (name: string) => `${p}rate:${name}`,
+    /** Hash of finished start-up data migrations (field = migration name, value = version). */
+    migrations: () => `${p}migrations`,
   };
 }
 
