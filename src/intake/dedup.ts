@@ -62,6 +62,8 @@ export async function migrateDedupKeys(deps: {
   // on Redis Cluster every opsbot key lives on the slot of the prefix's hash tag: scan the masters
   const cluster = redis as unknown as Partial<Pick<Cluster, 'nodes'>>;
   const nodes: Redis[] = typeof cluster.nodes === 'function' ? cluster.nodes('master') : [redis];
+  // (the HGET above waited for the cluster's slot map, so its masters are known by now)
+  if (nodes.length === 0) throw new Error('no Redis node to scan for legacy dedup keys');
   let migrated = 0;
   for (const node of nodes) {
     let cursor = '0';
