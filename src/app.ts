@@ -15,6 +15,7 @@ import { createI18n, isLocale, type Locale } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createIncidentRepository } from './incidents/repository.js';
 import { createMaintenance, createSilences } from './incidents/silences.js';
+import { migrateDedupKeys } from './intake/dedup.js';
 import { createHeartbeats } from './intake/heartbeat.js';
 import { createIntake } from './intake/service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -254,6 +255,12 @@ export function buildApp(opts: AppOptions) {
     /** Starts HTTP, workers and update intake (polling unless WEBHOOK_URL is set). */
     async start(startOpts: { listen?: boolean; polling?: boolean } = {}) {
       started = true;
+      try {
+        // before intake opens: legacy dedup keys must be per integration first (intake/dedup.ts)
+        await migrateDedupKeys({ redis, keys, logger });
+      } catch (e) {
+        logger.warn({ err: (e as Error).message }, 'dedup key migration deferred: Redis not ready');
+      }
       if (startOpts.listen !== false)
         await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
       outbox.start();

@@ -204,6 +204,10 @@ export const configSchema = z
     silences: silencesSchema.default({
       max_duration: { responder: 86_400_000, admin: 30 * 86_400_000 },
     }),
+    /** Intake requests in flight above which intake answers 503 with Retry-After. */
+    http: z
+      .strictObject({ max_in_flight: z.number().int().positive().default(256) })
+      .default({ max_in_flight: 256 }),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));

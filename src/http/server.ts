@@ -17,6 +17,18 @@ import { bearer, matchToken, safeEqual } from './auth.js';
 import { opsgenieRoutes } from './opsgenie.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+/**
+ * `/v2/enqueue` carries its credential (`routing_key`) in the body, so its body must be read before
+ * the sender is known: it gets a smaller limit, PagerDuty's own 512 KiB per event.
+ */
+export const EVENTS_V2_BODY_LIMIT = 512 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The intake integration (config name) its onRequest hook authenticated; '' elsewhere. */
+    opsbotIntegration: string;
+  }
+}
 
 /**
  * Errors meaning "Redis did not take the write": connection loss, and the replies a failover or a
@@ -88,7 +100,9 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     if (err instanceof ValidationError)
       return reply.status(400).send({ error: err.message, issues: err.issues });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413)
-      return reply.status(413).send({ error: `body larger than ${BODY_LIMIT} bytes` });
+      return reply
+        .status(413)
+        .send({ error: `body larger than ${req.routeOptions.bodyLimit ?? BODY_LIMIT} bytes` });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415)
       return reply.status(415).send({ error: 'expected application/json' });
     if (err.statusCode === 400 || err.code?.startsWith('FST_ERR_CTP'))
@@ -149,6 +163,25 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     }
   }
 
+  // Global cap on intake requests in flight (body being read, or alerts being stored): above it,
+  // intake sheds load with 503 + Retry-After instead of queueing without bound.
+  const maxInFlight = config.http?.max_in_flight ?? 256;
+  let inFlight = 0;
+  function admit(reply: FastifyReply) {
+    if (inFlight >= maxInFlight)
+      throw new HttpProblem(
+        503,
+        'too many intake requests in flight, retry later',
+        { retry_after: 1 },
+        { 'retry-after': '1' },
+      );
+    inFlight++;
+    // 'close' fires once the response is done or the connection is gone, whichever comes first
+    reply.raw.once('close', () => inFlight--);
+  }
+
+  app.decorateRequest('opsbotIntegration', '');
+
   async function accept(reply: FastifyReply, alerts: Alert[]) {
     const res = await s.intake.ingest(alerts);
     s.outbox.notify();
@@ -156,22 +189,40 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     return reply.status(202).send({ accepted: res.accepted, incidents: res.incidents });
   }
 
+  // Intake authenticates in onRequest, before fastify reads a byte of the body: a request without a
+  // valid token is answered 401 whatever its size or content, and its body is never parsed.
   const hook = (
     path: string,
     kind: IntegrationConfig['kind'],
     parse: (body: unknown, integration: string) => Alert[],
   ) =>
-    app.post(path, async (req, reply) => {
-      const name = authenticate(req, kind);
-      await rateLimit(name);
-      const alerts = parse(req.body, name);
-      return accept(reply, alerts);
-    });
+    app.post(
+      path,
+      {
+        onRequest: async (req, reply) => {
+          req.opsbotIntegration = authenticate(req, kind);
+          admit(reply);
+          await rateLimit(req.opsbotIntegration);
+        },
+      },
+      async (req, reply) => accept(reply, parse(req.body, req.opsbotIntegration)),
+    );
   hook('/hooks/alertmanager', 'alertmanager', parseAlertmanager);
   hook('/hooks/grafana', 'grafana', parseGrafana);
   hook('/hooks/generic', 'generic', parseGeneric);
 
-  app.post('/v2/enqueue', async (req, reply) => {
+  // The exception: PagerDuty's protocol puts the credential in the body. Before the body: refuse
+  // when no events-v2 integration exists, count it in flight; the body limit is 512 KiB; the key is
+  // checked right after JSON parsing, before schema validation, rate limiting or any storage.
+  const enqueueHooks = {
+    bodyLimit: EVENTS_V2_BODY_LIMIT,
+    onRequest: async (_req: FastifyRequest, reply: FastifyReply) => {
+      if (integrations('events-v2').length === 0)
+        throw new HttpProblem(401, 'invalid routing_key', { status: 'invalid event' });
+      admit(reply);
+    },
+  };
+  app.post('/v2/enqueue', enqueueHooks, async (req, reply) => {
     const body = req.body as { routing_key?: unknown } | undefined;
     const key = typeof body?.routing_key === 'string' ? body.routing_key : undefined;
     const hit = matchToken(key, integrations('events-v2'));
@@ -190,17 +241,29 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       .send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
   });
 
-  app.post<{ Params: { name: string } }>('/hooks/heartbeat/:name', async (req, reply) => {
-    const integ = config.integrations[req.params.name];
-    const token = bearer(req.headers.authorization);
-    if (!integ || integ.kind !== 'heartbeat' || !token || !safeEqual(token, integ.token)) {
-      throw new HttpProblem(401, 'missing or invalid bearer token');
-    }
-    await rateLimit(req.params.name);
-    const res = await heartbeats.ping(req.params.name);
-    s.outbox.notify();
-    return reply.status(202).send({ accepted: 1, incidents: res.incidents });
-  });
+  app.post<{ Params: { name: string } }>(
+    '/hooks/heartbeat/:name',
+    {
+      onRequest: async (req, reply) => {
+        const { name } = req.params as { name: string };
+        const integ = Object.hasOwn(config.integrations, name)
+          ? config.integrations[name]
+          : undefined;
+        const token = bearer(req.headers.authorization);
+        if (!integ || integ.kind !== 'heartbeat' || !token || !safeEqual(token, integ.token)) {
+          throw new HttpProblem(401, 'missing or invalid bearer token');
+        }
+        req.opsbotIntegration = name;
+        admit(reply);
+        await rateLimit(name);
+      },
+    },
+    async (req, reply) => {
+      const res = await heartbeats.ping(req.opsbotIntegration);
+      s.outbox.notify();
+      return reply.status(202).send({ accepted: 1, incidents: res.incidents });
+    },
+  );
 
   function requireApi(req: FastifyRequest) {
     const token = bearer(req.headers.authorization);

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Escalation } from '../escalation/engine.js';
+import { scopeDedup } from '../intake/dedup.js';
 import type { Severity } from '../intake/types.js';
 import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
 import type { Keys } from '../store/keys.js';
@@ -100,7 +101,7 @@ export function createIncidentActions(deps: {
           hdel: [{ key: ik, field: 'esc_step' }],
           cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
           zrem: [{ key: keys.open(), member: id }],
-          del: [keys.dedup(inc.dedup)],
+          del: [keys.dedup(scopeDedup(inc.integration, inc.dedup))],
           timeline: [tl(inc, now, 'resolved', actor, note)],
           sync: [{ inc: id }],
           outbox:

@@ -1,3 +1,4 @@
+import { senderDedup } from '../intake/dedup.js';
 import type { AlertLink, Severity } from '../intake/types.js';
 
 export type IncidentState = 'triggered' | 'acknowledged' | 'resolved';
@@ -12,6 +13,7 @@ export interface Incident {
   description: string;
   source: string;
   integration: string;
+  /** The sender's own dedup key; Redis keys it per integration as `<integration>/<dedup>`. */
   dedup: string;
   /** Chat keys (`chatId` or `chatId:threadId`) the route sent it to. */
   chats: string[];
@@ -83,7 +85,7 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     description: h.description ?? '',
     source: h.source ?? '',
     integration: h.integration ?? '',
-    dedup: h.dedup ?? '',
+    dedup: senderDedup(h.integration ?? '', h.dedup ?? ''),
     chats: list<string>(h.chats),
     labels: json<Record<string, string>>(h.labels, {}),
     links: list<AlertLink>(h.links),

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
+import { scopeDedup } from '../intake/dedup.js';
 import type { Alert, Severity } from '../intake/types.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
@@ -101,7 +102,8 @@ export function createIncidentRepository(deps: {
       const res = (await scripts.run('incident_upsert', [
         keys.prefix,
         now,
-        alert.dedupKey,
+        // per-integration: another integration's token never reaches this incident (intake/dedup.ts)
+        scopeDedup(alert.integration, alert.dedupKey),
         alert.fingerprint,
         alert.status,
         alert.acknowledge ? '1' : '0',

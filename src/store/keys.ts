@@ -66,6 +66,8 @@ export function createKeys(prefix: string) {
     opsgenieRequest: (requestId: string) => `${p}og:req:${requestId}`,
     /** A /silence waiting for its author's Confirm (string, expires). */
     silencePending: (token: string) => `${p}silence:pending:${token}`,
+    /** Hash of finished start-up data migrations (field = migration name, value = version). */
+    migrations: () => `${p}migrations`,
   };
 }
 
