@@ -248,6 +248,7 @@ export function interpolateEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
   at: PropertyKey[] = [],
+  seen?: Map<string, string>,
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
@@ -257,13 +258,14 @@ export function interpolateEnv(
           `${formatPath(at) || '(root)'}: environment variable ${v} is not set`,
         );
       }
+      seen?.set(v, got);
       return got;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i], seen));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k])]),
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k], seen)]),
     );
   }
   return value;
@@ -281,11 +283,13 @@ export function parseConfig(
   } catch (e) {
     throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env));
+  const seen = new Map<string, string>();
+  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env, [], seen));
   if (!result.success) {
     const first = zodIssues(result.error)[0]!;
     throw new ConfigError(`${first.path}: ${first.message}`);
   }
+  interpolated.set(result.data, seen);
   return result.data;
 }
 
@@ -352,4 +356,16 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };
+}
+
+/** The `${NAME}` variables each parsed config used, kept beside (not inside) it so no log shows them. */
+const interpolated = new WeakMap<OpsbotConfig, ReadonlyMap<string, string>>();
+
+/**
+ * Every `${NAME}` interpolated into this config, name → value (empty for a config not made by
+ * {@link parseConfig}). Runbook steps never receive these variables and their values are redacted
+ * from step output. Never log the result.
+ */
+export function interpolatedVars(config: OpsbotConfig): ReadonlyMap<string, string> {
+  return interpolated.get(config) ?? new Map();
 }

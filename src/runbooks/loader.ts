@@ -10,6 +10,12 @@ import { formatPath } from '../config.js';
 import { ConfigError, readConfigText } from '../errors.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
+/** Options of {@link parseRunbook} and {@link loadRunbooks}. */
+export interface RunbookLoadOptions {
+  /** Variable names no runbook may list in `env`: every `${NAME}` of the opsbot config. */
+  reservedEnv?: ReadonlySet<string>;
+}
+
 function firstIssue(err: z.ZodError): string {
   const issue = err.issues[0]!;
   let at: PropertyKey[] = issue.path;
@@ -25,7 +31,7 @@ function firstIssue(err: z.ZodError): string {
  * Parses and validates one runbook document. `file` is used in error messages and kept on the
  * result. Throws ConfigError `<file>: <path>: <problem>`.
  */
-export function parseRunbook(text: string, file: string): Runbook {
+export function parseRunbook(text: string, file: string, opts: RunbookLoadOptions = {}): Runbook {
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -39,6 +45,12 @@ export function parseRunbook(text: string, file: string): Runbook {
   }
   const result = runbookSchema.safeParse(doc);
   if (!result.success) throw new ConfigError(`${file}: ${firstIssue(result.error)}`);
+  const reserved = opts.reservedEnv;
+  const i = reserved ? result.data.env.findIndex((n) => reserved.has(n)) : -1;
+  if (i >= 0)
+    throw new ConfigError(
+      `${file}: env[${i}]: ${result.data.env[i]} is interpolated into the opsbot config (one of its secrets); steps never receive it`,
+    );
   return { ...result.data, file };
 }
 
@@ -46,7 +58,7 @@ export function parseRunbook(text: string, file: string): Runbook {
  * Reads every `*.yaml` / `*.yml` file in `dir` (sorted by name) and returns the runbooks by id.
  * Stops at the first problem with a ConfigError; a duplicate id names both files.
  */
-export function loadRunbooks(dir: string): Map<string, Runbook> {
+export function loadRunbooks(dir: string, opts: RunbookLoadOptions = {}): Map<string, Runbook> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -63,7 +75,7 @@ export function loadRunbooks(dir: string): Map<string, Runbook> {
   const byId = new Map<string, Runbook>();
   for (const file of files) {
     const text = readConfigText(file, 'runbook');
-    const rb = parseRunbook(text, file);
+    const rb = parseRunbook(text, file, opts);
     const earlier = byId.get(rb.id);
     if (earlier)
       throw new ConfigError(
