@@ -250,3 +250,5 @@ stats-title = 📊 <b>Response statistics, last { $span }</b>
 stats-label = last { $span }
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>
+run-refused-tampered = ⛔ Not started: the stored request for <b>{ $id }</b> no longer matches what was approved. Nothing was run; request it again.
+run-refused-role = ⛔ Not started: { $who } no longer has the <b>{ $role }</b> role this runbook needs. Nothing was run.
