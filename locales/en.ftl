@@ -268,3 +268,5 @@ silence-not-yours = Only { $who } can confirm or cancel this silence.
 silence-pending-gone = This silence preview has expired or was already handled.
 silence-cancelled = ✖ Silence cancelled by { $who }: nothing was silenced.
 silence-confirmed = Silence confirmed.
+run-refused-tampered = ⛔ Not started: the stored request for <b>{ $id }</b> no longer matches what was approved. Nothing was run; request it again.
+run-refused-role = ⛔ Not started: { $who } no longer has the <b>{ $role }</b> role this runbook needs. Nothing was run.

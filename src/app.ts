@@ -7,7 +7,7 @@ import { createAuditLog } from './audit.js';
 import { createBot } from './bot/bot.js';
 import { createUpdateDispatcher } from './bot/updates.js';
 import { systemClock, type Clock } from './clock.js';
-import type { EnvSettings, OpsbotConfig } from './config.js';
+import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
 import { createTimerService } from './escalation/timers.js';
 import { buildHttp } from './http/server.js';
@@ -81,7 +81,17 @@ export function buildApp(opts: AppOptions) {
     timeoutSeconds: Math.max(1, Math.floor((config.outbox.lease * 2) / 3 / 1000)),
   });
   const instanceId = opts.instanceId ?? randomBytes(6).toString('hex');
-  const runbookMap = loadRunbooks(config.runbooks_dir);
+  // no runbook may pass a variable the config interpolates; its value never shows in step output
+  const configVars = interpolatedVars(config);
+  const runbookMap = loadRunbooks(config.runbooks_dir, { reservedEnv: new Set(configVars.keys()) });
+  const stepSecrets = [
+    ...configVars.values(),
+    env.botToken,
+    ...Object.values(config.integrations).map((i) => i.token),
+    ...(config.api_token ? [config.api_token] : []),
+    ...(env.webhookSecret ? [env.webhookSecret] : []),
+    ...(env.redisPassword ? [env.redisPassword] : []),
+  ];
 
   const localeCache = new Map<number, { l: Locale; at: number }>();
   async function localeOf(chatId: number): Promise<Locale> {
@@ -185,6 +195,7 @@ export function buildApp(opts: AppOptions) {
     metrics,
     instanceId,
     progressIntervalMs: opts.progressIntervalMs,
+    secrets: stepSecrets,
   });
   const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
 

@@ -326,6 +326,7 @@ export function interpolateEnv(
   env: NodeJS.ProcessEnv,
   at: PropertyKey[] = [],
   missing?: ConfigIssue[],
+  seen?: Map<string, string>,
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, v: string) => {
@@ -339,13 +340,15 @@ export function interpolateEnv(
         missing.push(issue);
         return m;
       }
+      seen?.set(v, got);
       return got;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...at, i], missing));
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolateEnv(v, env, [...at, i], missing, seen));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k], missing)]),
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...at, k], missing, seen)]),
     );
   }
   return value;
@@ -376,12 +379,16 @@ export function validateConfig(
     };
   }
   const missing: ConfigIssue[] = [];
-  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env, [], missing));
+  const seen = new Map<string, string>();
+  const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env, [], missing, seen));
   const schemaIssues = result.success ? [] : issuesOf(result.error);
   const covered = (p: string) =>
     missing.some((m) => p === m.path || p.startsWith(`${m.path}.`) || p.startsWith(`${m.path}[`));
   const issues = [...missing, ...schemaIssues.filter((i) => !covered(i.path))];
-  if (result.success && issues.length === 0) return { config: result.data, issues: [] };
+  if (result.success && issues.length === 0) {
+    interpolated.set(result.data, seen);
+    return { config: result.data, issues: [] };
+  }
   return { issues };
 }
 
@@ -463,4 +470,16 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };
+}
+
+/** The `${NAME}` variables each parsed config used, kept beside (not inside) it so no log shows them. */
+const interpolated = new WeakMap<OpsbotConfig, ReadonlyMap<string, string>>();
+
+/**
+ * Every `${NAME}` interpolated into this config, name → value (empty for a config not made by
+ * {@link parseConfig}). Runbook steps never receive these variables and their values are redacted
+ * from step output. Never log the result.
+ */
+export function interpolatedVars(config: OpsbotConfig): ReadonlyMap<string, string> {
+  return interpolated.get(config) ?? new Map();
 }

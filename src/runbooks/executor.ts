@@ -1,4 +1,5 @@
 import { replaceEvery, type Pattern } from '../matching/re2.js';
+import { signalGroup } from './procs.js';
 
 /** One step to run: an argv array (never a shell string). */
 export interface ExecStep {
@@ -40,7 +41,27 @@ export interface ExecOptions {
   onProgress?: (steps: StepResult[], current: number) => void;
   progressIntervalMs?: number;
   now?: () => number;
+  /**
+   * Literal values (opsbot's tokens, every `${VAR}` of the config) replaced by `[redacted]` wherever
+   * they appear in the output; values shorter than {@link MIN_SECRET_LENGTH} are ignored.
+   */
+  secrets?: readonly string[];
+  /** A step's process group started (pgid = pid); called before any output is read. */
+  onSpawn?: (pgid: number, step: number) => void;
+  /** That step's leader exited and was reaped: its pid must never be signalled again. */
+  onExit?: (pgid: number, step: number) => void;
+  /** Time between SIGTERM and SIGKILL on timeout or cancel (default 2 s). */
+  killGraceMs?: number;
+  /** Longest kept line; a longer line without a newline is cut with a marker (default 64 KiB). */
+  maxLineBytes?: number;
 }
+
+/** Secret values shorter than this are not redacted (they would blank ordinary words). */
+export const MIN_SECRET_LENGTH = 6;
+/** Default cap of one output line (a step printing without newlines cannot grow memory). */
+export const MAX_LINE_BYTES = 64 * 1024;
+/** Appended to a line cut at the cap. */
+export const LINE_CUT_MARKER = ' … [line cut at 64 KiB]';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
@@ -50,17 +71,11 @@ export function redactText(text: string, patterns: readonly Pattern[]): string {
   return replaceEvery(text, patterns);
 }
 
-function killTree(pid: number | undefined, signal: NodeJS.Signals) {
-  if (!pid) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
-  }
+/** Replaces every occurrence of each literal secret (longest first) by `[redacted]`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const v of secrets) if (out.includes(v)) out = out.split(v).join('[redacted]');
+  return out;
 }
 
 /**
@@ -69,7 +84,13 @@ function killTree(pid: number | undefined, signal: NodeJS.Signals) {
  */
 export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promise<RunResult> {
   const now = opts.now ?? Date.now;
-  const redact = opts.redact ?? [];
+  const patterns = opts.redact ?? [];
+  const secrets = [...new Set(opts.secrets ?? [])]
+    .filter((v) => v.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  const clean = (line: string) => redactText(redactSecrets(line, secrets), patterns);
+  const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  const killGrace = opts.killGraceMs ?? 2000;
   const maxOut = opts.maxOutputBytes ?? 64 * 1024;
   const tailN = opts.tailLines ?? 10;
   const interval = opts.progressIntervalMs ?? 1000;
@@ -109,18 +130,29 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     }
     res.status = 'running';
     progress(i, true);
-    keep(redactText(`$ ${step.argv.join(' ')}`, redact));
+    keep(clean(`$ ${step.argv.join(' ')}`));
     const lines: string[] = [];
     let partial = '';
+    // true while dropping the rest of a line already cut at maxLine
+    let skipping = false;
+    const emit = (raw: string, cut = false) => {
+      const line = clean(raw).slice(0, 2000) + (cut ? LINE_CUT_MARKER : '');
+      lines.push(line);
+      if (lines.length > tailN) lines.shift();
+      keep(line);
+    };
     const onText = (chunk: string) => {
-      const text = (partial + chunk).replace(ANSI, '');
-      const parts = text.split(/\r?\n/);
+      const parts = (partial + chunk).split(/\r?\n/);
       partial = parts.pop() ?? '';
       for (const raw of parts) {
-        const line = redactText(raw, redact).slice(0, 2000);
-        lines.push(line);
-        if (lines.length > tailN) lines.shift();
-        keep(line);
+        if (skipping) skipping = false;
+        else emit(raw.replace(ANSI, ''));
+      }
+      if (skipping) partial = '';
+      else if (partial.length > maxLine) {
+        emit(partial.slice(0, maxLine).replace(ANSI, ''), true);
+        partial = '';
+        skipping = true;
       }
       res.output = lines.map((l) => l.slice(0, 300)).join('\n');
       progress(i);
@@ -146,21 +178,43 @@ export async function runSteps(steps: ExecStep[], opts: ExecOptions = {}): Promi
     });
     child.all?.setEncoding('utf8');
     child.all?.on('data', (d: string) => onText(d));
+    const pgid = child.pid;
+    let exited = pgid === undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    // the leader is reaped when 'exit' fires: from then on its pid is never signalled again
+    child.once('exit', () => {
+      exited = true;
+      if (killTimer) clearTimeout(killTimer);
+      if (pgid !== undefined) opts.onExit?.(pgid, i);
+    });
+    if (pgid !== undefined) opts.onSpawn?.(pgid, i);
+    const signalLeader = (signal: NodeJS.Signals) => {
+      if (exited || pgid === undefined) return;
+      try {
+        process.kill(-pgid, signal);
+      } catch {
+        /* the group is gone */
+      }
+    };
     const stop = (why: 'timeout' | 'cancel') => {
       if (why === 'timeout') timedOut = true;
       else cancelled = true;
-      killTree(child.pid, 'SIGTERM');
-      setTimeout(() => killTree(child.pid, 'SIGKILL'), 2000).unref();
+      signalLeader('SIGTERM');
+      // not unref'd: a shutdown waits for the run, so the follow-up SIGKILL fires before exit
+      killTimer ??= setTimeout(() => signalLeader('SIGKILL'), killGrace);
     };
     const timer = setTimeout(() => stop('timeout'), step.timeoutMs);
     const onAbort = () => stop('cancel');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
     const r = await child;
     clearTimeout(timer);
+    if (killTimer) clearTimeout(killTimer);
     opts.signal?.removeEventListener('abort', onAbort);
-    // make sure nothing of the group outlives the step
-    killTree(child.pid, 'SIGKILL');
-    if (partial) onText('\n');
+    // what the leader left behind in its group (e.g. a backgrounded child) dies with the step; the
+    // group is signalled only while it has members, so its id cannot have been reused
+    if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+    if (partial && !skipping) onText('\n');
     res.durationMs = now() - t0;
     const code = typeof r.exitCode === 'number' ? r.exitCode : undefined;
     if (code !== undefined) res.exitCode = code;

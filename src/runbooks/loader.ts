@@ -9,6 +9,12 @@ import { issuesOf } from '../config.js';
 import { ConfigError, readConfigText } from '../errors.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
+/** Options of {@link parseRunbook}, {@link checkRunbook} and {@link loadRunbooks}. */
+export interface RunbookLoadOptions {
+  /** Variable names no runbook may list in `env`: every `${NAME}` of the opsbot config. */
+  reservedEnv?: ReadonlySet<string>;
+}
+
 /** A problem in one runbook file; `path` is inside the document (absent for file-level problems). */
 export interface RunbookIssue {
   file: string;
@@ -25,6 +31,7 @@ export function formatRunbookIssue(i: RunbookIssue): string {
 export function checkRunbook(
   text: string,
   file: string,
+  opts: RunbookLoadOptions = {},
 ): { runbook: Runbook; issues: [] } | { runbook?: undefined; issues: RunbookIssue[] } {
   let doc: unknown;
   try {
@@ -45,6 +52,18 @@ export function checkRunbook(
   }
   const result = runbookSchema.safeParse(doc);
   if (!result.success) return { issues: issuesOf(result.error).map((i) => ({ file, ...i })) };
+  const reserved = opts.reservedEnv;
+  const i = reserved ? result.data.env.findIndex((n) => reserved.has(n)) : -1;
+  if (i >= 0)
+    return {
+      issues: [
+        {
+          file,
+          path: `env[${i}]`,
+          message: `${result.data.env[i]} is interpolated into the opsbot config (one of its secrets); steps never receive it`,
+        },
+      ],
+    };
   return { runbook: { ...result.data, file }, issues: [] };
 }
 
@@ -52,8 +71,8 @@ export function checkRunbook(
  * Parses and validates one runbook document. `file` is used in error messages and kept on the
  * result. Throws ConfigError `<file>: <path>: <problem>`.
  */
-export function parseRunbook(text: string, file: string): Runbook {
-  const checked = checkRunbook(text, file);
+export function parseRunbook(text: string, file: string, opts: RunbookLoadOptions = {}): Runbook {
+  const checked = checkRunbook(text, file, opts);
   if (!checked.runbook) throw new ConfigError(formatRunbookIssue(checked.issues[0]!));
   return checked.runbook;
 }
@@ -62,7 +81,10 @@ export function parseRunbook(text: string, file: string): Runbook {
  * Reads every `*.yaml` / `*.yml` file in `dir` (sorted by name) and validates each, collecting every
  * problem (`opsbot check`); a duplicate id names both files.
  */
-export function checkRunbookDir(dir: string): {
+export function checkRunbookDir(
+  dir: string,
+  opts: RunbookLoadOptions = {},
+): {
   runbooks: Map<string, Runbook>;
   issues: RunbookIssue[];
 } {
@@ -91,7 +113,7 @@ export function checkRunbookDir(dir: string): {
       issues.push({ file, message: (e as Error).message.slice(file.length + 2) });
       continue;
     }
-    const checked = checkRunbook(text, file);
+    const checked = checkRunbook(text, file, opts);
     if (!checked.runbook) {
       issues.push(...checked.issues);
       continue;
@@ -113,8 +135,8 @@ export function checkRunbookDir(dir: string): {
  * Reads every `*.yaml` / `*.yml` file in `dir` (sorted by name) and returns the runbooks by id.
  * Stops at the first problem with a ConfigError; a duplicate id names both files.
  */
-export function loadRunbooks(dir: string): Map<string, Runbook> {
-  const { runbooks, issues } = checkRunbookDir(dir);
+export function loadRunbooks(dir: string, opts: RunbookLoadOptions = {}): Map<string, Runbook> {
+  const { runbooks, issues } = checkRunbookDir(dir, opts);
   if (issues.length) throw new ConfigError(formatRunbookIssue(issues[0]!));
   return runbooks;
 }

@@ -31,6 +31,13 @@ const DOUBLE_CLOSERS = new Set(['"', '\u201d']);
 const CONTROL_RE = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
 /**
+ * Characters that make a value read differently from what runs: bidi embeddings, overrides and
+ * isolates (U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200D, U+2060), C1
+ * controls (U+0080–U+009F) and the byte order mark (U+FEFF).
+ */
+const INVISIBLE_RE = /[\u0080-\u009f\u200b-\u200d\u2060\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/**
  * Splits `/run` arguments on whitespace. Double and single quotes group words and may sit inside
  * a token (`reason="disk full"` → `reason=disk full`); inside double quotes `\"` and `\\` are
  * escapes; single quotes take everything literally. Smart quotes (“…”, ‘…’) work like " and '.
@@ -143,6 +150,11 @@ function valueProblem(p: RunbookParam, v: string): string | undefined {
   }
   if (CONTROL_RE.test(v))
     return 'must not contain control characters (NUL, newline, carriage return, tab)';
+  if (INVISIBLE_RE.test(v)) {
+    const c = INVISIBLE_RE.exec(v)![0].codePointAt(0)!;
+    const code = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+    return `must not contain invisible or direction-changing characters (found ${code}: bidi override, zero-width character, C1 control or byte order mark)`;
+  }
   if (p.enum)
     return p.enum.includes(v) ? undefined : `"${preview(v)}" is not allowed; ${describeAllowed(p)}`;
   if (p.pattern !== undefined) {

@@ -44,6 +44,26 @@ export const FORBIDDEN_ENV = new Set([
 ]);
 const SECRET_ENV_RE = /(?:_TOKEN|_SECRET|_KEY|PASSWORD|PASSWD)$/i;
 
+/**
+ * Variables that carry or point at credentials. A runbook passing one of them may not let the
+ * requester choose where the step connects (the credential would go to any host they name).
+ */
+export const CREDENTIAL_ENV_RE = /PASS|TOKEN|SECRET|KEY|CREDENTIAL|AUTH|KUBECONFIG|DOCKER_CONFIG/i;
+/** Param names that say "where to connect". */
+const HOST_PARAM_RE = /host|url|uri|endpoint|addr|server/i;
+/** argv options whose next element is a host. */
+const HOST_FLAGS = new Set([
+  '-h',
+  '--host',
+  '--hostname',
+  '--url',
+  '--uri',
+  '--server',
+  '--endpoint',
+  '--address',
+  '--addr',
+]);
+
 /** `{{name}}` with optional inner spaces; the capture is the trimmed name. */
 const PLACEHOLDER_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
@@ -368,10 +388,52 @@ function checkRunbook(rb: Shape, ctx: Ctx): void {
       message: 'approvers only counts when approval.required is true',
     });
   }
+  checkCredentialTargets(rb, ctx);
   for (const [label, m] of Object.entries(rb.match)) {
     const err = specProblem(m);
     if (err) ctx.addIssue({ code: 'custom', path: ['match', label], message: err });
   }
+}
+
+/** Names of params used where a host or URL goes in some argv element. */
+function hostLikeParams(rb: Shape): Set<string> {
+  const out = new Set<string>();
+  for (const step of rb.steps) {
+    step.run.forEach((arg, j) => {
+      const names = placeholderNames(arg);
+      if (!names.length) return;
+      const prev = j > 0 ? step.run[j - 1]! : '';
+      const flag = /^(--?[a-z-]+)=/.exec(arg)?.[1];
+      const looksHost =
+        arg.includes('://') ||
+        /@\{\{/.test(arg) ||
+        /\}\}:(?:\d|\{\{)/.test(arg) ||
+        HOST_FLAGS.has(prev) ||
+        (flag !== undefined && HOST_FLAGS.has(flag));
+      if (looksHost) for (const n of names) out.add(n);
+    });
+  }
+  return out;
+}
+
+/**
+ * A runbook that passes a credential in `env` may not take a free-form host or URL: a param named
+ * like one, or used where an argv element takes a host or URL, needs an `enum`.
+ */
+function checkCredentialTargets(rb: Shape, ctx: Ctx): void {
+  const cred = rb.env.find((n) => CREDENTIAL_ENV_RE.test(n));
+  if (!cred) return;
+  const used = hostLikeParams(rb);
+  rb.params.forEach((p, i) => {
+    if (p.enum) return;
+    if (HOST_PARAM_RE.test(p.name) || used.has(p.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['params', i],
+        message: `"${p.name}" is a free-form host or URL while env passes the credential ${cred}; list the allowed targets in an enum`,
+      });
+    }
+  });
 }
 
 function toRunbook(rb: Shape): Runbook {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
@@ -7,6 +8,8 @@ import type { Clock } from '../clock.js';
 import { roleAtLeast, type OpsbotConfig } from '../config.js';
 import { encodeCallback } from '../bot/callback-data.js';
 import type { Person } from '../bot/context.js';
+import { personOf } from '../bot/roles.js';
+import { ValidationError } from '../errors.js';
 import { formatDuration } from '../duration.js';
 import type { TimerData, TimerService } from '../escalation/timers.js';
 import type { Locale, Translate } from '../i18n.js';
@@ -20,6 +23,7 @@ import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 import { runSteps, type RunResult, type StepResult } from './executor.js';
 import { paramsHash, renderArgv, renderTemplate, resolveParams } from './params.js';
+import { bootId, killLeftoverGroup, processStart } from './procs.js';
 import { compileRedact, type Runbook } from './schema.js';
 
 /** A stored approval request (hash `appr:<token>`). */
@@ -82,6 +86,14 @@ export interface RunbookServiceDeps {
   instanceId: string;
   /** Min ms between two progress edits of one run message (Telegram edit limits). */
   progressIntervalMs?: number;
+  /** Values redacted from every step's output: opsbot's tokens and every `${VAR}` of the config. */
+  secrets?: readonly string[];
+  /** This machine, as recorded beside each step's process group (default os.hostname()). */
+  host?: string;
+  /** Lease of a runbook lock, renewed while its run is alive (default 30 s). */
+  lockLeaseMs?: number;
+  /** SIGTERM → SIGKILL grace for a step on timeout, cancel or shutdown (default 2 s). */
+  killGraceMs?: number;
 }
 
 /**
@@ -92,7 +104,15 @@ export function createRunbookService(deps: RunbookServiceDeps) {
   const { redis, keys, scripts, clock, runbooks, repo, audit, timers, t, logger, metrics } = deps;
   const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   const aliveTtl = 15_000;
+  const lockLease = deps.lockLeaseMs ?? 30_000;
+  const killGrace = deps.killGraceMs ?? 2000;
+  const host = deps.host ?? os.hostname();
+  const boot = bootId();
+  /** A run of another host whose instance stopped renewing is marked interrupted after this long. */
+  const foreignOrphanMs = 10 * 60_000;
+  const held = new Map<string, { lock: string; holder: string }>();
   let aliveTimer: NodeJS.Timeout | undefined;
+  let sweeping = false;
 
   function visibleTo(role: Person['role']): Runbook[] {
     return [...runbooks.values()]
@@ -236,11 +256,33 @@ export function createRunbookService(deps: RunbookServiceDeps) {
     approvers: string[],
   ) {
     const runId = randomBytes(16).toString('hex');
-    const lockName = renderTemplate(rb.lock, a.params);
-    const holder = JSON.stringify({ run: runId, by: a.requester });
-    const got = await redis.set(keys.lock(lockName), holder, 'PX', 3_600_000, 'NX');
     const { chatId } = parseChatKey(chatMessage.chat);
     const locale = await deps.localeOf(chatId);
+    // the stored request is checked again: what runs is exactly what was validated and approved
+    let params: Record<string, string> | undefined;
+    try {
+      params = resolveParams(rb, a.params);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+    }
+    if (!params || paramsHash(params) !== a.paramsHash || paramsHash(a.params) !== a.paramsHash) {
+      await audit.append('run.tampered', a.requester, {
+        runbook: rb.id,
+        token: a.token.slice(0, 8),
+      });
+      await editRun(
+        chatMessage.chat,
+        chatMessage.messageId,
+        t(locale, 'run-refused-tampered', { id: escapeHtml(rb.id) }),
+        undefined,
+        `run:${a.token}`,
+      );
+      return { runId, status: 'refused' as const };
+    }
+    a = { ...a, params };
+    const lockName = renderTemplate(rb.lock, a.params);
+    const holder = JSON.stringify({ run: runId, by: a.requester });
+    const got = await redis.set(keys.lock(lockName), holder, 'PX', lockLease, 'NX');
     if (got !== 'OK') {
       const current = await redis.get(keys.lock(lockName));
       let by = '?';
@@ -276,11 +318,14 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         lock: lockName,
         lock_holder: holder,
         owner: deps.instanceId,
+        host,
+        alive_at: Date.now(),
         token: a.token,
       })
       .sadd(keys.runsActive(), runId)
       .set(`${keys.run(runId)}:alive`, deps.instanceId, 'PX', aliveTtl)
       .exec();
+    held.set(runId, { lock: lockName, holder });
     await audit.append('run.start', a.requester, {
       run: runId,
       runbook: rb.id,
@@ -319,6 +364,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         ],
       ],
     };
+    const pending: Promise<unknown>[] = [];
     const done = (async () => {
       let result: RunResult;
       try {
@@ -337,7 +383,20 @@ export function createRunbookService(deps: RunbookServiceDeps) {
             env,
             ...(rb.cwd ? { cwd: renderTemplate(rb.cwd, a.params) } : {}),
             redact: compileRedact(rb),
+            secrets: deps.secrets ?? [],
+            killGraceMs: killGrace,
             signal: abort.signal,
+            // where the step's process group is, so a successor on this host can kill it after a crash
+            onSpawn: (pgid) => {
+              const rec: Record<string, string | number> = { pgid, host };
+              if (boot) rec.boot = boot;
+              const start = processStart(pgid);
+              if (start) rec.pstart = start;
+              pending.push(redis.hset(keys.run(runId), rec).catch(() => 0));
+            },
+            onExit: () => {
+              pending.push(redis.hdel(keys.run(runId), 'pgid', 'pstart').catch(() => 0));
+            },
             onProgress: (steps) => {
               const at = Date.now();
               if (at - lastEdit < interval) return;
@@ -362,6 +421,8 @@ export function createRunbookService(deps: RunbookServiceDeps) {
           durationMs: 0,
         };
       }
+      await Promise.all(pending);
+      held.delete(runId);
       const end = clock.now();
       metrics.runs.inc({ result: result.status });
       await redis
@@ -371,6 +432,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
           finished_at: end,
           steps: JSON.stringify(result.steps),
         })
+        .hdel(keys.run(runId), 'pgid', 'pstart')
         .set(keys.runOutput(runId), result.output, 'EX', 30 * 86_400)
         .srem(keys.runsActive(), runId)
         .del(`${keys.run(runId)}:alive`)
@@ -603,6 +665,24 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       let started: Awaited<ReturnType<typeof execute>> | undefined;
       if (outcome === 'approved' && fresh.messageId) {
         await repo.apply({ cancel: [`appr:${token}`] });
+        // the requester's role is checked again now: it may have been removed since the request
+        const requester = personOf(deps.config, { id: Number(fresh.requesterId) });
+        if (!roleAtLeast(requester.role, rb.role)) {
+          await audit.append('run.refused', fresh.requester, {
+            runbook: rb.id,
+            token: token.slice(0, 8),
+            role: requester.role,
+            reason: 'requester role removed before approval completed',
+          });
+          await editRun(
+            fresh.chat,
+            fresh.messageId,
+            `${renderRun(rb, { ...fresh, state: 'done' }, locale)}\n${t(locale, 'run-refused-role', { who: escapeHtml(fresh.requester), role: t(locale, `role-${rb.role}`) })}`,
+            undefined,
+            `run:${token}`,
+          );
+          return { outcome, have, needed, started };
+        }
         started = await execute(
           rb,
           fresh,
@@ -624,7 +704,12 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       return { run: h, output: (await redis.get(keys.runOutput(runId))) ?? '' };
     },
 
-    /** Marks runs whose process died as interrupted; they are never re-run by themselves. */
+    /**
+     * Recovers runs whose instance died (their alive lease lapsed): first kills the process groups
+     * they left on this host (checked to be the same group), only then releases their locks and
+     * marks them interrupted. They are never re-run by themselves. A run whose group is on another
+     * host is left to an instance there, and marked interrupted only after {@link foreignOrphanMs}.
+     */
     async recoverInterrupted(): Promise<string[]> {
       const ids = await redis.smembers(keys.runsActive());
       const out: string[] = [];
@@ -632,13 +717,38 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         if (running.has(id)) continue;
         if (await redis.exists(`${keys.run(id)}:alive`)) continue;
         const h = await redis.hgetall(keys.run(id));
+        const pgid = Number(h.pgid);
+        const here = !h.host || h.host === host;
+        if (!here && pgid && Date.now() - Number(h.alive_at || 0) < foreignOrphanMs) continue;
+        // one instance recovers a run, even when several sweep at once
+        const claim = await redis.set(
+          `${keys.run(id)}:recover`,
+          deps.instanceId,
+          'PX',
+          60_000,
+          'NX',
+        );
+        if (claim !== 'OK') continue;
+        let killed = false;
+        if (here && pgid)
+          killed = killLeftoverGroup({
+            pgid,
+            host,
+            ...(h.boot ? { boot: h.boot } : {}),
+            ...(h.pstart ? { start: h.pstart } : {}),
+          });
         await redis
           .multi()
           .hset(keys.run(id), { state: 'interrupted', finished_at: clock.now() })
+          .hdel(keys.run(id), 'pgid', 'pstart')
           .srem(keys.runsActive(), id)
           .exec();
         if (h.lock && h.lock_holder) await releaseLock(h.lock, h.lock_holder);
-        await audit.append('run.interrupted', 'opsbot', { run: id, runbook: h.runbook });
+        await audit.append('run.interrupted', 'opsbot', {
+          run: id,
+          runbook: h.runbook,
+          ...(pgid ? { pgid, host: h.host, killed } : {}),
+        });
         if (h.incident)
           await repo.apply({
             timeline: [
@@ -668,21 +778,51 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       return out;
     },
 
+    /** Renews the alive leases and locks of this instance's runs, and sweeps for dead ones. */
     start() {
       aliveTimer = setInterval(() => {
-        for (const id of running.keys())
-          void redis.set(`${keys.run(id)}:alive`, deps.instanceId, 'PX', aliveTtl).catch(() => {});
+        for (const [id, lock] of held) {
+          void redis
+            .multi()
+            .set(`${keys.run(id)}:alive`, deps.instanceId, 'PX', aliveTtl)
+            .hset(keys.run(id), 'alive_at', Date.now())
+            .exec()
+            .catch(() => {});
+          void scripts
+            .run('lock_renew', [keys.lock(lock.lock), lock.holder, lockLease])
+            .then((r) => {
+              if (r === 0) logger.warn({ run: id, lock: lock.lock }, 'runbook lock lease lost');
+            })
+            .catch(() => {});
+        }
+        if (sweeping) return;
+        sweeping = true;
+        void this.recoverInterrupted()
+          .catch((e: Error) => logger.warn({ err: e.message }, 'runbook recovery sweep failed'))
+          .finally(() => (sweeping = false));
       }, 5000);
       aliveTimer.unref();
     },
 
-    /** Cancels nothing by default: waits for runs in flight (bounded), then aborts the rest. */
-    async stop(graceMs = 5000) {
+    /**
+     * Waits for runs in flight (bounded by `graceMs`), then cancels the rest and waits until their
+     * steps are dead: SIGTERM, then SIGKILL after the kill grace, before this returns.
+     */
+    async stop(graceMs = 3000) {
       if (aliveTimer) clearInterval(aliveTimer);
       const all = [...running.values()];
-      const timeout = new Promise<'t'>((r) => setTimeout(() => r('t'), graceMs).unref());
-      const r = await Promise.race([Promise.allSettled(all.map((x) => x.done)), timeout]);
-      if (r === 't') for (const x of all) x.abort.abort();
+      if (!all.length) return;
+      const settled = Promise.allSettled(all.map((x) => x.done));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'t'>((r) => (timer = setTimeout(() => r('t'), graceMs)));
+      const r = await Promise.race([settled, timeout]);
+      clearTimeout(timer);
+      if (r !== 't') return;
+      for (const x of all) x.abort.abort();
+      // the executor's SIGKILL timer is not unref'd; wait for it (and the final writes), bounded
+      const cap = new Promise<void>((res) => (timer = setTimeout(res, killGrace + 3000)));
+      await Promise.race([settled, cap]);
+      clearTimeout(timer);
     },
   };
 }

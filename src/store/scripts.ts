@@ -11,6 +11,7 @@ const SCRIPTS = [
   'timer_claim',
   'approval_vote',
   'lock_release',
+  'lock_renew',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

@@ -2,6 +2,7 @@ import { Composer } from 'grammy';
 import { roleAtLeast } from '../../config.js';
 import { ValidationError } from '../../errors.js';
 import { normalizeIncidentId } from '../../incidents/model.js';
+import { parseChatKey } from '../../incidents/routing.js';
 import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { describeAllowed, tokenizeArgs } from '../../runbooks/params.js';
 import type { Runbook } from '../../runbooks/schema.js';
@@ -238,6 +239,11 @@ export function runbooksFeature(s: Services) {
     const d = decodeCallback(ctx.callbackQuery.data);
     const out = d?.kind === 'run-details' ? await s.runbooks.runOutput(d.run) : undefined;
     if (!out) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    // like every button: only in the run's own chat, and only for the role that may run it
+    if (!out.run.chat || String(parseChatKey(out.run.chat).chatId) !== String(ctx.chat?.id))
+      return ctx.answerCallbackQuery({ text: ctx.tr('vote-wrong_chat'), show_alert: true });
+    if (!(await requireRole(ctx, rbs.runbooks.get(out.run.runbook ?? '')?.role ?? 'responder')))
+      return;
     await ctx.answerCallbackQuery();
     const tail = out.output.length > 3500 ? `…${out.output.slice(-3500)}` : out.output;
     await ctx.replyHtml(

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compilePattern } from '../../../src/matching/re2.js';
-import { redactText, runSteps } from '../../../src/runbooks/executor.js';
+import { LINE_CUT_MARKER, redactText, runSteps } from '../../../src/runbooks/executor.js';
 
 const node = process.execPath;
 const step = (
@@ -129,5 +129,85 @@ describe('runbook executor', () => {
     expect(big.output).toContain('line 4999');
     expect(seen[0]).toBe('running');
     expect(seen.at(-1)).toBe('ok');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('a line without a newline is cut at 64 KiB with a marker; the next line is kept', async () => {
+    // 10 MB on one line, then a normal line
+    const r = await runSteps(
+      [
+        step(
+          'flood',
+          "const b = 'y'.repeat(1 << 20); for (let i = 0; i < 10; i++) process.stdout.write(b); console.log(); console.log('after')",
+          { timeoutMs: 20_000 },
+        ),
+      ],
+      { maxOutputBytes: 1 << 20 },
+    );
+    expect(r.status).toBe('ok');
+    const lines = r.output.split('\n');
+    const cut = lines.find((l) => l.startsWith('yyy'))!;
+    expect(cut.endsWith(LINE_CUT_MARKER)).toBe(true);
+    expect(cut.length).toBeLessThanOrEqual(2000 + LINE_CUT_MARKER.length);
+    expect(lines.filter((l) => l.startsWith('y'))).toHaveLength(1);
+    expect(lines).toContain('after');
+  });
+
+  it('redacts the literal secret values it is given, wherever they appear', async () => {
+    const secret = 'tok-9f8e7d6c5b4a';
+    const r = await runSteps(
+      [
+        step(
+          'leak',
+          "const s = process.argv[1]; process.stdout.write('a=' + s.slice(0, 5)); setTimeout(() => console.log(s.slice(5) + ' and ' + s), 50)",
+          { args: [secret] },
+        ),
+      ],
+      { secrets: [secret, 'a='] }, // values under 6 characters are not redacted
+    );
+    expect(r.output).not.toContain(secret);
+    expect(r.output).toContain('a=[redacted] and [redacted]');
+  });
+
+  it('reports each step process group and never signals a pid after its child was reaped', async () => {
+    const kill = vi.spyOn(process, 'kill');
+    const spawned: number[] = [];
+    const exitedPids: number[] = [];
+    const r = await runSteps([step('quick', 'console.log(process.pid)')], {
+      onSpawn: (pgid) => spawned.push(pgid),
+      onExit: (pgid) => exitedPids.push(pgid),
+    });
+    expect(r.status).toBe('ok');
+    const pid = Number(r.steps[0]!.output.trim());
+    expect(spawned).toEqual([pid]);
+    expect(exitedPids).toEqual([pid]);
+    const signalled = kill.mock.calls.filter(([target]) => Math.abs(Number(target)) === pid);
+    expect(signalled).toEqual([]);
+  });
+
+  it('a cancel kills a step that ignores SIGTERM before runSteps returns', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-exec-'));
+    const pidFile = path.join(dir, 'pid');
+    const abort = new AbortController();
+    const run = runSteps(
+      [
+        step(
+          'stubborn',
+          "process.on('SIGTERM', () => {}); require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)",
+          { args: [pidFile], timeoutMs: 60_000 },
+        ),
+      ],
+      { signal: abort.signal, killGraceMs: 300, onSpawn: () => {} },
+    );
+    await vi.waitFor(() => expect(readFileSync(pidFile, 'utf8')).toMatch(/^\d+$/), {
+      timeout: 5000,
+    });
+    abort.abort();
+    const r = await run;
+    expect(r.status).toBe('cancelled');
+    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 });

@@ -200,6 +200,34 @@ describe('resolveParams', () => {
     ]);
   });
 
+  it.each([
+    ['right-to-left override', 'safe\u202Etxt.exe', 'U+202E'],
+    ['left-to-right embedding', 'a\u202Ab', 'U+202A'],
+    ['first strong isolate', 'a\u2068b', 'U+2068'],
+    ['pop directional isolate', 'a\u2069b', 'U+2069'],
+    ['zero-width space', 'pro\u200Bd', 'U+200B'],
+    ['zero-width joiner', 'a\u200Db', 'U+200D'],
+    ['word joiner', 'a\u2060b', 'U+2060'],
+    ['C1 control (CSI)', 'a\u009Bb', 'U+009B'],
+    ['C1 control (NEL)', 'a\u0085b', 'U+0085'],
+    ['byte order mark', '\uFEFFapi', 'U+FEFF'],
+  ])('rejects a %s even where the pattern would allow it', (_name, value, code) => {
+    const e = invalid(() => resolveParams(rb, { service: 'api', anything: value }));
+    expect(e.issues).toEqual([
+      {
+        path: 'anything',
+        message: expect.stringMatching(
+          new RegExp(`invisible or direction-changing.*${code.replace('+', '\\+')}`),
+        ),
+      },
+    ]);
+  });
+
+  it('still accepts ordinary non-ASCII text (Arabic, accents, emoji)', () => {
+    for (const v of ['مرحبا', 'café', 'disk 🔥'])
+      expect(resolveParams(rb, { service: 'api', anything: v }).anything).toBe(v);
+  });
+
   it('rejects a leading "-" unless the pattern or enum allows it', () => {
     expect(
       invalid(() => resolveParams(rb, { service: 'api', note: '--output=/etc/passwd' })).issues,

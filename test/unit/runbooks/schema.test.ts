@@ -423,3 +423,72 @@ describe('loadRunbooks', () => {
     expect(() => loadRunbooks('/nonexistent/opsbot-commands')).toThrow(ConfigError);
   });
 });
+
+describe('runbook schema: credentials never go to a target the requester picks', () => {
+  const credRunbook = (params: unknown[], run: string[], env = ['PGPASSWORD_FILE']) => ({
+    ...base(),
+    params,
+    env,
+    steps: [{ name: 'connect', run }],
+  });
+
+  it.each([
+    ['a param named host', [{ name: 'host', pattern: '^[a-z.]+$', default: 'db' }], ['psql', 'x']],
+    [
+      'a param named like a URL',
+      [{ name: 'base_url', pattern: '^http://[a-z.:0-9]+$', default: 'http://a' }],
+      ['curl', 'x'],
+    ],
+    [
+      'a param after a host flag',
+      [{ name: 'target', pattern: '^[a-z.]+$', default: 'db' }],
+      ['psql', '-h', '{{target}}'],
+    ],
+    [
+      'a param inside a URL',
+      [{ name: 'box', pattern: '^[a-z.]+$', default: 'db' }],
+      ['mongosh', 'mongodb://{{box}}:27017/app'],
+    ],
+    [
+      'a param in host:port',
+      [{ name: 'node', pattern: '^[a-z.]+$', default: 'db' }],
+      ['redis-cli', '--cluster', 'check', '{{node}}:7000'],
+    ],
+  ])('rejects %s when env passes a credential, naming the file', (_what, params, run) => {
+    const msg = problem(credRunbook(params, run));
+    expect(msg).toMatch(/^commands\/demo\.yaml: params\[0\]: ".+" is a free-form host or URL/);
+    expect(msg).toContain('PGPASSWORD_FILE');
+  });
+
+  it.each(['REDISCLI_AUTH', 'KUBECONFIG', 'MY_API_KEY_FILE', 'GOOGLE_APPLICATION_CREDENTIALS'])(
+    'counts %s as a credential',
+    (env) => {
+      expect(
+        problem(credRunbook([{ name: 'host', default: 'x' }], ['a', '{{host}}'], [env])),
+      ).toMatch(/free-form host or URL/);
+    },
+  );
+
+  it('accepts the same runbook when the target is an enum, or when no credential is passed', () => {
+    const params = [{ name: 'host', enum: ['db1', 'db2'], default: 'db1' }];
+    expect(parse(credRunbook(params, ['psql', '-h', '{{host}}'])).params[0]!.enum).toEqual([
+      'db1',
+      'db2',
+    ]);
+    const free = [{ name: 'host', pattern: '^[a-z.]+$', default: 'db' }];
+    expect(parse(credRunbook(free, ['ping', '{{host}}'], ['HOME'])).env).toEqual(['HOME']);
+  });
+
+  it('refuses an env entry interpolated into the opsbot config, naming the file and entry', () => {
+    const doc = stringify({ ...base(), env: ['HOME', 'PROM_TOKEN_VALUE'] });
+    expect(() =>
+      parseRunbook(doc, FILE, { reservedEnv: new Set(['PROM_TOKEN_VALUE', 'OTHER']) }),
+    ).toThrow(
+      /^commands\/demo\.yaml: env\[1\]: PROM_TOKEN_VALUE is interpolated into the opsbot config/,
+    );
+    expect(parseRunbook(doc, FILE, { reservedEnv: new Set(['OTHER']) }).env).toEqual([
+      'HOME',
+      'PROM_TOKEN_VALUE',
+    ]);
+  });
+});
