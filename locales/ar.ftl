@@ -250,3 +250,16 @@ stats-title = 📊 <b>إحصاءات الاستجابة، آخر { $span }</b>
 stats-label = آخر { $span }
 audit-none = سجل التدقيق فارغ.
 audit-title = <b>سجل التدقيق (آخر { $n })</b>
+
+## access (who may see what), /whoami, command rate limit
+help-whoami = معرّفك في تيليجرام ومعرّف هذه المحادثة ودورك
+whoami = 🪪 معرّفك في تيليجرام: <code>{ $id }</code>
+    معرّف هذه المحادثة: <code>{ $chat }</code>
+    دورك: <b>{ $role }</b>
+whoami-name = مُعرَّف باسم <b>{ $name }</b> في <code>people</code>.
+whoami-unlisted = لست مدرجًا في <code>people</code>.
+access-private-stranger = 🔒 معرّفك في تيليجرام هو <code>{ $id }</code>. هذا البوت لفريق المناوبة فقط: اطلب من المسؤول إضافتك إلى <code>people</code> في opsbot.yaml.
+access-private-button = 🔒 اطلب من المسؤول إضافتك (معرّفك في تيليجرام: { $id }).
+access-unknown-chat = 👋 هذه المحادثة غير مُعدّة لـ opsbot، لذا سأغادرها. معرّفها <code>{ $id }</code>: لاستخدام opsbot هنا، اطلب من المسؤول إضافتها تحت <code>chats:</code> في opsbot.yaml (مثلًا <code>team: {"{"} id: { $id } {"}"}</code>) ثم أضفني مرة أخرى.
+access-unknown-chat-button = هذه المحادثة غير مُعدّة لـ opsbot (معرّف المحادثة { $id }).
+rate-limited = ⏳ { $name }، هذه أكثر من { $max } أوامر في دقيقة. انتظر دقيقة من فضلك؛ سأجيب بعدها.

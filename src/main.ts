@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { loadConfigFile, loadEnv } from './config.js';
+import { configWarnings, loadConfigFile, loadEnv } from './config.js';
 import { ConfigError, EX_CONFIG } from './errors.js';
 import { createLogger } from './logger.js';
 
@@ -10,6 +10,7 @@ async function main() {
     const env = loadEnv(process.env);
     const config = loadConfigFile(env.configPath, process.env);
     const logger = createLogger(env.logLevel);
+    for (const warning of configWarnings(config)) logger.warn({ warning }, 'config warning');
     app = buildApp({ config, env, logger });
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -13,6 +13,7 @@ import { escapeHtml } from '../notify/html.js';
 import type { Keys } from '../store/keys.js';
 import { onCallAt, type Override } from './schedule.js';
 import type { TimerData, TimerService } from './timers.js';
+import { own } from '../own.js';
 
 export const escTimerId = (inc: string, loop: number, level: number, tag = '') =>
   `esc:${inc}:${loop}:${level}${tag ? `:${tag}` : ''}`;
@@ -42,7 +43,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   const policyFor = (inc: Pick<Incident, 'severity'>) => {
     const name = config.severities[inc.severity]?.policy;
-    return name ? config.escalation_policies[name] : undefined;
+    return name ? own(config.escalation_policies, name) : undefined;
   };
 
   async function runtimeOverrides(schedule: string): Promise<Override[]> {
@@ -53,7 +54,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   /** Who `schedule:NAME` means right now. */
   async function onCall(schedule: string, at = clock.now()) {
-    const s = config.schedules[schedule];
+    const s = own(config.schedules, schedule);
     if (!s) return undefined;
     return onCallAt(s, at, await runtimeOverrides(schedule));
   }
@@ -167,7 +168,7 @@ export function createEscalation(deps: EscalationDeps) {
     for (const target of lvl.notify) {
       const [kind, ref] = target.split(':') as [string, string];
       if (kind === 'chat') {
-        const chat = chatKeyOf(config.chats[ref]!);
+        const chat = chatKeyOf(own(config.chats, ref)!);
         // the first level shows the incident; later levels and repeats post again so phones ring
         // (an edit in place notifies nobody)
         const first = level === 0 && loop === 0;
@@ -189,7 +190,7 @@ export function createEscalation(deps: EscalationDeps) {
         }
         person = who.person;
       }
-      const p = config.people[person];
+      const p = own(config.people, person);
       if (!p) continue;
       outbox.push({
         chat: String(p.telegram_id),
@@ -317,7 +318,7 @@ export function createEscalation(deps: EscalationDeps) {
       return;
     }
     const who = inc.assignee ?? inc.ackBy ?? '';
-    const person = config.people[who];
+    const person = own(config.people, who);
     const mention = person
       ? `<a href="tg://user?id=${person.telegram_id}">${escapeHtml(who)}</a>`
       : escapeHtml(who);

@@ -14,6 +14,7 @@ import { normalizeIncidentId } from '../incidents/model.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
+import { own } from '../own.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -130,7 +131,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   }
 
   async function rateLimit(name: string) {
-    const lim = config.integrations[name]?.rate_limit ?? { max: 6000, per: 60_000 };
+    const lim = own(config.integrations, name)?.rate_limit ?? { max: 6000, per: 60_000 };
     const now = s.clock.now();
     const window = Math.floor(now / lim.per);
     const key = s.keys.rate(`${name}:${window}`);
@@ -190,7 +191,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   });
 
   app.post<{ Params: { name: string } }>('/hooks/heartbeat/:name', async (req, reply) => {
-    const integ = config.integrations[req.params.name];
+    const integ = own(config.integrations, req.params.name);
     const token = bearer(req.headers.authorization);
     if (!integ || integ.kind !== 'heartbeat' || !token || !safeEqual(token, integ.token)) {
       throw new HttpProblem(401, 'missing or invalid bearer token');

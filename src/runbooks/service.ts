@@ -42,6 +42,11 @@ export interface ApprovalRecord {
   decidedBy?: string;
 }
 
+/** The requester as the audit log names them: name and Telegram id. */
+function requesterOf(a: ApprovalRecord) {
+  return { name: a.requester, telegramId: Number(a.requesterId) };
+}
+
 export type VoteOutcome =
   | 'expired'
   | 'done'
@@ -249,7 +254,11 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       } catch {
         /* foreign lock value */
       }
-      await audit.append('run.locked', a.requester, { runbook: rb.id, lock: lockName, holder: by });
+      await audit.append('run.locked', requesterOf(a), {
+        runbook: rb.id,
+        lock: lockName,
+        holder: by,
+      });
       await editRun(
         chatMessage.chat,
         chatMessage.messageId,
@@ -281,7 +290,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       .sadd(keys.runsActive(), runId)
       .set(`${keys.run(runId)}:alive`, deps.instanceId, 'PX', aliveTtl)
       .exec();
-    await audit.append('run.start', a.requester, {
+    await audit.append('run.start', requesterOf(a), {
       run: runId,
       runbook: rb.id,
       params: a.params,
@@ -376,7 +385,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         .del(`${keys.run(runId)}:alive`)
         .exec();
       await releaseLock(lockName, holder);
-      await audit.append('run.finish', a.requester, {
+      await audit.append('run.finish', requesterOf(a), {
         run: runId,
         runbook: rb.id,
         result: result.status,
@@ -512,7 +521,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         })
         .pexpire(k, rb.approvalTtlMs + 86_400_000)
         .exec();
-      await audit.append('run.request', who.name, {
+      await audit.append('run.request', who, {
         runbook: rb.id,
         params,
         token: token.slice(0, 8),
@@ -543,7 +552,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const rb = a && runbooks.get(a.runbook);
       if (!a || !rb) return { outcome: 'expired' as VoteOutcome };
       if (!roleAtLeast(voter.role, rb.approveRole)) {
-        await audit.append('approval.refused', voter.name, {
+        await audit.append('approval.refused', voter, {
           runbook: rb.id,
           token: token.slice(0, 8),
           role: voter.role,
@@ -563,16 +572,17 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const fresh = (await getApproval(token))!;
       const locale = await deps.localeOf(Number(a.chatId));
       if (outcome === 'self')
-        await audit.append('approval.self_refused', voter.name, {
+        await audit.append('approval.self_refused', voter, {
           runbook: rb.id,
           token: token.slice(0, 8),
         });
       if (outcome === 'rejected' || outcome === 'counted' || outcome === 'approved')
-        await audit.append(
-          `approval.${outcome === 'rejected' ? 'reject' : 'approve'}`,
-          voter.name,
-          { runbook: rb.id, token: token.slice(0, 8), have, needed },
-        );
+        await audit.append(`approval.${outcome === 'rejected' ? 'reject' : 'approve'}`, voter, {
+          runbook: rb.id,
+          token: token.slice(0, 8),
+          have,
+          needed,
+        });
       if (outcome === 'rejected' && fresh.messageId) {
         await editRun(
           fresh.chat,

@@ -57,6 +57,8 @@ export function createKeys(prefix: string) {
     heartbeat: (name: string) => `${p}hb:${name}`,
     // misc
     rate: (name: string) => `${p}rate:${name}`,
+    /** Commands one Telegram user sent in one minute window (per-person rate limit). */
+    commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
   };
 }
 
