@@ -101,15 +101,17 @@ export function accessControl(s: Services): MiddlewareFn<BotContext> {
 
 /**
  * Per-person command limit (`limits.commands_per_minute`, default 20), in fixed one-minute windows
- * of the injected clock, counted in Redis so replicas share it. The first command over the limit in
- * a window gets one polite refusal; later ones in that window are dropped silently. Button presses
- * do not count: they are the incident's critical path, each is answered in place, and every press
- * is role-checked.
+ * of the injected clock, counted in Redis so replicas share it. Commands count, and so does every
+ * message in a private chat (each would get an answer). The first one over the limit in a window
+ * gets one polite refusal; later ones in that window are dropped silently. Button presses do not
+ * count: they are the incident's critical path, each is answered in place, and every press is
+ * role-checked.
  */
 export function commandRateLimit(s: Services): MiddlewareFn<BotContext> {
   const max = s.config.limits.commands_per_minute;
   return async (ctx, next) => {
-    if (!ctx.from || commandOf(ctx) === undefined) return next();
+    const counted = commandOf(ctx) !== undefined || (ctx.chat?.type === 'private' && ctx.message);
+    if (!ctx.from || !counted) return next();
     const window = Math.floor(s.clock.now() / 60_000);
     const key = s.keys.commandRate(ctx.from.id, window);
     const res = await s.redis.multi().incr(key).pexpire(key, 120_000).exec();

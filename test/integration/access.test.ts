@@ -83,6 +83,9 @@ describe('access: private chats are for people listed in `people`', () => {
       expect(m.text, cmd).toContain(`<code>${STRANGER}</code>`);
       expect(m.text, cmd).toContain('ask an admin to add you');
     }
+    // plain text gets the same answer
+    await dm(STRANGER).say('hello, what is going on?');
+    expect((await nth(STRANGER, n + asks.length)).text).toContain('ask an admin to add you');
     // a Details press (forged or stale) is refused too, with no message
     const a = kit.answers().length;
     await dm(STRANGER).press(1, `i:det:${seq}`);
@@ -90,7 +93,7 @@ describe('access: private chats are for people listed in `people`', () => {
     expect(String(ans.text)).toMatch(/Ask an admin to add you \(your Telegram id: 4242\)/);
     await t.app.dispatcher.idle();
     const got = texts(STRANGER).slice(n);
-    expect(got).toHaveLength(asks.length);
+    expect(got).toHaveLength(asks.length + 1);
     expect(got.join('\n')).not.toContain('secret-outage-title');
     expect(got.every((x) => x.includes('ask an admin to add you'))).toBe(true);
     expect(await t.app.services.redis.get(t.app.services.keys.chatLocale(STRANGER))).toBeNull();
