@@ -270,3 +270,16 @@ silence-cancelled = ✖ ألغى { $who } الكتم: لم يُكتم شيء.
 silence-confirmed = تم تأكيد الكتم.
 run-refused-tampered = ⛔ لم يبدأ: الطلب المخزَّن لـ <b>{ $id }</b> لم يعد يطابق ما تمت الموافقة عليه. لم يُشغَّل شيء؛ اطلبه مجددًا.
 run-refused-role = ⛔ لم يبدأ: لم يعد لدى { $who } الدور <b>{ $role }</b> الذي يحتاجه هذا الدليل. لم يُشغَّل شيء.
+
+## access (who may see what), /whoami, command rate limit
+help-whoami = معرّفك في تيليجرام ومعرّف هذه المحادثة ودورك
+whoami = 🪪 معرّفك في تيليجرام: <code>{ $id }</code>
+    معرّف هذه المحادثة: <code>{ $chat }</code>
+    دورك: <b>{ $role }</b>
+whoami-name = مُعرَّف باسم <b>{ $name }</b> في <code>people</code>.
+whoami-unlisted = لست مدرجًا في <code>people</code>.
+access-private-stranger = 🔒 معرّفك في تيليجرام هو <code>{ $id }</code>. هذا البوت لفريق المناوبة فقط: اطلب من المسؤول إضافتك إلى <code>people</code> في opsbot.yaml.
+access-private-button = 🔒 اطلب من المسؤول إضافتك (معرّفك في تيليجرام: { $id }).
+access-unknown-chat = 👋 هذه المحادثة غير مُعدّة لـ opsbot، لذا سأغادرها. معرّفها <code>{ $id }</code>: لاستخدام opsbot هنا، اطلب من المسؤول إضافتها تحت <code>chats:</code> في opsbot.yaml (مثلًا <code>team: {"{"} id: { $id } {"}"}</code>) ثم أضفني مرة أخرى.
+access-unknown-chat-button = هذه المحادثة غير مُعدّة لـ opsbot (معرّف المحادثة { $id }).
+rate-limited = ⏳ { $name }، هذه أكثر من { $max } أوامر في دقيقة. انتظر دقيقة من فضلك؛ سأجيب بعدها.

@@ -270,3 +270,16 @@ silence-cancelled = ✖ Silence cancelled by { $who }: nothing was silenced.
 silence-confirmed = Silence confirmed.
 run-refused-tampered = ⛔ Not started: the stored request for <b>{ $id }</b> no longer matches what was approved. Nothing was run; request it again.
 run-refused-role = ⛔ Not started: { $who } no longer has the <b>{ $role }</b> role this runbook needs. Nothing was run.
+
+## access (who may see what), /whoami, command rate limit
+help-whoami = your Telegram id, this chat's id and your role
+whoami = 🪪 Your Telegram id: <code>{ $id }</code>
+    This chat's id: <code>{ $chat }</code>
+    Your role: <b>{ $role }</b>
+whoami-name = Configured as <b>{ $name }</b> in <code>people</code>.
+whoami-unlisted = You are not listed in <code>people</code>.
+access-private-stranger = 🔒 Your Telegram id is <code>{ $id }</code>. This bot serves its on-call team only: ask an admin to add you to <code>people</code> in opsbot.yaml.
+access-private-button = 🔒 Ask an admin to add you (your Telegram id: { $id }).
+access-unknown-chat = 👋 This chat is not configured for opsbot, so I am leaving it. Its chat id is <code>{ $id }</code>: to use opsbot here, ask an admin to add it under <code>chats:</code> in opsbot.yaml (e.g. <code>team: {"{"} id: { $id } {"}"}</code>) and add me again.
+access-unknown-chat-button = This chat is not configured for opsbot (chat id { $id }).
+rate-limited = ⏳ { $name }, that is more than { $max } commands in a minute. Please wait a minute; I will answer again then.

@@ -7,7 +7,15 @@ export interface AuditEntry {
   t: number;
   action: string;
   actor: string;
+  /** The actor's Telegram user id (absent for opsbot itself): names can be borrowed, ids cannot. */
+  actor_id?: number;
   [k: string]: unknown;
+}
+
+/** Who did it: a configured name or a stranger's Telegram name, with the Telegram id. */
+export interface AuditActor {
+  name: string;
+  telegramId: number;
 }
 
 /** Append-only audit trail in a Redis stream (capped at ~100k entries). */
@@ -16,10 +24,12 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys; clock: Clock })
   return {
     async append(
       action: string,
-      actor: string,
+      actor: string | AuditActor,
       fields: Record<string, unknown> = {},
     ): Promise<string> {
-      const entry = JSON.stringify({ t: clock.now(), action, actor, ...fields });
+      const who =
+        typeof actor === 'string' ? { actor } : { actor: actor.name, actor_id: actor.telegramId };
+      const entry = JSON.stringify({ t: clock.now(), action, ...who, ...fields });
       return (await redis.xadd(keys.audit(), 'MAXLEN', '~', '100000', '*', 'e', entry)) ?? '';
     },
     async recent(n: number): Promise<AuditEntry[]> {

@@ -33,6 +33,10 @@ const isoTime = z.string().transform((s, ctx) => {
   return t;
 });
 
+/** Tokens and secrets shorter than this are refused at start (a guessable token is no token). */
+export const MIN_SECRET = 16;
+const SECRET_HINT = `must be at least ${MIN_SECRET} characters (use a long random value)`;
+
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -');
 
 const chatSchema = z.strictObject({
@@ -93,7 +97,7 @@ const routeSchema = z.strictObject({
 const integrationSchema = z
   .strictObject({
     kind: z.enum(['alertmanager', 'grafana', 'generic', 'events-v2', 'heartbeat', 'opsgenie']),
-    token: z.string().min(8, 'token must be at least 8 characters'),
+    token: z.string().min(MIN_SECRET, SECRET_HINT),
     every: duration.optional(),
     /** Inbound rate limit: at most `max` requests per `per`. */
     rate_limit: z.strictObject({ max: z.number().int().positive(), per: duration }).optional(),
@@ -188,7 +192,7 @@ export const configSchema = z
       .default({}),
     routes: z.array(routeSchema).default([]),
     integrations: z.record(name, integrationSchema).default({}),
-    api_token: z.string().min(8).optional(),
+    api_token: z.string().min(MIN_SECRET, SECRET_HINT).optional(),
     runbooks_dir: z.string().default('./commands'),
     /** Chat (by name) that receives /update status posts for stakeholders. */
     stakeholder_chat: name.optional(),
@@ -208,6 +212,10 @@ export const configSchema = z
     http: z
       .strictObject({ max_in_flight: z.number().int().positive().default(256) })
       .default({ max_in_flight: 256 }),
+    /** Per-person limits on what the bot is asked to do. */
+    limits: z
+      .strictObject({ commands_per_minute: z.number().int().positive().default(20) })
+      .default({ commands_per_minute: 20 }),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));
@@ -453,6 +461,14 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   const botToken = env.TELEGRAM_BOT_TOKEN;
   if (!botToken) throw new ConfigError('TELEGRAM_BOT_TOKEN: environment variable is required');
   const port = Number(env.HTTP_PORT ?? 8080);
+  const webhookUrl = env.WEBHOOK_URL || undefined;
+  const webhookSecret = env.TELEGRAM_WEBHOOK_SECRET || undefined;
+  if (webhookUrl && !webhookSecret)
+    throw new ConfigError(
+      'TELEGRAM_WEBHOOK_SECRET: required when WEBHOOK_URL is set (without it every update would be refused)',
+    );
+  if (webhookSecret && webhookSecret.length < MIN_SECRET)
+    throw new ConfigError(`TELEGRAM_WEBHOOK_SECRET: ${SECRET_HINT}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`HTTP_PORT: expected a port number, got "${env.HTTP_PORT}"`);
   }
@@ -466,8 +482,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
     configPath: env.OPSBOT_CONFIG || './opsbot.yaml',
     httpHost: env.HTTP_HOST || '0.0.0.0',
     httpPort: port,
-    webhookUrl: env.WEBHOOK_URL || undefined,
-    webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
+    webhookUrl,
+    webhookSecret,
     logLevel: env.LOG_LEVEL || 'info',
   };
 }
@@ -482,4 +498,21 @@ const interpolated = new WeakMap<OpsbotConfig, ReadonlyMap<string, string>>();
  */
 export function interpolatedVars(config: OpsbotConfig): ReadonlyMap<string, string> {
   return interpolated.get(config) ?? new Map();
+}
+
+/**
+ * Telegram's service accounts: 777000 (Telegram, channel posts forwarded into a linked group),
+ * 1087968824 (GroupAnonymousBot, an anonymous group admin) and 136817688 (Channel_Bot, a message
+ * sent on behalf of a channel). Anyone can post as them, so they never get a configured role.
+ */
+export const SERVICE_ACCOUNTS: ReadonlySet<number> = new Set([777000, 1087968824, 136817688]);
+
+/** Config that loads but will not do what it seems to: one line each, logged at start. */
+export function configWarnings(c: OpsbotConfig): string[] {
+  return Object.entries(c.people)
+    .filter(([, p]) => SERVICE_ACCOUNTS.has(p.telegram_id))
+    .map(
+      ([n, p]) =>
+        `people.${n}.telegram_id: ${p.telegram_id} is a Telegram service account that anyone can post as; it is treated as an unlisted viewer`,
+    );
 }

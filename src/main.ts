@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
-import { loadConfigFile, loadEnv } from './config.js';
+import { configWarnings, loadConfigFile, loadEnv } from './config.js';
 import { ConfigError, EX_CONFIG } from './errors.js';
 import { createLogger } from './logger.js';
 
@@ -15,6 +15,7 @@ export async function runBot(): Promise<void> {
     const env = loadEnv(process.env);
     const config = loadConfigFile(env.configPath, process.env);
     const logger = createLogger(env.logLevel);
+    for (const warning of configWarnings(config)) logger.warn({ warning }, 'config warning');
     app = buildApp({ config, env, logger });
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

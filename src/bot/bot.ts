@@ -4,6 +4,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import type { Services } from '../services.js';
 import type { BotContext, InnerContext } from './context.js';
 import { personOf } from './roles.js';
+import { accessControl, commandRateLimit } from './access.js';
 import { coreFeature } from './features/core.js';
 import { incidentsFeature } from './features/incidents.js';
 import { silencesFeature } from './features/silences.js';
@@ -69,6 +70,9 @@ export function createBot(
     await next();
   });
   bot.use(opsbotFlavor(services));
+  // before any feature: the per-person command limit, then who may see what in this chat
+  bot.use(commandRateLimit(services));
+  bot.use(accessControl(services));
 
   for (const [name, feature] of FEATURES) {
     bot

@@ -1,14 +1,17 @@
 import type { OpsbotConfig, Role } from '../config.js';
-import { ROLES, roleAtLeast } from '../config.js';
+import { ROLES, SERVICE_ACCOUNTS, roleAtLeast } from '../config.js';
 import type { BotContext, Person } from './context.js';
 
-/** Resolves a Telegram user to a configured person; people not listed are viewers. */
+/**
+ * Resolves a Telegram user to a configured person; people not listed are viewers, and so are
+ * Telegram's service accounts (anyone can post as them), even when the config lists them.
+ */
 export function personOf(
   config: OpsbotConfig,
   user: { id: number; first_name?: string; username?: string },
 ): Person {
   for (const [name, p] of Object.entries(config.people)) {
-    if (p.telegram_id === user.id) {
+    if (p.telegram_id === user.id && !SERVICE_ACCOUNTS.has(user.id)) {
       const role = p.roles.reduce<Role>(
         (best, r) => (ROLES.indexOf(r) > ROLES.indexOf(best) ? r : best),
         'viewer',
@@ -49,6 +52,7 @@ export const COMMAND_ROLES: Record<string, Role> = {
   override: 'admin',
   audit: 'admin',
   notify: 'viewer',
+  whoami: 'viewer',
 };
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */

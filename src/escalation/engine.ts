@@ -14,6 +14,7 @@ import type { Keys } from '../store/keys.js';
 import { createWebhookNotifier, webhookTimer } from './notifiers.js';
 import { onCallAt, type Override } from './schedule.js';
 import type { TimerData, TimerService } from './timers.js';
+import { own } from '../own.js';
 
 /**
  * The runtime overrides (/override) of a schedule stored in Redis that still last after `now`.
@@ -59,7 +60,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   const policyFor = (inc: Pick<Incident, 'severity'>) => {
     const name = config.severities[inc.severity]?.policy;
-    return name ? config.escalation_policies[name] : undefined;
+    return name ? own(config.escalation_policies, name) : undefined;
   };
 
   async function runtimeOverrides(schedule: string): Promise<Override[]> {
@@ -68,7 +69,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   /** Who `schedule:NAME` means right now. */
   async function onCall(schedule: string, at = clock.now()) {
-    const s = config.schedules[schedule];
+    const s = own(config.schedules, schedule);
     if (!s) return undefined;
     return onCallAt(s, at, await runtimeOverrides(schedule));
   }
@@ -192,7 +193,7 @@ export function createEscalation(deps: EscalationDeps) {
       }
       if (kind === 'chat') {
         chatNames.push(ref);
-        const chat = chatKeyOf(config.chats[ref]!);
+        const chat = chatKeyOf(own(config.chats, ref)!);
         // the first level shows the incident; later levels and repeats post again so phones ring
         // (an edit in place notifies nobody)
         const first = level === 0 && loop === 0;
@@ -214,7 +215,7 @@ export function createEscalation(deps: EscalationDeps) {
         }
         person = who.person;
       }
-      const p = config.people[person];
+      const p = own(config.people, person);
       if (!p) continue;
       outbox.push({
         chat: String(p.telegram_id),
@@ -349,7 +350,7 @@ export function createEscalation(deps: EscalationDeps) {
       return;
     }
     const who = inc.assignee ?? inc.ackBy ?? '';
-    const person = config.people[who];
+    const person = own(config.people, who);
     const mention = person
       ? `<a href="tg://user?id=${person.telegram_id}">${escapeHtml(who)}</a>`
       : escapeHtml(who);

@@ -15,6 +15,7 @@ import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
 import { opsgenieRoutes } from './opsgenie.js';
+import { own } from '../own.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 /**
@@ -145,7 +146,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   }
 
   async function rateLimit(name: string) {
-    const lim = config.integrations[name]?.rate_limit ?? { max: 6000, per: 60_000 };
+    const lim = own(config.integrations, name)?.rate_limit ?? { max: 6000, per: 60_000 };
     const now = s.clock.now();
     const window = Math.floor(now / lim.per);
     const key = s.keys.rate(`${name}:${window}`);

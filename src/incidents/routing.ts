@@ -1,6 +1,7 @@
 import type { ChatConfig, OpsbotConfig, RouteConfig } from '../config.js';
 import { mapSeverity, type Alert, type Severity } from '../intake/types.js';
 import { matchLabels } from '../matching/re2.js';
+import { own } from '../own.js';
 
 /** `chatId` or `chatId:threadId`: how the outbox names a place to post. */
 export function chatKeyOf(chat: ChatConfig): string {
@@ -40,6 +41,6 @@ export function routeAlert(cfg: OpsbotConfig, alert: Alert): Routing {
     route,
     severity: mapSeverity(rawSeverity),
     chatNames: unique,
-    chats: unique.map((n) => chatKeyOf(cfg.chats[n]!)),
+    chats: unique.map((n) => chatKeyOf(own(cfg.chats, n)!)),
   };
 }

@@ -6,6 +6,7 @@ import type { IncidentRepository } from '../incidents/repository.js';
 import type { Keys } from '../store/keys.js';
 import type { Intake } from './service.js';
 import type { Alert } from './types.js';
+import { own } from '../own.js';
 
 /**
  * Dead-man's switches: each `heartbeat` integration must ping within `every`; a miss opens an
@@ -24,7 +25,7 @@ export function createHeartbeats(deps: {
   const hbKey = keys.heartbeat('last');
 
   function alertFor(name: string, status: 'firing' | 'resolved', every: number): Alert {
-    const integ = config.integrations[name]!;
+    const integ = own(config.integrations, name)!;
     return {
       source: 'heartbeat',
       integration: name,
@@ -41,7 +42,7 @@ export function createHeartbeats(deps: {
   }
 
   async function arm(name: string, at: number) {
-    const every = config.integrations[name]!.every!;
+    const every = own(config.integrations, name)!.every!;
     await redis.hset(hbKey, name, String(at));
     await repo.apply({
       timers: [
@@ -57,7 +58,7 @@ export function createHeartbeats(deps: {
 
   timers.register('hb', async (id, data) => {
     const name = String(data.name);
-    const integ = config.integrations[name];
+    const integ = own(config.integrations, name);
     const last = await redis.hget(hbKey, name);
     if (integ?.kind === 'heartbeat' && last === String(data.ping)) {
       await intake.ingest([alertFor(name, 'firing', integ.every!)]);
@@ -68,7 +69,7 @@ export function createHeartbeats(deps: {
   return {
     /** A ping: re-arm the switch and resolve an open "no heartbeat" incident. */
     async ping(name: string) {
-      const integ = config.integrations[name]!;
+      const integ = own(config.integrations, name)!;
       const now = clock.now();
       await arm(name, now);
       const res = await intake.ingest([alertFor(name, 'resolved', integ.every!)]);

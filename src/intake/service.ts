@@ -7,6 +7,7 @@ import type { SuppressionStore } from '../incidents/silences.js';
 import type { Metrics } from '../metrics.js';
 import type { DmSubscriptions } from '../notify/subscriptions.js';
 import type { Alert } from './types.js';
+import { own } from '../own.js';
 
 export interface IngestResult {
   accepted: number;
@@ -33,9 +34,9 @@ export function createIntake(deps: {
 
   async function ingestOne(alert: Alert) {
     const routing = routeAlert(config, alert);
-    const integration = alert.integration ? config.integrations[alert.integration] : undefined;
+    const integration = alert.integration ? own(config.integrations, alert.integration) : undefined;
     if (integration?.chat && !routing.route?.match) {
-      routing.chats = [String(config.chats[integration.chat]!.id)];
+      routing.chats = [String(own(config.chats, integration.chat)!.id)];
     }
     const suppressed =
       (await deps.maintenance.matching(alert.labels)) ??

@@ -46,6 +46,11 @@ export interface ApprovalRecord {
   decidedBy?: string;
 }
 
+/** The requester as the audit log names them: name and Telegram id. */
+function requesterOf(a: ApprovalRecord) {
+  return { name: a.requester, telegramId: Number(a.requesterId) };
+}
+
 export type VoteOutcome =
   | 'expired'
   | 'done'
@@ -291,7 +296,11 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       } catch {
         /* foreign lock value */
       }
-      await audit.append('run.locked', a.requester, { runbook: rb.id, lock: lockName, holder: by });
+      await audit.append('run.locked', requesterOf(a), {
+        runbook: rb.id,
+        lock: lockName,
+        holder: by,
+      });
       await editRun(
         chatMessage.chat,
         chatMessage.messageId,
@@ -326,7 +335,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       .set(`${keys.run(runId)}:alive`, deps.instanceId, 'PX', aliveTtl)
       .exec();
     held.set(runId, { lock: lockName, holder });
-    await audit.append('run.start', a.requester, {
+    await audit.append('run.start', requesterOf(a), {
       run: runId,
       runbook: rb.id,
       params: a.params,
@@ -438,7 +447,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         .del(`${keys.run(runId)}:alive`)
         .exec();
       await releaseLock(lockName, holder);
-      await audit.append('run.finish', a.requester, {
+      await audit.append('run.finish', requesterOf(a), {
         run: runId,
         runbook: rb.id,
         result: result.status,
@@ -574,7 +583,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
         })
         .pexpire(k, rb.approvalTtlMs + 86_400_000)
         .exec();
-      await audit.append('run.request', who.name, {
+      await audit.append('run.request', who, {
         runbook: rb.id,
         params,
         token: token.slice(0, 8),
@@ -605,7 +614,7 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const rb = a && runbooks.get(a.runbook);
       if (!a || !rb) return { outcome: 'expired' as VoteOutcome };
       if (!roleAtLeast(voter.role, rb.approveRole)) {
-        await audit.append('approval.refused', voter.name, {
+        await audit.append('approval.refused', voter, {
           runbook: rb.id,
           token: token.slice(0, 8),
           role: voter.role,
@@ -625,16 +634,17 @@ export function createRunbookService(deps: RunbookServiceDeps) {
       const fresh = (await getApproval(token))!;
       const locale = await deps.localeOf(Number(a.chatId));
       if (outcome === 'self')
-        await audit.append('approval.self_refused', voter.name, {
+        await audit.append('approval.self_refused', voter, {
           runbook: rb.id,
           token: token.slice(0, 8),
         });
       if (outcome === 'rejected' || outcome === 'counted' || outcome === 'approved')
-        await audit.append(
-          `approval.${outcome === 'rejected' ? 'reject' : 'approve'}`,
-          voter.name,
-          { runbook: rb.id, token: token.slice(0, 8), have, needed },
-        );
+        await audit.append(`approval.${outcome === 'rejected' ? 'reject' : 'approve'}`, voter, {
+          runbook: rb.id,
+          token: token.slice(0, 8),
+          have,
+          needed,
+        });
       if (outcome === 'rejected' && fresh.messageId) {
         await editRun(
           fresh.chat,

@@ -68,6 +68,8 @@ export function createKeys(prefix: string) {
     silencePending: (token: string) => `${p}silence:pending:${token}`,
     /** Hash of finished start-up data migrations (field = migration name, value = version). */
     migrations: () => `${p}migrations`,
+    /** Commands one Telegram user sent in one minute window (per-person rate limit). */
+    commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
-import { LEADS, PEOPLE, TOKENS, testConfig } from '../helpers/config.js';
+import { parseConfig } from '../../src/config.js';
+import { LEADS, PEOPLE, TOKENS, testConfigYaml, withChats } from '../helpers/config.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -17,12 +18,19 @@ beforeAll(async () => {
         token: kit.token,
         prefix,
         polling: false,
-        config: testConfig({
-          levels: `      - { after: 0s, notify: ["chat:ops"] }
+        config: parseConfig(
+          withChats(
+            testConfigYaml({
+              levels: `      - { after: 0s, notify: ["chat:ops"] }
       - { after: 1s, notify: ["chat:leads"] }`,
-          extra:
-            'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000 }',
-        }),
+              extra:
+                'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000 }',
+            }),
+            // the groups the update test talks in (the bot answers only in configured chats)
+            Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`r${i}`, -2000 - i])),
+          ),
+          {},
+        ),
         env: { webhookUrl: 'http://127.0.0.1:1/telegram/webhook', webhookSecret: secret },
       }),
     );

@@ -9,9 +9,9 @@ export const STRANGER = 4242;
 export const TOKENS = {
   prometheus: 'prom-token-123456',
   grafana: 'grafana-token-123456',
-  ci: 'ci-token-123456',
+  ci: 'ci-token-1234567890',
   pd: 'pd-routing-key-123456',
-  backups: 'hb-token-123456',
+  backups: 'hb-token-1234567890',
   api: 'api-token-123456',
 };
 
@@ -62,9 +62,18 @@ integrations:
 api_token: "${TOKENS.api}"
 runbooks_dir: ${path.resolve('commands')}
 ${over.extra ?? ''}
+# tests fire commands faster than people do; test/integration/access.test.ts checks the default
+limits: { commands_per_minute: 1000 }
+
 `;
 }
 
 export function testConfig(over: Parameters<typeof testConfigYaml>[0] = {}): OpsbotConfig {
   return parseConfig(testConfigYaml(over), {});
+}
+
+/** Adds chats to a test config's `chats:` (the bot answers only in configured groups). */
+export function withChats(yaml: string, chats: Record<string, number>): string {
+  const lines = Object.entries(chats).map(([n, id]) => `  ${n}: { id: ${id} }\n`);
+  return yaml.replace('chats:\n', `chats:\n${lines.join('')}`);
 }

@@ -60,6 +60,11 @@ export interface TelegramKit {
   /** Calls of `method` to `chatId` that the Bot API answered 200, whose text contains every one of `texts`. */
   okCalls(method: string, chatId: number, ...texts: string[]): RecordedCall[];
   answers(): Record<string, unknown>[];
+  /**
+   * Queues a raw update (any kind the emulator cannot make, e.g. `my_chat_member`) for the bot's next
+   * `getUpdates` (polling mode); returns its update_id.
+   */
+  injectUpdate(update: Record<string, unknown>): number;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -113,6 +118,8 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
   }[] = [];
   let down = false;
   let hang = false;
+  const injected: Record<string, unknown>[] = [];
+  let injectedSeq = 1_500_000_000;
   const held: http.ServerResponse[] = [];
 
   const proxy = http.createServer((req, res) => {
@@ -145,6 +152,13 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         res.end(JSON.stringify(f.response.body));
         return;
       }
+      if (method === 'leaveChat') {
+        // the emulator lacks it; Telegram answers True
+        record(200);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, result: true }));
+        return;
+      }
       const fwd = http.request(
         `${emulatorRoot}${req.url}`,
         {
@@ -163,6 +177,12 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
             res.writeHead(up.statusCode ?? 502, {
               'content-type': up.headers['content-type'] ?? 'application/json',
             });
+            if (method === 'getUpdates' && up.statusCode === 200 && injected.length > 0) {
+              const got = JSON.parse(Buffer.concat(out).toString('utf8')) as { result: unknown[] };
+              got.result.push(...injected.splice(0));
+              res.end(JSON.stringify(got));
+              return;
+            }
             res.end(Buffer.concat(out));
           });
         },
@@ -297,6 +317,11 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
           texts.every((x) => String(c.body.text).includes(x)),
       ),
     answers: () => calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.body),
+    injectUpdate(update) {
+      const id = injectedSeq++;
+      injected.push({ ...update, update_id: id });
+      return id;
+    },
     reset() {
       calls.length = 0;
     },

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../src/runbooks/loader.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { GROUP, PEOPLE, STRANGER } from '../helpers/config.js';
+import { parseConfig } from '../../src/config.js';
+import { GROUP, PEOPLE, STRANGER, testConfigYaml, withChats } from '../helpers/config.js';
 import { dropPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -10,7 +11,9 @@ let t: TestApp;
 
 beforeAll(async () => {
   kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token });
+  // two more configured groups, so the language and runbook tests have chats of their own
+  const yaml = withChats(testConfigYaml(), { langtest: GROUP - 5, rbtest: GROUP - 9 });
+  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}) });
 });
 afterAll(async () => {
   await t?.stop();

@@ -97,7 +97,7 @@ describe('incidents in a private chat', () => {
     await dm(STRANGER).command('/start');
     expect((await reply(STRANGER, n)).text).toMatch(/not in this team's people list/);
     await dm(STRANGER).command('/notify on');
-    expect((await reply(STRANGER, n + 1)).text).toMatch(/cannot send you incidents/);
+    expect((await reply(STRANGER, n + 1)).text).toMatch(/ask an admin to add you/);
     await fire('stranger', 'critical');
     await kit.waitFor(() => dmsOf(PEOPLE.bob, 'stranger').length > 0, { label: 'bob gets it' });
     expect(dmsOf(STRANGER, 'stranger')).toHaveLength(0);

@@ -71,12 +71,30 @@ describe('process', () => {
     );
   });
 
+  it('WEBHOOK_URL without TELEGRAM_WEBHOOK_SECRET exits 78 with one clear line', async () => {
+    const port = await freePort();
+    const p = spawnBot(baseEnv(port, { WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook` }));
+    expect(await p.exited).toBe(78);
+    expect(p.stderr()).toContain(
+      'opsbot: config error: TELEGRAM_WEBHOOK_SECRET: required when WEBHOOK_URL is set',
+    );
+  });
+
+  it('a token shorter than 16 characters exits 78 naming its path', async () => {
+    const p = spawnBot({
+      ...baseEnv(await freePort()),
+      OPSBOT_CONFIG: writeConfig(testConfigYaml().replace('prom-token-123456', 'short-token')),
+    });
+    expect(await p.exited).toBe(78);
+    expect(p.stderr()).toContain('integrations.prometheus.token: must be at least 16 characters');
+  });
+
   it('webhook mode: a wrong secret gets 401, the right one 200; SIGTERM exits 0', async () => {
     const port = await freePort();
     const p = spawnBot(
       baseEnv(port, {
         WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-        TELEGRAM_WEBHOOK_SECRET: 'hook-secret-1',
+        TELEGRAM_WEBHOOK_SECRET: 'hook-secret-1234567',
       }),
     );
     try {
@@ -103,7 +121,7 @@ describe('process', () => {
         });
       expect((await post()).status).toBe(401);
       expect((await post('wrong')).status).toBe(401);
-      expect((await post('hook-secret-1')).status).toBe(200);
+      expect((await post('hook-secret-1234567')).status).toBe(200);
       await kit.waitForMessage((m) => m.chatId === -1001000000001 && /Hi alice/.test(m.text));
       expect(kit.callsOf('setWebhook').length).toBeGreaterThan(0);
     } finally {

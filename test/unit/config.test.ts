@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { interpolateEnv, loadEnv, parseConfig, roleAtLeast } from '../../src/config.js';
+import {
+  configWarnings,
+  interpolateEnv,
+  loadEnv,
+  parseConfig,
+  roleAtLeast,
+} from '../../src/config.js';
 import { clusterPrefix } from '../../src/store/redis.js';
 import { ConfigError } from '../../src/errors.js';
 import { testConfigYaml } from '../helpers/config.js';
@@ -52,9 +58,9 @@ describe('config', () => {
     expect(errorOf(yaml)).toBe(
       'integrations.prometheus.token: environment variable PROM_TOKEN is not set',
     );
-    expect(parseConfig(yaml, { PROM_TOKEN: 'from-env-123' }).integrations.prometheus?.token).toBe(
-      'from-env-123',
-    );
+    expect(
+      parseConfig(yaml, { PROM_TOKEN: 'from-env-1234567890' }).integrations.prometheus?.token,
+    ).toBe('from-env-1234567890');
   });
 
   it('requires the bot token and reads env defaults', () => {
@@ -93,5 +99,46 @@ describe('config', () => {
     expect(roleAtLeast('admin', 'approver')).toBe(true);
     expect(roleAtLeast('responder', 'approver')).toBe(false);
     expect(roleAtLeast('viewer', 'viewer')).toBe(true);
+  });
+});
+
+describe('config: secrets and service accounts (issue 13)', () => {
+  it('refuses integration tokens and api_token shorter than 16 characters, naming the path', () => {
+    const short = testConfigYaml().replace('prom-token-123456', 'prom-tok-123456');
+    expect(errorOf(short)).toBe(
+      'integrations.prometheus.token: must be at least 16 characters (use a long random value)',
+    );
+    const api = testConfigYaml().replace('api-token-123456', 'api-token-12345');
+    expect(errorOf(api)).toMatch(/^api_token: must be at least 16 characters/);
+  });
+
+  it('WEBHOOK_URL without TELEGRAM_WEBHOOK_SECRET, or with a short one, is a config error', () => {
+    const url = {
+      TELEGRAM_BOT_TOKEN: 'x',
+      WEBHOOK_URL: 'https://bot.example.com/telegram/webhook',
+    };
+    expect(() => loadEnv(url)).toThrow(
+      /^TELEGRAM_WEBHOOK_SECRET: required when WEBHOOK_URL is set/,
+    );
+    expect(() => loadEnv({ ...url, TELEGRAM_WEBHOOK_SECRET: 'short-secret' })).toThrow(
+      /^TELEGRAM_WEBHOOK_SECRET: must be at least 16 characters/,
+    );
+    expect(loadEnv({ ...url, TELEGRAM_WEBHOOK_SECRET: 'a-long-enough-secret' }).webhookSecret).toBe(
+      'a-long-enough-secret',
+    );
+  });
+
+  it('warns about a Telegram service account listed in people', () => {
+    const yaml = testConfigYaml().replace('telegram_id: 1003,', 'telegram_id: 1087968824,');
+    expect(configWarnings(parseConfig(yaml, {}))).toEqual([
+      'people.root.telegram_id: 1087968824 is a Telegram service account that anyone can post as; it is treated as an unlisted viewer',
+    ]);
+    expect(configWarnings(parseConfig(testConfigYaml(), {}))).toEqual([]);
+  });
+
+  it('defaults the per-person command limit to 20 a minute', () => {
+    expect(parseConfig(testConfigYaml().replace(/\nlimits:.*\n/, '\n'), {}).limits).toEqual({
+      commands_per_minute: 20,
+    });
   });
 });

@@ -11,6 +11,7 @@ import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
 import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
 import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { own } from '../../own.js';
 
 /** Splits text into pieces of at most `n` characters, at line ends where possible. */
 function chunk(text: string, n: number): string[] {
@@ -48,7 +49,9 @@ export function commsFeature(s: Services) {
     const r = await s.actions.note(id, ctx.person.name, `${template}: ${body}`, 'update');
     if (!r.ok) return void (await ctx.replyHtml(describeResult(ctx, id, r, 'did-note')));
     const chats = new Set(inc.chats);
-    const sh = s.config.stakeholder_chat ? s.config.chats[s.config.stakeholder_chat] : undefined;
+    const sh = s.config.stakeholder_chat
+      ? own(s.config.chats, s.config.stakeholder_chat)
+      : undefined;
     if (sh) chats.add(chatKeyOf(sh));
     const outbox = [];
     for (const chat of chats) {
@@ -155,7 +158,7 @@ export function commsFeature(s: Services) {
       ackTargetMs: s.config.severities[inc.severity]?.ack_within,
       now: s.clock.now(),
     });
-    await s.audit.append('postmortem.draft', ctx.person.name, { id });
+    await s.audit.append('postmortem.draft', ctx.person, { id });
     try {
       // a document is nicer; the emulator and some proxies lack sendDocument, so fall back to messages
       // bonus methods go through the plain client (no auto-retry): a failure falls back at once
@@ -216,11 +219,11 @@ export function commsFeature(s: Services) {
     const rows = await s.audit.recent(n);
     if (rows.length === 0) return void (await ctx.replyHtml(ctx.tr('audit-none')));
     const lines = rows.map((r) => {
-      const { id: _id, t, action, actor, ...rest } = r;
+      const { id: _id, t, action, actor, actor_id: actorId, ...rest } = r;
       const extra = Object.entries(rest)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
-      return `<code>${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}</code> ${escapeHtml(action)} · ${escapeHtml(actor)} ${escapeHtml(trimText(extra, 200))}`;
+      return `<code>${new Date(t).toISOString().slice(0, 19).replace('T', ' ')}</code> ${escapeHtml(action)} · ${escapeHtml(actor)}${actorId !== undefined ? ` <code>[${Number(actorId)}]</code>` : ''} ${escapeHtml(trimText(extra, 200))}`;
     });
     await ctx.replyHtml(
       trimHtml(`${ctx.tr('audit-title', { n: rows.length })}\n${lines.join('\n')}`),

@@ -8,9 +8,9 @@ import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
 import { SEVERITIES } from '../../intake/types.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { COMMAND_ROLES } from '../roles.js';
+import { COMMAND_ROLES, requireRole } from '../roles.js';
 
-/** /start, /help, /status, /lang, /notify. */
+/** /start, /help, /status, /lang, /notify, /whoami. */
 export function coreFeature(s: Services) {
   const c = new Composer<BotContext>();
 
@@ -18,7 +18,8 @@ export function coreFeature(s: Services) {
     let extra = '';
     if (ctx.chat.type === 'private') {
       if (!ctx.person.known) {
-        extra = ctx.tr('start-private-stranger', { id: ctx.person.telegramId });
+        // as a string: Fluent would group a number's digits (4,242), and the id is meant to be pasted
+        extra = ctx.tr('start-private-stranger', { id: String(ctx.person.telegramId) });
       } else {
         // a person who starts the bot gets new incidents here; a repeated /start keeps their choice
         const level = await s.dms.setDefault(ctx.person.telegramId, 'P3');
@@ -105,6 +106,8 @@ export function coreFeature(s: Services) {
   });
 
   c.command('lang', async (ctx) => {
+    // a group's language is everyone's: changing it takes a responder
+    if (ctx.chat.type !== 'private' && !(await requireRole(ctx, 'responder'))) return;
     const want = ctx.match.trim().toLowerCase();
     if (!isLocale(want)) {
       await ctx.replyHtml(ctx.tr('lang-usage'));
@@ -113,6 +116,20 @@ export function coreFeature(s: Services) {
     await s.setLocale(ctx.chat.id, want);
     ctx.locale = want;
     await ctx.replyHtml(ctx.tr('lang-set'));
+  });
+
+  c.command('whoami', async (ctx) => {
+    const lines = [
+      ctx.tr('whoami', {
+        id: String(ctx.person.telegramId),
+        chat: String(ctx.chat.id),
+        role: ctx.tr(`role-${ctx.person.role}`),
+      }),
+      ctx.person.known
+        ? ctx.tr('whoami-name', { name: escapeHtml(ctx.person.name) })
+        : ctx.tr('whoami-unlisted'),
+    ];
+    await ctx.replyHtml(lines.join('\n'));
   });
 
   return c;

@@ -131,7 +131,11 @@ export function declareFeature(s: Services) {
       };
       const res = await s.intake.ingest([alert]);
       const incId = res.incidents[0] ?? '?';
-      await s.audit.append('incident.declare', starter, { id: incId, severity });
+      await s.audit.append(
+        'incident.declare',
+        { name: starter, telegramId: ctx.person.telegramId },
+        { id: incId, severity },
+      );
       return incId;
     });
     await confirm.answerCallbackQuery({ text: id });

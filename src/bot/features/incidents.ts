@@ -12,6 +12,7 @@ import { decodeCallback, encodeCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 import { incidentLine, renderDetails } from './incident-view.js';
+import { own } from '../../own.js';
 
 const PAGE = 8;
 
@@ -174,7 +175,7 @@ export function incidentsFeature(s: Services) {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('assign-usage')));
     const target = rest.trim().replace(/^@/, '') || ctx.person.name;
-    if (!s.config.people[target]) {
+    if (!own(s.config.people, target)) {
       return void (await ctx.replyHtml(
         ctx.tr('assign-unknown', {
           who: escapeHtml(target),

@@ -6,6 +6,7 @@ import { formatTime, formatTimeIn } from '../../notify/render.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { requireRole } from '../roles.js';
+import { own } from '../../own.js';
 
 /** /oncall (now and next per schedule) and /override (admins). */
 export function oncallFeature(s: Services) {
@@ -19,7 +20,7 @@ export function oncallFeature(s: Services) {
     for (const name of names) {
       const extra = await s.escalation.runtimeOverrides(name);
       const cur = await s.escalation.onCall(name, now);
-      const sched = s.config.schedules[name]!;
+      const sched = own(s.config.schedules, name)!;
       const nxt = nextOnCall(sched, now, extra);
       // handovers read best in the zone they are defined in
       const at = (ms: number) => formatTimeIn(ms, sched.rotation.handoff_tz);
@@ -43,7 +44,12 @@ export function oncallFeature(s: Services) {
       .trim()
       .split(/\s+/);
     const ms = parseDuration(dur);
-    if (!s.config.schedules[schedule] || !s.config.people[person] || !ms || ms > 30 * 86_400_000) {
+    if (
+      !own(s.config.schedules, schedule) ||
+      !own(s.config.people, person) ||
+      !ms ||
+      ms > 30 * 86_400_000
+    ) {
       return void (await ctx.replyHtml(
         ctx.tr('override-usage', {
           schedules: escapeHtml(Object.keys(s.config.schedules).join(', ') || '—'),
@@ -57,7 +63,7 @@ export function oncallFeature(s: Services) {
       { person, from: now, to: now + ms },
     ];
     await s.redis.hset(s.keys.overrides(), schedule, JSON.stringify(list));
-    await s.audit.append('override.create', ctx.person.name, { schedule, person, to: now + ms });
+    await s.audit.append('override.create', ctx.person, { schedule, person, to: now + ms });
     await ctx.replyHtml(
       ctx.tr('override-set', {
         schedule: escapeHtml(schedule),

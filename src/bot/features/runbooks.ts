@@ -110,7 +110,7 @@ export function runbooksFeature(s: Services) {
     incident?: string,
   ) {
     if (!roleAtLeast(ctx.person.role, rb.role)) {
-      await s.audit.append('run.refused', ctx.person.name, {
+      await s.audit.append('run.refused', ctx.person, {
         runbook: rb.id,
         role: ctx.person.role,
       });

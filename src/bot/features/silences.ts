@@ -193,7 +193,7 @@ export function silencesFeature(s: Services) {
       by: ctx.person.name,
       reason: p.reason,
     });
-    await s.audit.append(`${kind}.create`, ctx.person.name, {
+    await s.audit.append(`${kind}.create`, ctx.person, {
       matchers: p.matchers,
       until: entry.until,
     });
@@ -244,7 +244,7 @@ export function silencesFeature(s: Services) {
     const gone =
       (await s.silences.expire(d.id)) ||
       (ctx.person.role === 'admin' && (await s.maintenance.expire(d.id)));
-    if (gone) await s.audit.append('silence.expire', ctx.person.name, { id: d.id });
+    if (gone) await s.audit.append('silence.expire', ctx.person, { id: d.id });
     await ctx.answerCallbackQuery({
       text: stripTags(ctx.tr(gone ? 'silence-expired' : 'silence-gone')),
     });
