@@ -250,3 +250,5 @@ stats-title = 📊 <b>إحصاءات الاستجابة، آخر { $span }</b>
 stats-label = آخر { $span }
 audit-none = سجل التدقيق فارغ.
 audit-title = <b>سجل التدقيق (آخر { $n })</b>
+stats-too-long = يغطي /stats مدة أقصاها { $days } يومًا (مثلًا /stats 90d).
+status-silenced = 🔕 حوادث مفتوحة مكتومة: { $count }

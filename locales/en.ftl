@@ -250,3 +250,5 @@ stats-title = 📊 <b>Response statistics, last { $span }</b>
 stats-label = last { $span }
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>
+stats-too-long = /stats covers at most { $days } days (for example /stats 90d).
+status-silenced = 🔕 Silenced open incidents: { $count }

@@ -147,6 +147,10 @@ export const configSchema = z
       digest_threshold: 5,
       lease: 15_000,
     }),
+    /** How long resolved incidents are kept in Redis before retention deletes them. */
+    retention: z
+      .strictObject({ resolved: duration.default(180 * 86_400_000) })
+      .default({ resolved: 180 * 86_400_000 }),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));

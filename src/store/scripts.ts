@@ -11,6 +11,8 @@ const SCRIPTS = [
   'timer_claim',
   'approval_vote',
   'lock_release',
+  'ix_migrate',
+  'ix_compact',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
