@@ -172,7 +172,7 @@ describe('cursor pages', () => {
   it('a walk covers every incident exactly once while new ones arrive, for every state filter', async () => {
     const w = world();
     for (let i = 0; i < 57; i++) {
-      await w.trigger(`k${i}`, (['P0', 'P1', 'P2', 'P3'] as const)[i % 4]);
+      await w.trigger(`k${i}`, (['P0', 'P1', 'P2', 'P3'] as const)[i % 4]!);
       w.clock.advance(1_000);
     }
     for (let i = 1; i <= 57; i += 3) await w.s.actions.acknowledge(`INC-${i}`, 'alice');
@@ -210,7 +210,7 @@ describe('cursor pages', () => {
   it('/incidents pages read only their rows, in severity then age order', async () => {
     const w = world();
     for (let i = 0; i < 12; i++) {
-      await w.trigger(`p${i}`, (['P2', 'P0', 'P3', 'P1'] as const)[i % 4]);
+      await w.trigger(`p${i}`, (['P2', 'P0', 'P3', 'P1'] as const)[i % 4]!);
       w.clock.advance(1_000);
     }
     const a = await w.s.repo.openPage(0, 5);
