@@ -283,3 +283,5 @@ access-private-button = 🔒 اطلب من المسؤول إضافتك (معرّ
 access-unknown-chat = 👋 هذه المحادثة غير مُعدّة لـ opsbot، لذا سأغادرها. معرّفها <code>{ $id }</code>: لاستخدام opsbot هنا، اطلب من المسؤول إضافتها تحت <code>chats:</code> في opsbot.yaml (مثلًا <code>team: {"{"} id: { $id } {"}"}</code>) ثم أضفني مرة أخرى.
 access-unknown-chat-button = هذه المحادثة غير مُعدّة لـ opsbot (معرّف المحادثة { $id }).
 rate-limited = ⏳ { $name }، هذه أكثر من { $max } أوامر في دقيقة. انتظر دقيقة من فضلك؛ سأجيب بعدها.
+stats-too-long = يغطي /stats مدة أقصاها { $days } يومًا (مثلًا /stats 90d).
+status-silenced = 🔕 حوادث مفتوحة مكتومة: { $count }

@@ -283,3 +283,5 @@ access-private-button = 🔒 Ask an admin to add you (your Telegram id: { $id })
 access-unknown-chat = 👋 This chat is not configured for opsbot, so I am leaving it. Its chat id is <code>{ $id }</code>: to use opsbot here, ask an admin to add it under <code>chats:</code> in opsbot.yaml (e.g. <code>team: {"{"} id: { $id } {"}"}</code>) and add me again.
 access-unknown-chat-button = This chat is not configured for opsbot (chat id { $id }).
 rate-limited = ⏳ { $name }, that is more than { $max } commands in a minute. Please wait a minute; I will answer again then.
+stats-too-long = /stats covers at most { $days } days (for example /stats 90d).
+status-silenced = 🔕 Silenced open incidents: { $count }

@@ -13,6 +13,7 @@ import { createTimerService } from './escalation/timers.js';
 import { buildHttp } from './http/server.js';
 import { createI18n, isLocale, type Locale } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
+import { createHistory } from './incidents/history.js';
 import { createIncidentRepository } from './incidents/repository.js';
 import { createMaintenance, createSilences } from './incidents/silences.js';
 import { migrateDedupKeys } from './intake/dedup.js';
@@ -198,6 +199,14 @@ export function buildApp(opts: AppOptions) {
     secrets: stepSecrets,
   });
   const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
+  const history = createHistory({
+    redis,
+    keys,
+    scripts,
+    clock,
+    logger,
+    retentionMs: config.retention.resolved,
+  });
 
   const services: Services = {
     config,
@@ -262,6 +271,7 @@ export function buildApp(opts: AppOptions) {
     http,
     dispatcher,
     heartbeats,
+    history,
     instanceId,
     /** Starts HTTP, workers and update intake (polling unless WEBHOOK_URL is set). */
     async start(startOpts: { listen?: boolean; polling?: boolean } = {}) {
@@ -272,11 +282,18 @@ export function buildApp(opts: AppOptions) {
       } catch (e) {
         logger.warn({ err: (e as Error).message }, 'dedup key migration deferred: Redis not ready');
       }
+      try {
+        // data stored by an older version gets its counters and indexes before anything reads them
+        await history.migrate();
+      } catch (e) {
+        logger.warn({ err: (e as Error).message }, 'start-up migration deferred: Redis not ready');
+      }
       if (startOpts.listen !== false)
         await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
       outbox.start();
       timers.start(opts.pollMs);
       runbooks.start();
+      history.start();
       try {
         await runbooks.recoverInterrupted();
         await heartbeats.armAll();
@@ -311,6 +328,7 @@ export function buildApp(opts: AppOptions) {
       await timers.stop();
       await escalation.drainWebhooks();
       await outbox.stop();
+      await history.stop();
       if (!opts.redis) {
         try {
           await redis.quit();

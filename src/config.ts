@@ -216,6 +216,10 @@ export const configSchema = z
     limits: z
       .strictObject({ commands_per_minute: z.number().int().positive().default(20) })
       .default({ commands_per_minute: 20 }),
+    /** How long resolved incidents are kept in Redis before retention deletes them. */
+    retention: z
+      .strictObject({ resolved: duration.default(180 * 86_400_000) })
+      .default({ resolved: 180 * 86_400_000 }),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));

@@ -11,6 +11,7 @@ import type { Heartbeats } from '../intake/heartbeat.js';
 import { parseAlertmanager, parseEventsV2, parseGeneric, parseGrafana } from '../intake/index.js';
 import type { Alert } from '../intake/types.js';
 import { normalizeIncidentId } from '../incidents/model.js';
+import type { PageState } from '../incidents/repository.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
@@ -29,6 +30,44 @@ declare module 'fastify' {
     /** The intake integration (config name) its onRequest hook authenticated; '' elsewhere. */
     opsbotIntegration: string;
   }
+}
+
+/** Timeline entries per incident in a list page (the newest); the single-incident route has all. */
+export const LIST_TIMELINE_ENTRIES = 20;
+const LIST_STATES = ['open', 'triggered', 'acknowledged', 'resolved', 'all'] as const;
+
+/** `?state=&limit=&cursor=` of the read API; a bad value is a 400 naming the parameter. */
+function parseListQuery(q: Record<string, unknown>): {
+  state: PageState;
+  limit: number;
+  cursor?: number;
+} {
+  const issues: { path: string; message: string }[] = [];
+  const one = (k: string) => {
+    const v = q[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') {
+      issues.push({ path: k, message: 'expected one value' });
+      return undefined;
+    }
+    return v;
+  };
+  const state = one('state') ?? 'all';
+  if (!(LIST_STATES as readonly string[]).includes(state))
+    issues.push({ path: 'state', message: `expected one of ${LIST_STATES.join(', ')}` });
+  const rawLimit = one('limit');
+  const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+  if (!/^\d+$/.test(rawLimit ?? '100') || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    issues.push({ path: 'limit', message: 'expected a whole number from 1 to 1000' });
+  const rawCursor = one('cursor');
+  let cursor: number | undefined;
+  if (rawCursor !== undefined && rawCursor !== '') {
+    const id = normalizeIncidentId(rawCursor);
+    if (!id) issues.push({ path: 'cursor', message: 'expected next_cursor of a previous page' });
+    else cursor = Number(id.slice(4));
+  }
+  if (issues.length) throw new ValidationError('invalid query', issues);
+  return { state: state as PageState, limit, cursor };
 }
 
 /**
@@ -272,21 +311,27 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       throw new HttpProblem(401, 'missing or invalid bearer token');
   }
 
-  app.get<{ Querystring: { state?: string } }>('/api/v1/incidents', async (req) => {
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/incidents', async (req) => {
     requireApi(req);
-    const state = req.query.state;
-    if (state && !['open', 'triggered', 'acknowledged', 'resolved', 'all'].includes(state))
-      throw new ValidationError('invalid query', [
-        { path: 'state', message: 'expected open, triggered, acknowledged, resolved or all' },
-      ]);
-    const list =
-      state === 'open' || state === 'triggered' || state === 'acknowledged'
-        ? await s.repo.listOpen()
-        : await s.repo.listSince(0);
-    const filtered = list.filter(
-      (i) => !state || state === 'all' || state === 'open' || i.state === state,
+    const q = parseListQuery(req.query);
+    const page = await s.repo.page(q);
+    const tails = await s.repo.timelineTails(
+      page.incidents.map((i) => i.id),
+      LIST_TIMELINE_ENTRIES,
     );
-    return { incidents: filtered.sort((a, b) => b.seq - a.seq).slice(0, 500) };
+    return {
+      incidents: page.incidents.map((inc) => {
+        const tl = tails.get(inc.id);
+        return {
+          ...inc,
+          // the last entries only; the whole timeline is at timeline_url
+          timeline: tl?.entries ?? [],
+          timeline_total: tl?.total ?? 0,
+          timeline_url: `/api/v1/incidents/${inc.id}`,
+        };
+      }),
+      next_cursor: page.next ?? null,
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (req) => {
@@ -330,9 +375,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   });
   app.get('/metrics', async (_req, reply) => {
     try {
-      const open = await s.repo.listOpen();
-      s.metrics.incidentsOpen.reset();
-      for (const i of open) s.metrics.incidentsOpen.inc({ severity: i.severity });
+      // counters kept by the scripts, never the open index
+      const counts = await s.repo.counts();
+      for (const [severity, n] of Object.entries(counts.open))
+        s.metrics.incidentsOpen.set({ severity }, n);
       s.metrics.outboxDepth.set(await s.outbox.depth());
     } catch {
       /* Redis down: serve process metrics anyway */

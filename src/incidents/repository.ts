@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { scopeDedup } from '../intake/dedup.js';
-import type { Alert, Severity } from '../intake/types.js';
+import { SEVERITIES, type Alert, type Severity } from '../intake/types.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
-import { decodeIncident, type Incident, type TimelineEntry } from './model.js';
+import { decodeIncident, type Incident, type IncidentState, type TimelineEntry } from './model.js';
 
 export type IngestOutcome =
   'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
@@ -77,6 +78,23 @@ export function createIncidentRepository(deps: {
       .filter((i): i is Incident => !!i);
   }
 
+  /** The counters the scripts keep: open incidents by severity, incidents by state. */
+  async function counts(): Promise<Counts> {
+    const h = await redis.hgetall(keys.counters());
+    const n = (k: string) => Math.max(0, Number(h[k] ?? 0) || 0);
+    return {
+      open: Object.fromEntries(SEVERITIES.map((sev) => [sev, n(`open:${sev}`)])) as Record<
+        Severity,
+        number
+      >,
+      states: {
+        triggered: n('st:triggered'),
+        acknowledged: n('st:acknowledged'),
+        resolved: n('st:resolved'),
+      },
+    };
+  }
+
   return {
     get,
     getMany,
@@ -137,16 +155,147 @@ export function createIncidentRepository(deps: {
       return redis.hgetall(keys.messages(id));
     },
 
-    async listOpen(): Promise<Incident[]> {
-      return getMany(await redis.zrange(keys.open(), 0, -1));
+    /** Open incidents, oldest first, at most `max` (bounded: use `openPage` or `page` to walk all). */
+    async listOpen(max = 1000): Promise<Incident[]> {
+      return getMany(await redis.zrange(keys.open(), 0, max - 1));
     },
 
-    async listSince(since: number): Promise<Incident[]> {
-      return getMany(await redis.zrangebyscore(keys.all(), since, '+inf'));
+    /** Incidents created since `since`, newest first, at most `max`. */
+    async listSince(since: number, max = 1000): Promise<Incident[]> {
+      return getMany(await redis.zrevrangebyscore(keys.all(), '+inf', since, 'LIMIT', 0, max));
     },
 
     async countOpen(): Promise<number> {
-      return redis.zcard(keys.open());
+      const c = await counts();
+      return SEVERITIES.reduce((n, sev) => n + c.open[sev], 0);
+    },
+
+    counts,
+
+    /** The oldest incident still triggered (not acknowledged), from the triggered-only index. */
+    async oldestUnacknowledged(): Promise<Incident | undefined> {
+      const [id] = await redis.zrange(keys.stateIndex('triggered'), 0, 0);
+      return id ? get(id) : undefined;
+    },
+
+    /** Open incidents silenced now (created while silenced, or silenced until later than now). */
+    async countSilenced(): Promise<number> {
+      return redis.zcount(keys.silencedIndex(), `(${clock.now()}`, '+inf');
+    },
+
+    /** One page of open incidents in /incidents order (severity, then oldest first). */
+    async openPage(
+      offset: number,
+      count: number,
+    ): Promise<{ total: number; incidents: Incident[] }> {
+      const [total, ids] = await Promise.all([
+        redis.zcard(keys.openBySeverity()),
+        redis.zrange(keys.openBySeverity(), offset, offset + count - 1),
+      ]);
+      return { total, incidents: await getMany(ids) };
+    },
+
+    /**
+     * One page of incidents, newest first, from the per-state indexes (scored by incident number,
+     * which counts up in creation order). `cursor` is the last id of the previous page; the page
+     * holds incidents with a lower number, so new incidents never shift a walk in progress.
+     */
+    async page(opts: {
+      state?: PageState;
+      limit: number;
+      cursor?: number;
+    }): Promise<{ incidents: Incident[]; next?: string }> {
+      const states: IncidentState[] =
+        opts.state === 'open'
+          ? ['triggered', 'acknowledged']
+          : opts.state && opts.state !== 'all'
+            ? [opts.state]
+            : ['triggered', 'acknowledged', 'resolved'];
+      const max = opts.cursor === undefined ? '+inf' : `(${opts.cursor}`;
+      const tx = redis.multi();
+      for (const st of states)
+        tx.zrevrangebyscore(
+          keys.stateIndex(st),
+          max,
+          '-inf',
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          opts.limit + 1,
+        );
+      const res = (await tx.exec()) ?? [];
+      const rows: [string, number][] = [];
+      for (const [err, r] of res) {
+        if (err) throw err;
+        const flat = r as string[];
+        for (let i = 0; i < flat.length; i += 2) rows.push([flat[i]!, Number(flat[i + 1])]);
+      }
+      rows.sort((a, b) => b[1] - a[1]);
+      const shown = rows.slice(0, opts.limit);
+      const incidents = await getMany(shown.map(([id]) => id));
+      return {
+        incidents,
+        next: rows.length > opts.limit && shown.length ? shown[shown.length - 1]![0] : undefined,
+      };
+    },
+
+    /** The last `n` timeline entries of each incident, and each timeline's length (one round trip). */
+    async timelineTails(
+      ids: string[],
+      n: number,
+    ): Promise<Map<string, { entries: TimelineEntry[]; total: number }>> {
+      const out = new Map<string, { entries: TimelineEntry[]; total: number }>();
+      if (ids.length === 0) return out;
+      const pipe = redis.pipeline();
+      for (const id of ids) {
+        pipe.lrange(keys.timeline(id), -n, -1);
+        pipe.llen(keys.timeline(id));
+      }
+      const res = (await pipe.exec()) ?? [];
+      ids.forEach((id, i) => {
+        const raw = (res[2 * i]?.[1] as string[] | undefined) ?? [];
+        out.set(id, {
+          entries: raw.map((r) => JSON.parse(r) as TimelineEntry),
+          total: Number(res[2 * i + 1]?.[1] ?? 0),
+        });
+      });
+      return out;
+    },
+
+    /**
+     * The daily aggregates of the UTC days `fromDay..toDay` (day = ms / 86,400,000): per severity and
+     * integration counts and histograms, and the top five titles and responders over those days
+     * (summed inside Redis into a short-lived key, so only five rows come back).
+     */
+    async aggregates(fromDay: number, toDay: number): Promise<DailyAggregates> {
+      const days: number[] = [];
+      for (let d = fromDay; d <= toDay; d++) days.push(d);
+      const pipe = redis.pipeline();
+      for (const d of days) pipe.hgetall(keys.aggDay(d));
+      const res = (await pipe.exec()) ?? [];
+      const fields = new Map<string, number>();
+      for (const [err, h] of res) {
+        if (err) throw err;
+        for (const [k, v] of Object.entries(h as Record<string, string>))
+          fields.set(k, (fields.get(k) ?? 0) + Number(v));
+      }
+      const top = async (key: (d: number) => string): Promise<[string, number][]> => {
+        const tmp = `${keys.prefix}tmp:agg:${randomBytes(6).toString('hex')}`;
+        const tx = redis.multi();
+        tx.zunionstore(tmp, days.length, ...days.map(key));
+        tx.zrevrange(tmp, 0, 4, 'WITHSCORES');
+        tx.del(tmp);
+        const r = (await tx.exec()) ?? [];
+        const flat = (r[1]?.[1] as string[] | undefined) ?? [];
+        const out: [string, number][] = [];
+        for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+        return out;
+      };
+      return {
+        fields,
+        noisy: await top(keys.aggNoisy),
+        responders: await top(keys.aggResponders),
+      };
     },
 
     /** At most `limit` open incidents, the most recent first (a bounded read for previews). */
@@ -154,6 +303,20 @@ export function createIncidentRepository(deps: {
       return getMany(await redis.zrevrange(keys.open(), 0, Math.max(0, limit - 1)));
     },
   };
+}
+
+export type PageState = IncidentState | 'open' | 'all';
+
+export interface Counts {
+  open: Record<Severity, number>;
+  states: Record<IncidentState, number>;
+}
+
+/** Summed daily aggregate fields (`<sev>|<integration>|n|a|r|b|ta<i>|tr<i>`) and top fives. */
+export interface DailyAggregates {
+  fields: Map<string, number>;
+  noisy: [string, number][];
+  responders: [string, number][];
 }
 
 export type IncidentRepository = ReturnType<typeof createIncidentRepository>;

@@ -138,3 +138,89 @@ export function renderStatsText(s: IncidentStats, label: string): string {
   }
   return lines.join('\n');
 }
+
+/** Histogram buckets the scripts keep (common.lua ix_bucket): bucket 0 is [0, 10 s]; bucket i
+ * covers (10 s·2^((i-1)/2), 10 s·2^(i/2)], each √2 wider than the last; the last one is open. */
+export const HIST_BUCKETS = 40;
+const HIST_BASE = 10_000;
+const bound = (i: number) => HIST_BASE * 2 ** (i / 2);
+
+/** The value a bucket stands for: its geometric middle (within ±19% of any value in it). */
+export function bucketEstimate(i: number): number {
+  if (i <= 0) return HIST_BASE / 2;
+  return Math.round(Math.sqrt(bound(i - 1) * bound(Math.min(i, HIST_BUCKETS))));
+}
+
+/** Nearest-rank percentile over a bucketed histogram: the estimate of the bucket holding it. */
+export function histPercentile(counts: number[], p: number): number | undefined {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total <= 0) return undefined;
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i] ?? 0;
+    if (seen >= rank) return bucketEstimate(i);
+  }
+  return bucketEstimate(counts.length - 1);
+}
+
+/**
+ * Response statistics from the daily aggregates (summed fields `<sev>|<integration>|<what>` and the
+ * top titles and responders), the same shape `computeStats` gives, without reading one incident.
+ * Percentiles are bucket estimates (see `histPercentile`).
+ */
+export function statsFromAggregates(
+  agg: { fields: Map<string, number>; noisy: [string, number][]; responders: [string, number][] },
+  opts: { since: number; now: number; ackTargets: Partial<Record<Severity, number>> },
+): IncidentStats {
+  const per = new Map<
+    Severity,
+    { n: number; a: number; r: number; b: number; ta: number[]; tr: number[] }
+  >();
+  for (const sev of SEVERITIES)
+    per.set(sev, {
+      n: 0,
+      a: 0,
+      r: 0,
+      b: 0,
+      ta: new Array<number>(HIST_BUCKETS + 1).fill(0),
+      tr: new Array<number>(HIST_BUCKETS + 1).fill(0),
+    });
+  for (const [field, v] of agg.fields) {
+    const parts = field.split('|');
+    const sev = parts[0] as Severity;
+    const what = parts[parts.length - 1] ?? '';
+    const x = per.get(sev);
+    if (!x || !Number.isFinite(v)) continue;
+    if (what === 'n' || what === 'a' || what === 'r' || what === 'b') x[what] += v;
+    else if (/^t[ar]\d+$/.test(what)) {
+      const i = Math.min(Number(what.slice(2)), HIST_BUCKETS);
+      (what[1] === 'a' ? x.ta : x.tr)[i]! += v;
+    }
+  }
+  const bySeverity = {} as Record<Severity, SeverityStats>;
+  let total = 0;
+  for (const sev of SEVERITIES) {
+    const x = per.get(sev)!;
+    total += x.n;
+    bySeverity[sev] = {
+      count: x.n,
+      acknowledged: x.a,
+      resolved: x.r,
+      mttaMedian: histPercentile(x.ta, 50),
+      mttaP90: histPercentile(x.ta, 90),
+      mttrMedian: histPercentile(x.tr, 50),
+      mttrP90: histPercentile(x.tr, 90),
+      breaches: x.b,
+      ackTargetMs: opts.ackTargets[sev],
+    };
+  }
+  return {
+    since: opts.since,
+    now: opts.now,
+    total,
+    bySeverity,
+    noisy: agg.noisy.map(([title, count]) => ({ title, count })),
+    responders: agg.responders.map(([who, actions]) => ({ who, actions })),
+  };
+}

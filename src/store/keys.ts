@@ -70,6 +70,27 @@ export function createKeys(prefix: string) {
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
     commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
+    // read side (kept by the scripts through common.lua's ix_apply; names mirror it)
+    /** zset id -> seq of the incidents in one state: cursor pages. */
+    stateIndex: (state: 'triggered' | 'acknowledged' | 'resolved') => `${p}incs:st:${state}`,
+    /** zset id -> severity rank * 1e12 + seq of the open incidents, in /incidents order. */
+    openBySeverity: () => `${p}incs:opensev`,
+    /** zset id -> silenced-until (ms, +inf) of the open incidents that are silenced. */
+    silencedIndex: () => `${p}incs:silenced`,
+    /** zset id -> resolved_at: retention walks it. */
+    resolvedAt: () => `${p}incs:rt`,
+    /** hash open:P0..P3 and st:<state> -> counts. */
+    counters: () => `${p}cnt`,
+    /** Daily aggregates by UTC day number (ms / 86,400,000) of incident creation. */
+    aggDay: (day: number) => `${p}agg:d:${day}`,
+    aggNoisy: (day: number) => `${p}agg:noisy:${day}`,
+    aggResponders: (day: number) => `${p}agg:resp:${day}`,
+    aggFloor: () => `${p}agg:floor`,
+    incidentTimers: (id: string) => `${p}inc:{${id}}:tm`,
+    firing: (id: string) => `${p}inc:{${id}}:firing`,
+    /** Data layout version; the start-up migration brings older data to it. */
+    schemaVersion: () => `${p}schema`,
+    migrationCursor: () => `${p}schema:cursor`,
   };
 }
 

@@ -12,6 +12,8 @@ const SCRIPTS = [
   'approval_vote',
   'lock_release',
   'lock_renew',
+  'ix_migrate',
+  'ix_compact',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

@@ -43,10 +43,12 @@ export interface BotProcess {
 /** Runs the real entry point (src/main.ts through tsx) as a child process. */
 export function spawnBot(
   env: Record<string, string>,
-  opts: { compiled?: boolean } = {},
+  opts: { compiled?: boolean; nodeArgs?: string[] } = {},
 ): BotProcess {
   // compiled: exactly what `npm start` runs, flags included
-  const args = opts.compiled ? startScriptArgs() : ['--import', 'tsx', 'src/main.ts'];
+  const args = opts.compiled
+    ? startScriptArgs()
+    : [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: path.resolve('.'),
     env: {

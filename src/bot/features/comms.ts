@@ -1,7 +1,7 @@
 import { Composer, InputFile } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { buildPostmortem } from '../../reports/postmortem.js';
-import { computeStats, renderStatsText } from '../../reports/stats.js';
+import { renderStatsText, statsFromAggregates } from '../../reports/stats.js';
 import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
 import type { Services } from '../../services.js';
@@ -12,6 +12,10 @@ import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
 import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
 import { decodeCallback, encodeCallback } from '../callback-data.js';
 import { own } from '../../own.js';
+
+const DAY_MS = 86_400_000;
+/** The longest /stats window: daily aggregates are kept this long (and a little more). */
+export const STATS_MAX_DAYS = 90;
 
 /** Splits text into pieces of at most `n` characters, at line ends where possible. */
 function chunk(text: string, n: number): string[] {
@@ -187,16 +191,22 @@ export function commsFeature(s: Services) {
   c.command('stats', async (ctx) => {
     const arg = String(ctx.match ?? '').trim() || '7d';
     const span = parseDuration(arg);
-    if (!span || span > 366 * 86_400_000) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
+    if (!span) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
+    if (span > STATS_MAX_DAYS * DAY_MS)
+      return void (await ctx.replyHtml(ctx.tr('stats-too-long', { days: STATS_MAX_DAYS })));
     const now = s.clock.now();
-    const incs = await s.repo.listSince(now - span);
-    const items = await Promise.all(
-      incs.map(async (inc) => ({ inc, timeline: await s.repo.timeline(inc.id) })),
-    );
+    // whole UTC days of incident creation, today included, read from the daily aggregates
+    const today = Math.floor(now / DAY_MS);
+    const days = Math.max(1, Math.ceil(span / DAY_MS));
+    const agg = await s.repo.aggregates(today - days + 1, today);
     const ackTargets = Object.fromEntries(
       Object.entries(s.config.severities).map(([k, v]) => [k, v?.ack_within]),
     );
-    const stats = computeStats(items, { since: now - span, now, ackTargets });
+    const stats = statsFromAggregates(agg, {
+      since: (today - days + 1) * DAY_MS,
+      now,
+      ackTargets,
+    });
     const label = ctx.tr('stats-label', { span: arg });
     const table = `${ctx.tr('stats-title', { span: arg })}\n<pre>${escapeHtml(renderStatsText(stats, label))}</pre>`;
     try {

@@ -64,24 +64,27 @@ export function coreFeature(s: Services) {
 
   c.command('status', async (ctx) => {
     const health = await s.health();
-    const open = await s.repo.listOpen();
+    // counters kept by the scripts: the cost does not grow with the number of incidents
+    const [counts, unacked, silenced] = await Promise.all([
+      s.repo.counts(),
+      s.repo.oldestUnacknowledged(),
+      s.repo.countSilenced(),
+    ]);
     const now = s.clock.now();
-    const bySev = SEVERITIES.map((sev) => {
-      const n = open.filter((i) => i.severity === sev).length;
-      return `${SEVERITY_EMOJI[sev]} ${sev}: ${n}`;
-    }).join(' · ');
-    const unacked = open
-      .filter((i) => i.state === 'triggered')
-      .sort((a, b) => a.createdAt - b.createdAt)[0];
+    const openCount = SEVERITIES.reduce((n, sev) => n + counts.open[sev], 0);
+    const bySev = SEVERITIES.map(
+      (sev) => `${SEVERITY_EMOJI[sev]} ${sev}: ${counts.open[sev]}`,
+    ).join(' · ');
     const ok = (b: boolean) => (b ? ctx.tr('status-ok') : ctx.tr('status-down'));
     const lines = [
       ctx.tr('status-title'),
       ctx.tr('status-redis', { state: ok(health.redis) }),
       ctx.tr('status-telegram', { state: ok(health.telegram) }),
       ctx.tr('status-version', { version: s.version, uptime: formatDuration(now - s.startedAt) }),
-      ctx.tr('status-open', { count: open.length }),
+      ctx.tr('status-open', { count: openCount }),
       bySev,
     ];
+    if (silenced > 0) lines.push(ctx.tr('status-silenced', { count: silenced }));
     if (unacked)
       lines.push(
         ctx.tr('status-oldest', {

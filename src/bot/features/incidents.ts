@@ -199,23 +199,23 @@ export function incidentsFeature(s: Services) {
     ctx: BotContext,
     page: number,
   ): Promise<{ text: string; keyboard?: InlineKeyboardMarkup }> {
-    const open = (await s.repo.listOpen()).sort(
-      (a: Incident, b: Incident) =>
-        a.severity.localeCompare(b.severity) || a.createdAt - b.createdAt,
-    );
-    if (open.length === 0) return { text: ctx.tr('incidents-none') };
-    const pages = Math.ceil(open.length / PAGE);
+    // only the rows shown are read, from the index kept in /incidents order (severity, then age)
+    const first = await s.repo.openPage(Math.max(0, page) * PAGE, PAGE);
+    if (first.total === 0) return { text: ctx.tr('incidents-none') };
+    const pages = Math.ceil(first.total / PAGE);
     const p = Math.min(Math.max(0, page), pages - 1);
-    const lines = open
-      .slice(p * PAGE, (p + 1) * PAGE)
-      .map((i) => incidentLine(i, s.t, ctx.locale, now()));
+    const { incidents: rows } =
+      p === Math.max(0, page) && first.incidents.length
+        ? first
+        : await s.repo.openPage(p * PAGE, PAGE);
+    const lines = rows.map((i) => incidentLine(i, s.t, ctx.locale, now()));
     const nav = [];
     if (p > 0)
       nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
     if (p < pages - 1)
       nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
     return {
-      text: `${ctx.tr('incidents-title', { count: open.length, page: p + 1, pages })}\n${lines.join('\n')}`,
+      text: `${ctx.tr('incidents-title', { count: first.total, page: p + 1, pages })}\n${lines.join('\n')}`,
       keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
     };
   }

@@ -38,6 +38,17 @@ for _, g in ipairs(plan.guards or {}) do
   if not pass then release() return 'stale' end
 end
 
+-- [ix] snapshot every incident this plan changes, to bring counters and indexes along (common.lua)
+local ix_touched, ix_order = {}, {}
+for _, h in ipairs(plan.hset or {}) do
+  local ixid = ix_incident_of(P, h.key)
+  if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(P, ixid) or false table.insert(ix_order, ixid) end
+end
+for _, h in ipairs(plan.hdel or {}) do
+  local ixid = ix_incident_of(P, h.key)
+  if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(P, ixid) or false table.insert(ix_order, ixid) end
+end
+-- [/ix]
 for _, h in ipairs(plan.hset or {}) do redis.call('HSET', h.key, h.field, h.value) end
 for _, h in ipairs(plan.hdel or {}) do redis.call('HDEL', h.key, h.field) end
 for _, z in ipairs(plan.zadd or {}) do redis.call('ZADD', z.key, z.score, z.member) end
@@ -45,6 +56,7 @@ for _, z in ipairs(plan.zrem or {}) do redis.call('ZREM', z.key, z.member) end
 for _, k in ipairs(plan.del or {}) do redis.call('DEL', k) end
 for _, c in ipairs(plan.incr or {}) do redis.call('INCRBY', c.key, c.by or 1) end
 for _, t in ipairs(plan.timeline or {}) do tl_push(P, t.inc, t.entry) end
+for _, t in ipairs(plan.timeline or {}) do ix_actor(P, t.inc, t.entry) end -- [ix]
 for _, id in ipairs(plan.cancel or {}) do
   redis.call('ZREM', P .. 'tm:due', id)
   redis.call('DEL', P .. 'tm:data:' .. id)
@@ -53,8 +65,11 @@ for _, t in ipairs(plan.timers or {}) do
   if redis.call('EXISTS', P .. 'tm:fired:' .. t.id) == 0 then
     redis.call('ZADD', P .. 'tm:due', 'NX', t.due, t.id)
     redis.call('SET', P .. 'tm:data:' .. t.id, cjson.encode(t.data))
+    ix_track_timer(P, t.id, t.data) -- [ix]
   end
 end
+-- [ix] counters, indexes and aggregates follow the change; a resolution cancels the incident's timers
+for _, ixid in ipairs(ix_order) do ix_apply(P, ixid, ix_touched[ixid] or nil) end
 for _, o in ipairs(plan.outbox or {}) do
   ob_push(P, now, o.chat, o.kind, o.data, o.coalesce or '', o.new == true)
 end

@@ -93,3 +93,177 @@ local function sync_chats(P, now, inc, extra)
     ob_push(P, now, c, 'sync', { inc = inc }, 'sync:' .. inc, false)
   end
 end
+
+-- ===== read-side indexes, counters and daily aggregates (issue 13 item 4 / issue 15) =====
+-- Every incident state change calls ix_apply in the same script, so these always equal a recount:
+--   incs:st:<state>   zset id -> seq, one per state (triggered, acknowledged, resolved): cursor pages
+--   incs:opensev      zset id -> severity rank * 1e12 + seq: open incidents as /incidents lists them
+--   incs:silenced     zset id -> silenced until (ms; silenced=1 means +inf), open incidents only
+--   incs:rt           zset id -> resolved_at: what retention compaction walks
+--   cnt               hash open:P0..P3, st:<state> -> counts
+--   agg:d:<day>       hash per UTC day of creation: <sev>|<integration>|n|a|r|b|ta<i>|tr<i>
+--   agg:noisy:<day>   zset title -> alerts;  agg:resp:<day> zset person -> human actions
+--   inc:{ID}:tm       set of the incident's timers (esc/breach/remind/reack), cancelled on resolution
+-- An incident whose hash carries ix=1 is counted; one without it (stored by an older version) is
+-- counted the first time a script touches it or by the start-up migration, never twice.
+local IX_FIELDS = { 'state', 'severity', 'silenced', 'silenced_until', 'created_at', 'ack_at',
+  'resolved_at', 'breached', 'integration', 'seq', 'ix' }
+local IX_SEV = { P0 = 0, P1 = 1, P2 = 2, P3 = 3 }
+local IX_DAY = 86400000
+local IX_BUCKETS = 40
+local IX_HUMAN = { acknowledged = true, resolved = true, note = true, update = true,
+  runbook_started = true, assigned = true, escalate_requested = true }
+local IX_TIMER_KINDS = { esc = true, breach = true, remind = true, reack = true }
+
+local function ix_snap(P, id)
+  local v = redis.call('HMGET', P .. 'inc:{' .. id .. '}', unpack(IX_FIELDS))
+  if not v[1] then return nil end
+  local s = {}
+  for i, f in ipairs(IX_FIELDS) do s[f] = v[i] or '' end
+  if s.ix ~= '1' then return nil end -- not counted yet: treated as new
+  return s
+end
+
+-- histogram bucket of a duration: 0 covers [0, 10 s]; bucket i covers (10 s * 2^((i-1)/2), 10 s * 2^(i/2)]
+local function ix_bucket(ms)
+  if ms <= 10000 then return 0 end
+  local b = math.ceil(2 * math.log(ms / 10000) / math.log(2) - 1e-9)
+  if b > IX_BUCKETS then b = IX_BUCKETS end
+  return b
+end
+
+-- the aggregate fields one incident contributes, from a snapshot
+local function ix_contrib(s)
+  local out = {}
+  if not s then return out end
+  local created = tonumber(s.created_at) or 0
+  local pre = (s.severity ~= '' and s.severity or 'P3') .. '|' .. (s.integration ~= '' and s.integration or '-') .. '|'
+  local function add(k) out[k] = (out[k] or 0) + 1 end
+  add(pre .. 'n')
+  local ack = tonumber(s.ack_at)
+  if ack then add(pre .. 'a') add(pre .. 'ta' .. ix_bucket(math.max(0, ack - created))) end
+  local res = tonumber(s.resolved_at)
+  if res then add(pre .. 'r') add(pre .. 'tr' .. ix_bucket(math.max(0, res - created))) end
+  if s.breached == '1' then add(pre .. 'b') end
+  return out, math.floor(created / IX_DAY)
+end
+
+local function ix_open_score(s)
+  return (IX_SEV[s.severity] or 3) * 1e12 + (tonumber(s.seq) or 0)
+end
+
+local function ix_silenced_score(s)
+  if s.state == 'resolved' then return nil end
+  if s.silenced == '1' then return '+inf' end
+  local u = tonumber(s.silenced_until)
+  if u and u > 0 then return u end
+  return nil
+end
+
+local function ix_cancel_timers(P, id, escTimer)
+  local tk = P .. 'inc:{' .. id .. '}:tm'
+  local ids = redis.call('SMEMBERS', tk)
+  table.insert(ids, 'breach:' .. id)
+  if escTimer and escTimer ~= '' then table.insert(ids, escTimer) end
+  for _, t in ipairs(ids) do
+    redis.call('ZREM', P .. 'tm:due', t)
+    redis.call('DEL', P .. 'tm:data:' .. t)
+  end
+  redis.call('DEL', tk)
+end
+
+-- records a timer that belongs to an incident, so its resolution can cancel it
+local function ix_track_timer(P, tid, data)
+  if type(data) ~= 'table' or type(data.inc) ~= 'string' or not IX_TIMER_KINDS[data.kind] then return end
+  redis.call('SADD', P .. 'inc:{' .. data.inc .. '}:tm', tid)
+end
+
+-- brings every index, counter and aggregate from `before` (nil: not counted) to the incident's current state
+local function ix_apply(P, id, before)
+  local ik = P .. 'inc:{' .. id .. '}'
+  local v = redis.call('HMGET', ik, unpack(IX_FIELDS))
+  local after = nil
+  if v[1] then
+    after = {}
+    for i, f in ipairs(IX_FIELDS) do after[f] = v[i] or '' end
+  end
+  if not before and not after then return end
+  local b, a = before, after
+  -- state index and counters
+  local bst, ast = b and b.state or nil, a and a.state or nil
+  if bst ~= ast or (b and a and b.seq ~= a.seq) then
+    if bst then
+      redis.call('ZREM', P .. 'incs:st:' .. bst, id)
+      redis.call('HINCRBY', P .. 'cnt', 'st:' .. bst, -1)
+    end
+    if ast then
+      redis.call('ZADD', P .. 'incs:st:' .. ast, tonumber(a.seq) or 0, id)
+      redis.call('HINCRBY', P .. 'cnt', 'st:' .. ast, 1)
+    end
+  end
+  local bopen = (b ~= nil) and b.state ~= 'resolved'
+  local aopen = (a ~= nil) and a.state ~= 'resolved'
+  if bopen ~= aopen or (bopen and b.severity ~= a.severity) then
+    if bopen then redis.call('HINCRBY', P .. 'cnt', 'open:' .. b.severity, -1) end
+    if aopen then
+      redis.call('HINCRBY', P .. 'cnt', 'open:' .. a.severity, 1)
+      redis.call('ZADD', P .. 'incs:opensev', ix_open_score(a), id)
+    else
+      redis.call('ZREM', P .. 'incs:opensev', id)
+    end
+  end
+  -- silenced open incidents
+  local bs = b and ix_silenced_score(b) or nil
+  local as = a and ix_silenced_score(a) or nil
+  if bs ~= as then
+    if as then redis.call('ZADD', P .. 'incs:silenced', as, id) else redis.call('ZREM', P .. 'incs:silenced', id) end
+  end
+  -- resolution: retention index, and the incident's pending timers go
+  if ast == 'resolved' and bst ~= 'resolved' then
+    redis.call('ZADD', P .. 'incs:rt', tonumber(a.resolved_at) or 0, id)
+    ix_cancel_timers(P, id, redis.call('HGET', ik, 'esc_timer'))
+  elseif bst == 'resolved' and ast ~= 'resolved' then
+    redis.call('ZREM', P .. 'incs:rt', id)
+  end
+  -- daily aggregates: subtract what the incident contributed, add what it contributes now
+  local bc, bday = ix_contrib(b)
+  local ac, aday = ix_contrib(a)
+  if bday == aday then
+    for k, n in pairs(bc) do
+      local m = ac[k] or 0
+      if m ~= n then redis.call('HINCRBY', P .. 'agg:d:' .. bday, k, m - n) end
+      ac[k] = nil
+    end
+    for k, n in pairs(ac) do redis.call('HINCRBY', P .. 'agg:d:' .. aday, k, n) end
+  else
+    for k, n in pairs(bc) do redis.call('HINCRBY', P .. 'agg:d:' .. bday, k, -n) end
+    for k, n in pairs(ac) do redis.call('HINCRBY', P .. 'agg:d:' .. aday, k, n) end
+  end
+  if a and a.ix ~= '1' then redis.call('HSET', ik, 'ix', 1) end
+end
+
+-- one more alert (new incident, added or re-fired alert) for the noisy-alerts ranking of its day
+local function ix_noise(P, id, n)
+  local h = redis.call('HMGET', P .. 'inc:{' .. id .. '}', 'title', 'created_at')
+  if not h[1] then return end
+  redis.call('ZINCRBY', P .. 'agg:noisy:' .. math.floor((tonumber(h[2]) or 0) / IX_DAY), n or 1, h[1])
+end
+
+-- a timeline entry by a person counts toward the busiest responders of the incident's day
+local function ix_actor(P, id, entry)
+  if type(entry) ~= 'table' or not IX_HUMAN[entry.type] or type(entry.actor) ~= 'string' then return end
+  if entry.actor == 'opsbot' or entry.actor == '' then return end
+  local h = redis.call('HMGET', P .. 'inc:{' .. id .. '}', 'source', 'integration', 'created_at')
+  if not h[3] then return end
+  if entry.actor == h[1] or entry.actor == h[2] then return end
+  redis.call('ZINCRBY', P .. 'agg:resp:' .. math.floor((tonumber(h[3]) or 0) / IX_DAY), 1, entry.actor)
+end
+
+-- the incident id of an incident hash key (`<P>inc:{INC-n}`), or nil
+local function ix_incident_of(P, key)
+  local pre = P .. 'inc:{'
+  if type(key) ~= 'string' or key:sub(1, #pre) ~= pre or key:sub(-1) ~= '}' then return nil end
+  local id = key:sub(#pre + 1, -2)
+  if not id:match('^INC%-%d+$') then return nil end
+  return id
+end

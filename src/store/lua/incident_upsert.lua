@@ -47,6 +47,7 @@ if not id then
       local tid = (string.gsub(tm.id, '%%ID%%', id))
       redis.call('ZADD', P .. 'tm:due', 'NX', tm.due, tid)
       redis.call('SET', P .. 'tm:data:' .. tid, (string.gsub(cjson.encode(tm.data), '%%ID%%', id)))
+      ix_track_timer(P, tid, { kind = tm.data.kind, inc = id }) -- [ix] cancelled on resolution
     end
   end
   if notify then
@@ -60,10 +61,14 @@ if not id then
       end
     end
   end
+  -- [ix] counters, state indexes, aggregates (common.lua)
+  ix_apply(P, id, nil)
+  ix_noise(P, id, 1)
   return { id, 'created' }
 end
 
 local ik = P .. 'inc:{' .. id .. '}'
+local ix_before = ix_snap(P, id) -- [ix]
 local known = redis.call('HEXISTS', ik .. ':alerts', fp) == 1
 local wasFiring = redis.call('SISMEMBER', ik .. ':firing', fp) == 1
 redis.call('HSET', ik .. ':alerts', fp, alert)
@@ -90,15 +95,18 @@ elseif ack and redis.call('HGET', ik, 'state') == 'triggered' then
   outcome = 'acknowledged'
 elseif not known then
   tl_push(P, id, { t = now, type = 'alert_added', actor = source, text = fp })
+  ix_noise(P, id, 1) -- [ix]
   outcome = 'updated'
 elseif wasFiring and status == 'resolved' then
   tl_push(P, id, { t = now, type = 'alert_resolved', actor = source, text = fp })
   outcome = 'updated'
 elseif (not wasFiring) and status == 'firing' then
   tl_push(P, id, { t = now, type = 'alert_refired', actor = source, text = fp })
+  ix_noise(P, id, 1) -- [ix]
   outcome = 'updated'
 end
 if outcome ~= 'unchanged' and redis.call('HGET', ik, 'silenced') ~= '1' then
   sync_chats(P, now, id, cjson.decode(redis.call('HGET', ik, 'chats') or '[]'))
 end
+ix_apply(P, id, ix_before) -- [ix]
 return { id, outcome }

@@ -1,0 +1,194 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { createIncidentRepository } from '../../src/incidents/repository.js';
+import type { Alert, Severity } from '../../src/intake/types.js';
+import { createKeys } from '../../src/store/keys.js';
+import { createScripts } from '../../src/store/scripts.js';
+import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
+import {
+  freePort,
+  spawnBot,
+  startScriptArgs,
+  writeConfig,
+  type BotProcess,
+} from '../helpers/process.js';
+import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
+import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+
+const COUNT = Number(process.env.HISTORY_INCIDENTS ?? 50_000);
+const DAY = 86_400_000;
+const prefix = freshPrefix('history');
+const redis = new Redis(REDIS_URL);
+let kit: TelegramKit;
+let bot: BotProcess | undefined;
+let port = 0;
+
+/**
+ * 50,000 incidents over the last 87 days through the real intake script (so counters, indexes and
+ * aggregates are what the scripts keep), 90% of them resolved, a third of those acknowledged first.
+ */
+async function seed() {
+  const keys = createKeys(prefix);
+  const clock = new FakeClock(Date.now() - 87 * DAY);
+  const repo = createIncidentRepository({ redis, keys, scripts: createScripts(redis), clock });
+  const step = Math.floor((87 * DAY) / COUNT);
+  const description = 'x'.repeat(400);
+  const alert = (i: number, over: Partial<Alert> = {}): Alert => ({
+    source: 'generic',
+    integration: 'ci',
+    dedupKey: `h-${i}`,
+    fingerprint: 'fp',
+    status: 'firing',
+    title: `history alert ${i % 300}`,
+    description,
+    labels: { service: `svc-${i % 50}`, team: 'core' },
+    annotations: {},
+    links: [],
+    ...over,
+  });
+  const sev: Severity[] = ['P0', 'P1', 'P2', 'P3'];
+  const routed = (i: number) => ({ severity: sev[i % 4]!, chats: [] as string[], notify: true });
+  for (let start = 0; start < COUNT; start += 1000) {
+    const batch: Promise<unknown>[] = [];
+    for (let i = start; i < Math.min(COUNT, start + 1000); i++) {
+      clock.advance(step);
+      batch.push(repo.ingest(alert(i), routed(i)));
+      if (i % 30 === 0) batch.push(repo.ingest(alert(i, { acknowledge: true }), routed(i)));
+      else if (i % 10 !== 0) {
+        if (i % 3 === 0) batch.push(repo.ingest(alert(i, { acknowledge: true }), routed(i)));
+        batch.push(repo.ingest(alert(i, { status: 'resolved' }), routed(i)));
+      }
+    }
+    await Promise.all(batch);
+  }
+}
+
+beforeAll(async () => {
+  await seed();
+  kit = await startTelegram();
+  port = await freePort();
+  // `npm start`'s heap flags on the TypeScript entry point
+  const heapFlags = startScriptArgs().filter((a) => a.startsWith('--'));
+  bot = spawnBot(
+    {
+      TELEGRAM_BOT_TOKEN: kit.token,
+      TELEGRAM_API_ROOT: kit.apiRoot,
+      REDIS_URL,
+      OPSBOT_REDIS_PREFIX: prefix,
+      OPSBOT_CONFIG: writeConfig(testConfigYaml()),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: process.env.FAULT_LOG ?? 'warn',
+    },
+    { nodeArgs: heapFlags },
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {
+      /* starting */
+    }
+    if (Date.now() > deadline) throw new Error(`bot did not start: ${bot.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  if (bot && bot.child.exitCode === null) {
+    bot.kill('SIGTERM');
+    await bot.exited;
+  }
+  await kit?.stop();
+  await dropPrefix(prefix);
+  redis.disconnect();
+}, 120_000);
+
+function alive() {
+  expect(bot!.child.exitCode, `bot died: ${bot!.stderr().slice(-2000)}`).toBeNull();
+}
+
+describe(`${COUNT} incidents in Redis, under npm start's heap flags`, () => {
+  const api = (q: string) =>
+    fetch(`http://127.0.0.1:${port}/api/v1/incidents${q}`, {
+      headers: { authorization: `Bearer ${TOKENS.api}` },
+    });
+
+  it('the read API answers one page for no filter and every state, and a cursor walk goes on', async () => {
+    for (const q of [
+      '',
+      '?limit=1000',
+      '?state=all',
+      '?state=open',
+      '?state=triggered',
+      '?state=acknowledged',
+      '?state=resolved&limit=1000',
+    ]) {
+      const res = await api(q);
+      expect(res.status, q).toBe(200);
+      const body = (await res.json()) as {
+        incidents: { id: string }[];
+        next_cursor: string | null;
+      };
+      expect(body.incidents.length, q).toBeGreaterThan(0);
+      expect(body.incidents.length, q).toBeLessThanOrEqual(q.includes('1000') ? 1000 : 100);
+      alive();
+    }
+    let cursor: string | null = null;
+    for (let i = 0; i < 5; i++) {
+      const body = (await (
+        await api(`?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as {
+        incidents: unknown[];
+        next_cursor: string | null;
+      };
+      expect(body.incidents).toHaveLength(1000);
+      cursor = body.next_cursor;
+    }
+    alive();
+  });
+
+  it('/metrics reads counters', async () => {
+    const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // open: every tenth incident (P0 and P2 alternate among them)
+    expect(m).toMatch(new RegExp(`opsbot_incidents_open\\{severity="P0"\\} ${COUNT / 20}\\n`));
+    alive();
+  });
+
+  it('/status, /incidents and /stats 7d/30d/90d answer; a longer window is refused', async () => {
+    const open = (COUNT / 10).toLocaleString('en-US');
+    const u = kit.user({ id: PEOPLE.alice, name: 'alice', chatId: GROUP, chatType: 'supergroup' });
+    await u.command('/status');
+    await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes('opsbot status') && x.text.includes(open),
+      {
+        timeoutMs: 30_000,
+        label: '/status',
+      },
+    );
+    await u.command('/incidents');
+    await kit.waitForMessage(
+      (x) => x.chatId === GROUP && x.text.includes(`Open incidents: ${open}`),
+      { timeoutMs: 30_000, label: '/incidents' },
+    );
+    for (const span of ['7d', '30d', '90d']) {
+      await u.command(`/stats ${span}`);
+      await kit.waitForMessage(
+        (x) =>
+          x.chatId === GROUP &&
+          x.text.includes(`Response statistics, last ${span}`) &&
+          x.text.includes('<pre>'),
+        { timeoutMs: 60_000, label: `/stats ${span}` },
+      );
+      alive();
+    }
+    await u.command('/stats 365d');
+    await kit.waitForMessage((x) => x.chatId === GROUP && x.text.includes('at most 90 days'), {
+      timeoutMs: 30_000,
+      label: '/stats 365d',
+    });
+    alive();
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+});
