@@ -2,7 +2,7 @@ import { Composer } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import type { ActionResult } from '../../incidents/actions.js';
-import { normalizeIncidentId, type Incident } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../incidents/model.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
 import { SEVERITIES, type Severity } from '../../intake/types.js';
 import { escapeHtml } from '../../notify/html.js';
