@@ -1,4 +1,5 @@
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
@@ -116,7 +117,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     loggerInstance: s.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: true,
   });
 

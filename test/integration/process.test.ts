@@ -128,6 +128,8 @@ describe('process', () => {
       p.kill('SIGTERM');
     }
     expect(await p.exited).toBe(0);
+    // a clean start prints no warning (fastify's disableRequestLogging deprecation was one)
+    expect(p.stderr()).not.toMatch(/Warning|FSTDEP/);
   });
 
   it('/readyz is 503 while Redis is unreachable and 200 again after it returns; the process stays alive', async () => {
