@@ -393,7 +393,12 @@ export function validateConfig(
   const missing: ConfigIssue[] = [];
   const seen = new Map<string, string>();
   const result = configSchema.safeParse(interpolateEnv(doc ?? {}, env, [], missing, seen));
-  const schemaIssues = result.success ? [] : issuesOf(result.error);
+  const schemaIssues = result.success
+    ? []
+    : [
+        ...issuesOf(result.error),
+        ...crossReferenceIssues(result.error, interpolateEnv(doc ?? {}, env, [], [])),
+      ];
   const covered = (p: string) =>
     missing.some((m) => p === m.path || p.startsWith(`${m.path}.`) || p.startsWith(`${m.path}[`));
   const issues = [...missing, ...schemaIssues.filter((i) => !covered(i.path))];
@@ -402,6 +407,52 @@ export function validateConfig(
     return { config: result.data, issues: [] };
   }
   return { issues };
+}
+
+/**
+ * zod runs the cross-reference checks (unknown chat, person, policy...) only once the shape is valid,
+ * so a config with both kinds of problem would show the second kind only after the first is fixed.
+ * This drops each badly shaped value from a copy of the document and parses again (a few rounds at
+ * most), so `opsbot check` reports the reference problems of the rest in the same run.
+ */
+function crossReferenceIssues(first: z.ZodError, doc: unknown): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const copy: unknown = structuredClone(doc);
+  let err = first;
+  for (let round = 0; round < 8; round++) {
+    const shape = err.issues.filter((i) => i.code !== 'custom');
+    if (shape.length === 0) {
+      const known = new Set(issuesOf(first).map((i) => `${i.path}\n${i.message}`));
+      out.push(...issuesOf(err).filter((i) => !known.has(`${i.path}\n${i.message}`)));
+      break;
+    }
+    let changed = false;
+    for (const i of shape) {
+      const paths = i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path];
+      for (const at of paths) changed = dropPath(copy, at) || changed;
+    }
+    if (!changed) break;
+    const again = configSchema.safeParse(copy);
+    if (again.success) break;
+    err = again.error;
+  }
+  return out;
+}
+
+/** Deletes the mapping entry at `at` inside a plain YAML document; true when one was removed. */
+function dropPath(doc: unknown, at: readonly PropertyKey[]): boolean {
+  if (at.length === 0) return false;
+  let node: unknown = doc;
+  for (const k of at.slice(0, -1)) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, k)) return false;
+    node = (node as Record<PropertyKey, unknown>)[k];
+  }
+  const last = at[at.length - 1]!;
+  if (node === null || typeof node !== 'object' || !Object.hasOwn(node, last)) return false;
+  // list items stay (removing one would shift the indexes the other problems are reported at)
+  if (Array.isArray(node)) return false;
+  delete (node as Record<PropertyKey, unknown>)[last];
+  return true;
 }
 
 /** Parses and validates config YAML text. Throws ConfigError naming the first bad path. */

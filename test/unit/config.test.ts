@@ -5,6 +5,7 @@ import {
   loadEnv,
   parseConfig,
   roleAtLeast,
+  validateConfig,
 } from '../../src/config.js';
 import { clusterPrefix } from '../../src/store/redis.js';
 import { ConfigError } from '../../src/errors.js';
@@ -41,6 +42,22 @@ describe('config', () => {
     expect(errorOf(testConfigYaml({ extra: 'colour: blue' }))).toMatch(
       /colour|Unrecognized|unknown/i,
     );
+  });
+
+  it('reports a shape problem and a reference problem in one run (opsbot check)', () => {
+    const yaml = testConfigYaml({
+      levels: `      - { after: 0s, notify: ["person:nobody"] }`,
+      extra: 'chats2: {}\nhttp: { max_in_flight: many }',
+    });
+    const { issues } = validateConfig(yaml, {});
+    expect(issues).toEqual([
+      { path: 'http.max_in_flight', message: 'Invalid input: expected number, received string' },
+      { path: 'chats2', message: 'unknown key' },
+      {
+        path: 'escalation_policies.critical.levels[0].notify[0]',
+        message: 'unknown person "nobody"',
+      },
+    ]);
   });
 
   it('rejects policies naming unknown people, schedules and chats', () => {
