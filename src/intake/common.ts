@@ -92,7 +92,9 @@ export const promAlertSchema = z.object({
 
 /** An http(s) URL of at most 2048 characters, else the same undefined as a missing one (lenient senders). */
 export function httpUrl(u: string | undefined): string | undefined {
-  return u && u.length <= 2048 && /^https?:\/\/[^\s/?#]+\S*$/i.test(u) && URL.canParse(u) ? u : undefined;
+  return u && u.length <= 2048 && /^https?:\/\/[^\s/?#]+\S*$/i.test(u) && URL.canParse(u)
+    ? u
+    : undefined;
 }
 
 /** A field that must be an http(s) URL when present: a clear 400 otherwise. */
