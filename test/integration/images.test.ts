@@ -64,6 +64,12 @@ async function openGrafana(o: Parameters<typeof grafana>[0]) {
   return { id, seq: Number(id.slice(4)) };
 }
 
+/** The outbox recorded the chat's message (Telegram accepted it a moment earlier). */
+const recorded = (id: string) =>
+  kit.waitFor(async () => (await t.app.services.repo.messages(id))[String(GROUP)], {
+    label: `message of ${id} recorded`,
+  });
+
 const ackButton = (buttons: { text: string; data?: string }[][]) =>
   buttons.flat().find((b) => /^i:ack:/.test(b.data ?? ''));
 
@@ -87,6 +93,7 @@ describe('incident images', () => {
     expect(ackButton(photo.buttons)?.data).toBe(`i:ack:${seq}`);
     expect(kit.okCalls('sendMessage', GROUP, `<code>${id}</code>`)).toHaveLength(0);
     expect((await t.app.services.repo.get(id))?.image).toBe(image);
+    expect(Number(await recorded(id))).toBe(photo.messageId);
 
     await u(PEOPLE.alice).press(photo.messageId, `i:ack:${seq}`);
     const edit = await kit.waitFor(
@@ -133,6 +140,7 @@ describe('incident images', () => {
     expect(photo.url).toBe(image);
     expect(photo.caption).toBeUndefined();
     expect(photo.messageId).toBeGreaterThan(card.messageId);
+    expect(Number(await recorded(id))).toBe(card.messageId);
 
     await u(PEOPLE.alice).press(card.messageId, `i:ack:${seq}`);
     await kit.waitForMessage(
@@ -166,6 +174,7 @@ describe('incident images', () => {
     const inc = await t.app.services.repo.get(id);
     expect(inc?.silenced).toBe(false);
     expect(inc?.state).toBe('triggered');
+    expect(Number(await recorded(id))).toBe(card.messageId);
 
     await u(PEOPLE.bob).press(card.messageId, `i:ack:${seq}`);
     await kit.waitForMessage(
