@@ -42,6 +42,8 @@ export interface Incident {
   /** `loop:level` the next escalation timer must carry to fire. */
   escStep?: string;
   escTimer?: string;
+  /** An http(s) image of the first alert (Grafana's rendered panel): posted with the card. */
+  image?: string;
 }
 
 export interface TimelineEntry {
@@ -108,6 +110,7 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     lastUpdateAt: num(h.last_update_at),
     escStep: h.esc_step || undefined,
     escTimer: h.esc_timer || undefined,
+    image: h.image || undefined,
   };
 }
 

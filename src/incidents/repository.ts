@@ -116,6 +116,7 @@ export function createIncidentRepository(deps: {
         labels: alert.labels,
         links: alert.links,
         started_at: Number.isFinite(started) && started > 0 && started <= now ? started : now,
+        image: alert.imageUrl ?? '',
       };
       const res = (await scripts.run('incident_upsert', [
         keys.prefix,

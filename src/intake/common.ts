@@ -89,3 +89,17 @@ export const promAlertSchema = z.object({
   generatorURL: z.string().max(2048).optional(),
   fingerprint: z.string().max(128).optional(),
 });
+
+/** An http(s) URL of at most 2048 characters, else the same undefined as a missing one (lenient senders). */
+export function httpUrl(u: string | undefined): string | undefined {
+  return u && u.length <= 2048 && /^https?:\/\/[^\s/?#]+\S*$/i.test(u) && URL.canParse(u)
+    ? u
+    : undefined;
+}
+
+/** A field that must be an http(s) URL when present: a clear 400 otherwise. */
+export const httpUrlSchema = (field: string) =>
+  z
+    .string()
+    .max(2048, `${field} is at most 2048 characters`)
+    .refine((u) => httpUrl(u) !== undefined, `${field} must be an http(s) URL`);

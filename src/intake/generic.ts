@@ -3,6 +3,7 @@ import {
   annotationsSchema,
   clean,
   hashLabels,
+  httpUrlSchema,
   labelsSchema,
   links,
   parseWith,
@@ -19,6 +20,7 @@ const one = z.object({
   annotations: annotationsSchema.optional().default({}),
   description: z.string().max(65536).optional(),
   link: z.string().max(2048).optional(),
+  image_url: httpUrlSchema('image_url').optional(),
 });
 
 const many = z.array(one).max(500);
@@ -42,6 +44,7 @@ export function parseGeneric(body: unknown, integration: string): Alert[] {
       labels: a.labels,
       annotations: a.annotations,
       links: links([a.link ? { href: a.link, text: 'link' } : undefined]),
+      imageUrl: a.image_url,
     } satisfies Alert;
   });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   clean,
   hashLabels,
+  httpUrl,
   labelsSchema,
   links,
   MAX_ALERTS,
@@ -17,6 +18,7 @@ const unifiedAlert = promAlertSchema.extend({
   silenceURL: url,
   dashboardURL: url,
   panelURL: url,
+  imageURL: url,
   valueString: z.string().max(4096).optional(),
 });
 
@@ -36,6 +38,7 @@ const legacy = z.object({
   ruleUrl: url,
   state: z.enum(['alerting', 'ok', 'no_data', 'paused', 'pending']),
   message: z.string().max(65536).optional(),
+  imageUrl: url,
   tags: labelsSchema.optional().default({}),
 });
 
@@ -69,6 +72,7 @@ export function parseGrafana(body: unknown, integration: string): Alert[] {
         ]),
         startsAt: a.startsAt,
         endsAt: a.endsAt,
+        imageUrl: httpUrl(a.imageURL),
       } satisfies Alert;
     });
   }
@@ -89,6 +93,7 @@ export function parseGrafana(body: unknown, integration: string): Alert[] {
       labels,
       annotations: {},
       links: links([p.ruleUrl ? { href: p.ruleUrl, text: 'rule' } : undefined]),
+      imageUrl: httpUrl(p.imageUrl),
     },
   ];
 }

@@ -32,6 +32,8 @@ export interface Alert {
   /** ISO time the alert started firing, when the source says. */
   startsAt?: string;
   endsAt?: string;
+  /** An http(s) image of the alert (Grafana's rendered panel, generic `image_url`): posted with the card. */
+  imageUrl?: string;
 }
 
 /** Maps a raw severity to P0..P3 as CONTRACT.md says: critical→P0, error/high→P1, warning→P2, else P3. */

@@ -43,3 +43,8 @@ export function trimHtml(html: string, max = 4000): string {
 export function trimText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
+
+/** How many characters Telegram counts in an HTML text: tags left out, each entity one character. */
+export function htmlTextLength(html: string): number {
+  return html.replace(/<[^>]*>/g, '').replace(/&(?:[a-z]+|#\d+|#x[0-9a-f]+);/gi, '_').length;
+}

@@ -13,13 +13,13 @@ import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 import { renderChecklist } from './checklist.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, htmlTextLength, trimHtml } from './html.js';
 import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
 
 export interface OutboxJob {
   id: string;
   chat: string;
-  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest' | 'digest_sync' | 'checklist';
+  kind: 'sync' | 'page' | 'text' | 'edit' | 'digest' | 'digest_sync' | 'checklist' | 'photo';
   data: Record<string, unknown>;
   coalesce: string;
   new: number;
@@ -53,6 +53,23 @@ export const OUTBOX_LANES = [0, 1, 2, 3] as const;
 
 const LINK_PREVIEW_OFF = { is_disabled: true } as const;
 
+/** Telegram's limit on a photo caption (characters after HTML parsing). */
+export const CAPTION_MAX = 1024;
+
+/**
+ * Telegram refused the image itself (it could not fetch the URL, or it is no usable image): a 400
+ * such as "wrong file identifier/HTTP URL specified" or "failed to get HTTP URL content".
+ * The card then goes out without it (grafana/grafana#25415).
+ */
+function imageRefused(e: unknown): e is GrammyError {
+  return e instanceof GrammyError && e.error_code === 400;
+}
+
+/** A caption that fits Telegram's limit (a card that outgrew it loses its last lines). */
+function fitCaption(html: string): string {
+  return htmlTextLength(html) <= CAPTION_MAX ? html : trimHtml(html, CAPTION_MAX);
+}
+
 /** What a message shows, as a short hash: an edit to the same signature would change nothing. */
 function signature(r: RenderedMessage, extra = ''): string {
   return createHash('sha256')
@@ -77,6 +94,7 @@ export function createOutbox(deps: OutboxDeps) {
     record?: Record3,
     failure = false,
     record2?: Record3,
+    record3?: Record3,
   ) {
     if (outcome === 'noop') metrics.sends.inc({ method: job.kind, result: 'noop' });
     await scripts.run('outbox_finish', [
@@ -94,6 +112,9 @@ export function createOutbox(deps: OutboxDeps) {
       record2?.[0] ?? '',
       record2?.[1] ?? '',
       record2?.[2] ?? '',
+      record3?.[0] ?? '',
+      record3?.[1] ?? '',
+      record3?.[2] ?? '',
     ]);
   }
 
@@ -117,20 +138,85 @@ export function createOutbox(deps: OutboxDeps) {
     return msg.message_id;
   }
 
+  /** Sends a photo by URL: with an HTML caption and buttons, or bare as a reply to `replyTo`. */
+  async function sendPhoto(
+    chat: string,
+    photo: string,
+    caption?: string,
+    keyboard?: InlineKeyboardMarkup,
+    replyTo?: number,
+  ) {
+    const { chatId, threadId } = parseChatKey(chat);
+    const msg = await api.sendPhoto(chatId, photo, {
+      ...(caption !== undefined ? { caption, parse_mode: 'HTML' as const } : {}),
+      ...(threadId ? { message_thread_id: threadId } : {}),
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+      ...(replyTo
+        ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } }
+        : {}),
+    });
+    metrics.sends.inc({ method: 'sendPhoto', result: 'ok' });
+    return msg.message_id;
+  }
+
+  /**
+   * A new incident card with its image: the photo with the card as its caption when the card fits
+   * 1,024 characters; otherwise the card, and the photo as a reply to it (queued as its own job).
+   * An image Telegram cannot fetch leaves the card without it. `kind` says what later edits change.
+   */
+  async function sendWithImage(
+    chat: string,
+    inc: { id: string; image: string },
+    r: RenderedMessage,
+  ): Promise<{ mid: number; kind: 'caption' | 'text' }> {
+    if (htmlTextLength(r.text) <= CAPTION_MAX) {
+      try {
+        return { mid: await sendPhoto(chat, inc.image, r.text, r.keyboard), kind: 'caption' };
+      } catch (e) {
+        if (!imageRefused(e)) throw e;
+        metrics.sends.inc({ method: 'sendPhoto', result: 'image_refused' });
+        logger.warn(
+          { inc: inc.id, chat, err: e.description },
+          'telegram refused the incident image: card sent without it',
+        );
+      }
+      return { mid: await send(chat, r.text, r.keyboard), kind: 'text' };
+    }
+    const mid = await send(chat, r.text, r.keyboard);
+    await repo.apply({
+      outbox: [
+        { chat, kind: 'photo', data: { inc: inc.id, reply_to: mid }, coalesce: `photo:${inc.id}` },
+      ],
+    });
+    return { mid, kind: 'text' };
+  }
+
   async function edit(
     chat: string,
     messageId: number,
     text: string,
     keyboard?: InlineKeyboardMarkup,
-  ) {
+    caption = false,
+  ): Promise<boolean> {
     const { chatId } = parseChatKey(chat);
     try {
-      await api.editMessageText(chatId, messageId, text, {
-        parse_mode: 'HTML',
-        link_preview_options: LINK_PREVIEW_OFF,
-        reply_markup: keyboard ?? { inline_keyboard: [] },
+      if (caption) {
+        await api.editMessageCaption(chatId, messageId, {
+          caption: fitCaption(text),
+          parse_mode: 'HTML',
+          reply_markup: keyboard ?? { inline_keyboard: [] },
+        });
+      } else {
+        await api.editMessageText(chatId, messageId, text, {
+          parse_mode: 'HTML',
+          link_preview_options: LINK_PREVIEW_OFF,
+          reply_markup: keyboard ?? { inline_keyboard: [] },
+        });
+      }
+      metrics.sends.inc({
+        method: caption ? 'editMessageCaption' : 'editMessageText',
+        result: 'ok',
       });
-      metrics.sends.inc({ method: 'editMessageText', result: 'ok' });
       return true;
     } catch (e) {
       if (e instanceof GrammyError && e.error_code === 400 && /not modified/i.test(e.description))
@@ -171,13 +257,15 @@ export function createOutbox(deps: OutboxDeps) {
           kind === 'page'
             ? `${t(locale, header, { level: Number(job.data.level ?? 0) + 1 })}\n${r.text}`
             : r.text;
+        // what the chat's message is: a photo whose caption is the card, or a text (the default)
+        const kindField = `mk:${job.chat}`;
         // a sync edits the message in place; a page always posts anew (an edit rings no phone),
         // as a reply to the earlier message, which later syncs then leave behind
         if (kind === 'sync' && existing) {
+          const [sig0, shown] = await redis.hmget(keys.incident(inc.id), sigField, kindField);
           // nothing changed since the message was last rendered: no call, and the slot goes back
-          if ((await redis.hget(keys.incident(inc.id), sigField)) === sig)
-            return finish(job, 'noop');
-          if (await edit(job.chat, Number(existing), r.text, r.keyboard))
+          if (sig0 === sig) return finish(job, 'noop');
+          if (await edit(job.chat, Number(existing), r.text, r.keyboard, shown === 'caption'))
             return finish(job, 'done', 0, sigRecord);
         }
         if (kind === 'sync' && !existing && job.kind === 'page') return finish(job, 'noop');
@@ -186,12 +274,19 @@ export function createOutbox(deps: OutboxDeps) {
           return finish(job, 'noop');
         }
         try {
-          const mid = await send(
-            job.chat,
-            text,
-            r.keyboard,
-            kind === 'page' && existing ? Number(existing) : undefined,
-          );
+          // a new card with an image goes out as a photo; pages stay texts (replies to the card)
+          const { mid, kind: shown } =
+            kind === 'sync' && inc.image
+              ? await sendWithImage(job.chat, { id: inc.id, image: inc.image }, r)
+              : {
+                  mid: await send(
+                    job.chat,
+                    text,
+                    r.keyboard,
+                    kind === 'page' && existing ? Number(existing) : undefined,
+                  ),
+                  kind: 'text',
+                };
           return finish(
             job,
             'done',
@@ -199,6 +294,7 @@ export function createOutbox(deps: OutboxDeps) {
             [keys.messages(inc.id), job.chat, String(mid)],
             false,
             sigRecord,
+            inc.image ? [keys.incident(inc.id), kindField, shown] : undefined,
           );
         } catch (e) {
           if (
@@ -228,6 +324,22 @@ export function createOutbox(deps: OutboxDeps) {
           String(job.data.text),
           job.data.keyboard as InlineKeyboardMarkup | undefined,
         );
+        return finish(job, 'done');
+      }
+      case 'photo': {
+        // the image of a card too long for a caption, as a reply to the card
+        const inc = await repo.get(String(job.data.inc));
+        if (!inc?.image) return finish(job, 'noop');
+        try {
+          await sendPhoto(job.chat, inc.image, undefined, undefined, Number(job.data.reply_to));
+        } catch (e) {
+          if (!imageRefused(e)) throw e;
+          metrics.sends.inc({ method: 'sendPhoto', result: 'image_refused' });
+          logger.warn(
+            { inc: inc.id, chat: job.chat, err: e.description },
+            'telegram refused the incident image: card left without it',
+          );
+        }
         return finish(job, 'done');
       }
       case 'checklist': {

@@ -17,6 +17,9 @@ export interface BotMessage {
   threadId?: number;
   parseMode?: string;
   buttons: { text: string; data?: string; url?: string }[][];
+  /** A photo or document message (sendPhoto / sendDocument through the proxy): its caption. */
+  caption?: string;
+  media?: 'photo' | 'document';
 }
 
 export interface UserHandle {
@@ -67,6 +70,10 @@ export interface TelegramKit {
   injectUpdate(update: Record<string, unknown>): number;
   reset(): void;
   stop(): Promise<void>;
+  /** Photos and documents the bot sent (URL or uploaded bytes, file name, caption), oldest first. */
+  files: SentFile[];
+  /** Which photo URLs Telegram "cannot fetch" (400); default: URLs containing `unreachable`. */
+  setUnfetchable(pred: (url: string) => boolean, description?: string): void;
 }
 
 async function freePort(): Promise<number> {
@@ -121,6 +128,7 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
   const injected: Record<string, unknown>[] = [];
   let injectedSeq = 1_500_000_000;
   const held: http.ServerResponse[] = [];
+  const media = createMediaEmulator(server, token);
 
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -128,7 +136,10 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const method = (req.url ?? '').split('?')[0]!.split('/').pop() ?? '';
-      const body = parseBody(raw, req.headers['content-type']);
+      const type = req.headers['content-type'];
+      const body = type?.includes('multipart/form-data')
+        ? parseMultipart(Buffer.concat(chunks), type).fields
+        : parseBody(raw, type);
       const record = (status: number) => calls.push({ method, body, at: Date.now(), status });
       if (hang && method === 'sendMessage') {
         record(0);
@@ -157,6 +168,13 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         record(200);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ ok: true, result: true }));
+        return;
+      }
+      if (media.handles(method, body)) {
+        const r = media.answer(method, Buffer.concat(chunks), type);
+        record(r.status);
+        res.writeHead(r.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(r.json));
         return;
       }
       const fwd = http.request(
@@ -217,6 +235,10 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
           buttons: (markup?.inline_keyboard ?? []).map((row) =>
             row.map((b) => ({ text: b.text, data: b.callback_data, url: b.url })),
           ),
+          ...(m.photo || m.document
+            ? { media: m.photo ? ('photo' as const) : ('document' as const) }
+            : {}),
+          ...(m.caption !== undefined ? { caption: String(m.caption) } : {}),
         };
       })
       .filter((m) => chatId === undefined || m.chatId === chatId);
@@ -279,7 +301,9 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
             message_id: replyTo,
             chat: { id: u.chatId, type: u.chatType ?? 'group' },
             date: Math.floor(Date.now() / 1000),
-            text: orig?.text.replace(/<[^>]+>/g, '') ?? '',
+            ...(orig?.media
+              ? { caption: orig.caption?.replace(/<[^>]+>/g, '') ?? '' }
+              : { text: orig?.text.replace(/<[^>]+>/g, '') ?? '' }),
             from: { id: 666, is_bot: true, first_name: 'Test First name', username: 'TestNameBot' },
           },
         };
@@ -322,6 +346,8 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       injected.push({ ...update, update_id: id });
       return id;
     },
+    files: media.files,
+    setUnfetchable: media.setUnfetchable,
     reset() {
       calls.length = 0;
     },
@@ -330,6 +356,281 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       await new Promise<void>((r) => proxy.close(() => r()));
       proxy.closeAllConnections?.();
       await server.stop();
+    },
+  };
+}
+
+/** A photo or document the bot sent through the proxy (sendPhoto / sendDocument). */
+export interface SentFile {
+  method: 'sendPhoto' | 'sendDocument';
+  chatId: number;
+  messageId: number;
+  /** The URL the bot gave (Telegram fetches it), for a photo sent by URL. */
+  url?: string;
+  /** The uploaded bytes and file name, for a multipart/form-data upload. */
+  bytes?: Buffer;
+  filename?: string;
+  caption?: string;
+  parseMode?: string;
+  threadId?: number;
+  replyTo?: number;
+  buttons: { text: string; data?: string; url?: string }[][];
+}
+
+type Fields = Record<string, unknown>;
+type Upload = { filename: string; bytes: Buffer };
+
+/** Parses a multipart/form-data body (grammY writes `name="x";filename=y`, unquoted, no spaces). */
+export function parseMultipart(
+  buf: Buffer,
+  type: string,
+): { fields: Record<string, string>; files: Record<string, Upload> } {
+  const fields: Record<string, string> = {};
+  const files: Record<string, Upload> = {};
+  const b = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
+  if (!b) return { fields, files };
+  const delim = Buffer.from(`--${b[1] ?? b[2]}`);
+  let pos = buf.indexOf(delim);
+  while (pos >= 0) {
+    const start = pos + delim.length;
+    if (buf.subarray(start, start + 2).toString() === '--') break;
+    const next = buf.indexOf(delim, start);
+    if (next < 0) break;
+    const part = buf.subarray(start + 2, next - 2); // the CRLFs after and before the delimiters
+    const sep = part.indexOf('\r\n\r\n');
+    if (sep >= 0) {
+      const head = part.subarray(0, sep).toString('utf8');
+      const data = part.subarray(sep + 4);
+      const name = /(?:^|[;\s])name="([^"]*)"/i.exec(head)?.[1];
+      const fn = /filename=(?:"([^"]*)"|([^;\r\n]+))/i.exec(head);
+      if (name !== undefined) {
+        if (fn) files[name] = { filename: (fn[1] ?? fn[2] ?? '').trim(), bytes: Buffer.from(data) };
+        else fields[name] = data.toString('utf8');
+      }
+    }
+    pos = next;
+  }
+  return { fields, files };
+}
+
+/** Telegram's count of an HTML text: tags left out, each entity one character. */
+function visibleLength(html: string): number {
+  return html.replace(/<[^>]*>/g, '').replace(/&(?:[a-z]+|#\d+|#x[0-9a-f]+);/gi, '_').length;
+}
+
+/** Width and height of a PNG (from its IHDR chunk); undefined for anything else. */
+function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || bytes.readUInt32BE(0) !== 0x89504e47) return undefined;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+const MIME: Record<string, string> = {
+  md: 'text/markdown',
+  txt: 'text/plain',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  json: 'application/json',
+  pdf: 'application/pdf',
+};
+
+const bad = (description: string) => ({
+  status: 400,
+  json: { ok: false, error_code: 400, description: `Bad Request: ${description}` },
+});
+
+/**
+ * sendPhoto, sendDocument and editMessageCaption, which telegram-test-api lacks, answered as the Bot
+ * API does: photos by URL (JSON) or upload (multipart/form-data), documents by upload; the message
+ * goes into the emulator's storage (so its message_id follows the emulator's and buttons on it can
+ * be pressed and edited) with `photo` (PhotoSize[]) or `document`, `caption` and `reply_markup`.
+ * A photo URL the predicate calls unfetchable gets Telegram's 400. editMessageText on a photo
+ * message gets Telegram's "there is no text in the message to edit".
+ */
+function createMediaEmulator(server: TelegramServer, token: string) {
+  const files: SentFile[] = [];
+  let unfetchable = (url: string) => url.includes('unreachable');
+  let unfetchableText = 'wrong file identifier/HTTP URL specified';
+  let fileSeq = 0;
+  const stored = () => server.storage.botMessages as unknown as Stored[];
+  const find = (chatId: unknown, messageId: unknown) =>
+    stored().find(
+      (s) =>
+        String(s.messageId) === String(messageId) && String(s.message.chat_id) === String(chatId),
+    );
+  const isMedia = (s: Stored | undefined) => !!s && (!!s.message.photo || !!s.message.document);
+  const markupOf = (v: unknown) =>
+    (typeof v === 'string' ? JSON.parse(v) : v) as
+      { inline_keyboard?: { text: string; callback_data?: string; url?: string }[][] } | undefined;
+  const fileIds = new Set<string>();
+  const nextFile = (kind: string) => {
+    const n = ++fileSeq;
+    const id = `${kind}-${n}-${token.split(':')[0]}`;
+    fileIds.add(id);
+    return { file_id: id, file_unique_id: `u${kind}${n}` };
+  };
+
+  function parse(buf: Buffer, type: string | undefined) {
+    if (type?.includes('multipart/form-data')) {
+      const { fields, files: up } = parseMultipart(buf, type);
+      const attach = (v: string | undefined) =>
+        v?.startsWith('attach://') ? up[v.slice('attach://'.length)] : undefined;
+      return {
+        fields: fields as Fields,
+        upload: attach(fields.photo ?? fields.document) ?? up.photo ?? up.document,
+      };
+    }
+    return { fields: parseBody(buf.toString('utf8'), type), upload: undefined };
+  }
+
+  function send(method: 'sendPhoto' | 'sendDocument', fields: Fields, upload?: Upload) {
+    const field = method === 'sendPhoto' ? 'photo' : 'document';
+    if (fields.chat_id === undefined || fields.chat_id === '') return bad('chat_id is empty');
+    const given = typeof fields[field] === 'string' ? (fields[field] as string) : undefined;
+    if (!upload && !given) return bad(`there is no ${field} in the request`);
+    const url = !upload && given && /^https?:\/\//i.test(given) ? given : undefined;
+    if (!upload && !url && !fileIds.has(given!)) return bad(unfetchableText);
+    if (url && unfetchable(url)) return bad(unfetchableText);
+    const caption = fields.caption === undefined ? undefined : String(fields.caption);
+    const plain =
+      caption && fields.parse_mode === 'HTML' ? visibleLength(caption) : caption?.length;
+    if ((plain ?? 0) > 1024) return bad('message caption is too long');
+    let media: Fields;
+    if (method === 'sendPhoto') {
+      const size = (upload && pngSize(upload.bytes)) || { width: 1280, height: 720 };
+      const full = { ...nextFile('photo'), ...size, file_size: upload?.bytes.length ?? 65_536 };
+      const k = 90 / Math.max(size.width, size.height);
+      const thumb = {
+        ...nextFile('photo'),
+        width: Math.round(size.width * k),
+        height: Math.round(size.height * k),
+        file_size: 1_024,
+      };
+      media = { photo: [thumb, full] };
+    } else {
+      const name = upload?.filename ?? 'file';
+      media = {
+        document: {
+          ...nextFile('document'),
+          file_name: name,
+          mime_type: MIME[name.split('.').pop()!.toLowerCase()] ?? 'application/octet-stream',
+          file_size: upload?.bytes.length ?? 0,
+        },
+      };
+    }
+    const rp = (
+      typeof fields.reply_parameters === 'string'
+        ? JSON.parse(fields.reply_parameters)
+        : fields.reply_parameters
+    ) as { message_id?: number } | undefined;
+    const replyTo = Number(rp?.message_id ?? fields.reply_to_message_id) || undefined;
+    const { text: _t, photo: _p, document: _d, reply_parameters: _r, ...rest } = fields;
+    const msg = server.addBotMessage({ ...rest, ...media } as never, token) as unknown as Fields;
+    const markup = markupOf(fields.reply_markup);
+    const original = replyTo ? find(fields.chat_id, replyTo) : undefined;
+    files.push({
+      method,
+      chatId: Number(fields.chat_id),
+      messageId: Number(msg.message_id),
+      ...(url ? { url } : {}),
+      ...(upload ? { bytes: upload.bytes, filename: upload.filename } : {}),
+      ...(caption !== undefined ? { caption } : {}),
+      ...(fields.parse_mode ? { parseMode: String(fields.parse_mode) } : {}),
+      ...(fields.message_thread_id !== undefined
+        ? { threadId: Number(fields.message_thread_id) }
+        : {}),
+      ...(replyTo ? { replyTo } : {}),
+      buttons: (markup?.inline_keyboard ?? []).map((row) =>
+        row.map((b) => ({ text: b.text, data: b.callback_data, url: b.url })),
+      ),
+    });
+    const { text: _x, chat_id: _c, parse_mode: _pm, ...message } = msg;
+    return {
+      status: 200,
+      json: {
+        ok: true,
+        result: {
+          ...message,
+          date: Math.floor(Number(msg.date) / 1000),
+          from: {
+            id: Number(token.split(':')[0]),
+            is_bot: true,
+            first_name: 'Test',
+            username: 'TestNameBot',
+          },
+          chat: {
+            id: Number(fields.chat_id),
+            type: Number(fields.chat_id) < 0 ? 'supergroup' : 'private',
+          },
+          ...(original
+            ? {
+                reply_to_message: {
+                  message_id: original.messageId,
+                  chat: { id: Number(fields.chat_id) },
+                },
+              }
+            : {}),
+        },
+      },
+    };
+  }
+
+  function editCaption(fields: Fields) {
+    const s = find(fields.chat_id, fields.message_id);
+    if (!s) return bad('message to edit not found');
+    if (!isMedia(s)) return bad('there is no caption in the message to edit');
+    const caption = fields.caption === undefined ? undefined : String(fields.caption);
+    const plain =
+      caption && fields.parse_mode === 'HTML' ? visibleLength(caption) : caption?.length;
+    if ((plain ?? 0) > 1024) return bad('message caption is too long');
+    const markup = markupOf(fields.reply_markup);
+    const keyboard = JSON.stringify(markup?.inline_keyboard ?? []);
+    const before = JSON.stringify(markupOf(s.message.reply_markup)?.inline_keyboard ?? []);
+    if (s.message.caption === caption && keyboard === before)
+      return bad(
+        'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
+    s.message = {
+      ...s.message,
+      caption,
+      parse_mode: fields.parse_mode,
+      reply_markup: markup ?? { inline_keyboard: [] },
+    };
+    const { text: _x, chat_id: _c, parse_mode: _pm, ...message } = s.message;
+    return {
+      status: 200,
+      json: {
+        ok: true,
+        result: {
+          ...message,
+          message_id: s.messageId,
+          chat: { id: Number(fields.chat_id) },
+          edit_date: Math.floor(Date.now() / 1000),
+        },
+      },
+    };
+  }
+
+  return {
+    files,
+    setUnfetchable(pred: (url: string) => boolean, description?: string) {
+      unfetchable = pred;
+      if (description) unfetchableText = description.replace(/^Bad Request: /, '');
+    },
+    /** Whether the proxy answers this call itself (rather than forwarding it to the emulator). */
+    handles(method: string, body: Fields): boolean {
+      if (method === 'sendPhoto' || method === 'sendDocument' || method === 'editMessageCaption')
+        return true;
+      return method === 'editMessageText' && isMedia(find(body.chat_id, body.message_id));
+    },
+    answer(method: string, buf: Buffer, type: string | undefined) {
+      const { fields, upload } = parse(buf, type);
+      const r =
+        method === 'editMessageCaption'
+          ? editCaption(fields)
+          : method === 'editMessageText'
+            ? bad('there is no text in the message to edit')
+            : send(method as 'sendPhoto' | 'sendDocument', fields, upload);
+      return r;
     },
   };
 }

@@ -126,11 +126,19 @@ describe('post-emergency checklist', () => {
 });
 
 describe('postmortem and statistics', () => {
-  it('/postmortem sends the draft (as messages when documents are unavailable); the API returns the same Markdown', async () => {
+  it('/postmortem sends the draft (as messages when sendDocument fails); the API returns the same Markdown', async () => {
     const id = await incident('pm-incident');
     await t.app.services.actions.acknowledge(id, 'alice');
     await t.app.services.actions.note(id, 'alice', 'found the bad deploy');
     await t.app.services.actions.resolve(id, 'bob', 'rolled back');
+    kit.failNext('sendDocument', 1, {
+      status: 400,
+      body: {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: not enough rights to send documents to the chat',
+      },
+    });
     await u(PEOPLE.alice).command(`/postmortem ${id}`);
     const m = await kit.waitForMessage(
       (x) => x.chatId === GROUP && x.text.includes('Postmortem draft') && x.text.includes(id),
@@ -147,10 +155,10 @@ describe('postmortem and statistics', () => {
     const md = await res.text();
     expect(md).toContain('## Impact window');
     expect(md).toMatch(/\*\*bob\*\*: .*Resolved/);
-    expect(kit.callsOf('sendDocument').length).toBeGreaterThan(0); // tried first, failed at the emulator
+    expect(kit.callsOf('sendDocument').length).toBeGreaterThan(0); // tried first, refused
   });
 
-  it('/stats replies with the table (photo attempted, text fallback)', async () => {
+  it('/stats replies with the chart and the table', async () => {
     await u(PEOPLE.viewer).command('/stats 7d');
     const m = await kit.waitForMessage(
       (x) => x.chatId === GROUP && x.text.includes('Response statistics'),

@@ -32,6 +32,11 @@ function chunk(text: string, n: number): string[] {
   return out;
 }
 
+/** The forum topic the command came from, so a photo or file answers there (as ctx.reply does). */
+function inTopic(ctx: BotContext): { message_thread_id?: number } {
+  return ctx.msg?.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {};
+}
+
 const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
 const pendingKey = (ctx: BotContext, seq: number) =>
   ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
@@ -171,6 +176,8 @@ export function commsFeature(s: Services) {
         new InputFile(Buffer.from(md, 'utf8'), `postmortem-${id}.md`),
         {
           caption: ctx.tr('postmortem-caption', { id }),
+          parse_mode: 'HTML',
+          ...inTopic(ctx),
         },
       );
       return;
@@ -216,6 +223,7 @@ export function commsFeature(s: Services) {
       await s.api.sendPhoto(ctx.chat.id, new InputFile(png, 'stats.png'), {
         caption: ctx.tr('stats-title', { span: arg }),
         parse_mode: 'HTML',
+        ...inTopic(ctx),
       });
     } catch (e) {
       ctx.log.info({ err: (e as Error).message }, 'photo unavailable; stats as text only');

@@ -23,7 +23,8 @@ export function incidentFromCommand(ctx: BotContext): { id?: string; rest: strin
   const id = normalizeIncidentId(first);
   if (id) return { id, rest: args.slice(first.length).trim() };
   const replied = ctx.msg?.reply_to_message;
-  const text = replied && 'text' in replied ? (replied.text ?? '') : '';
+  // an incident posted with its image carries the card as the photo's caption
+  const text = replied?.text ?? replied?.caption ?? '';
   const m = /\bINC-(\d+)\b/.exec(text);
   return { id: m ? `INC-${m[1]}` : undefined, rest: args || rest.join(' ') };
 }

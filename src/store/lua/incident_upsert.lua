@@ -3,7 +3,7 @@
 -- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
 -- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] dedup key  ARGV[4] alert fingerprint
 -- ARGV[5] status firing|resolved  ARGV[6] acknowledge flag 1|0  ARGV[7] alert JSON
--- ARGV[8] JSON of incident fields for a new incident (title, severity, chats[], ...)
+-- ARGV[8] JSON of incident fields for a new incident (title, severity, chats[], image, ...)
 -- ARGV[9] notify flag 1|0 (0 while silenced or in maintenance: recorded, not posted)
 -- ARGV[10] JSON { hset = {field=value}, timers = [{id, due, data}], dms = [chat] } for a new incident; `%ID%` stands for its id
 -- Returns { incident id or '', outcome } with outcome created|updated|acknowledged|resolved|unchanged|ignored
@@ -30,6 +30,7 @@ if not id then
     'dedup', dedup, 'chats', cjson.encode(f.chats), 'labels', cjson.encode(f.labels),
     'links', cjson.encode(f.links), 'created_at', now, 'updated_at', now, 'alert_count', 1, 'firing_count', 1,
     'level', 0, 'loop', 0, 'silenced', notify and 0 or 1, 'started_at', f.started_at or now)
+  if f.image and f.image ~= '' then redis.call('HSET', ik, 'image', f.image) end
   redis.call('HSET', ik .. ':alerts', fp, alert)
   redis.call('SADD', ik .. ':firing', fp)
   redis.call('SET', dkey, id)

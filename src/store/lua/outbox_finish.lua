@@ -6,6 +6,7 @@
 -- ARGV[7] hash key to record in (or '') ARGV[8] field ARGV[9] value
 -- ARGV[10] 'err' when the retry follows a failure (counted for back-off); a 429 is not counted
 -- ARGV[11] the slot the claim returned (for noop) ARGV[12..14] a second record: key (or ''), field, value
+-- ARGV[15..17] a third record: key (or ''), field, value
 -- Returns 1 when the job was still ours, 0 when it had already been settled or re-queued
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -30,6 +31,7 @@ end
 redis.call('DEL', P .. 'ob:job:' .. jid)
 if (ARGV[7] or '') ~= '' then redis.call('HSET', ARGV[7], ARGV[8], ARGV[9]) end
 if (ARGV[12] or '') ~= '' then redis.call('HSET', ARGV[12], ARGV[13], ARGV[14]) end
+if (ARGV[15] or '') ~= '' then redis.call('HSET', ARGV[15], ARGV[16], ARGV[17]) end
 if outcome == 'noop' then
   local slot = ARGV[11] or ''
   if slot ~= '' then
