@@ -43,6 +43,14 @@ export interface TelegramKit {
   setDown(down: boolean): void;
   /** A network partition: sendMessage calls are accepted and never answered (nor delivered); off drops them. */
   setHang(hang: boolean): void;
+  /**
+   * Holds the answer to the next `method` call matching `match`: Telegram (the emulator) has done
+   * it, but the bot hears back only after `release()`. `arrived` resolves when the call is held.
+   */
+  gate(
+    method: string,
+    match?: (body: Record<string, unknown>) => boolean,
+  ): { arrived: Promise<void>; release(): void };
   user(u: {
     id: number;
     name?: string;
@@ -128,6 +136,12 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
   const injected: Record<string, unknown>[] = [];
   let injectedSeq = 1_500_000_000;
   const held: http.ServerResponse[] = [];
+  const gates: {
+    method: string;
+    match: (body: Record<string, unknown>) => boolean;
+    arrived: () => void;
+    released: Promise<void>;
+  }[] = [];
   const media = createMediaEmulator(server, token);
 
   const proxy = http.createServer((req, res) => {
@@ -190,7 +204,14 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         (up) => {
           const out: Buffer[] = [];
           up.on('data', (c: Buffer) => out.push(c));
-          up.on('end', () => {
+          up.on('end', async () => {
+            const g = gates.findIndex((x) => x.method === method && x.match(body));
+            if (g >= 0) {
+              // Telegram has taken the call; its answer reaches the bot only when the test says so
+              const [gate] = gates.splice(g, 1);
+              gate!.arrived();
+              await gate!.released;
+            }
             record(up.statusCode ?? 0);
             res.writeHead(up.statusCode ?? 502, {
               'content-type': up.headers['content-type'] ?? 'application/json',
@@ -279,6 +300,14 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     },
     setDown(d) {
       down = d;
+    },
+    gate(method, match = () => true) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const a = new Promise<void>((r) => (arrived = r));
+      const released = new Promise<void>((r) => (release = r));
+      gates.push({ method, match, arrived, released });
+      return { arrived: a, release };
     },
     setHang(h) {
       hang = h;

@@ -249,3 +249,25 @@ describe('incident commands', () => {
     ).toBe(false);
   });
 });
+
+describe('a change while the first card is on its way', () => {
+  it('an acknowledgement made while Telegram takes the new card still reaches that card', async () => {
+    const title = 'ack-in-flight';
+    const gate = kit.gate('sendMessage', (b) => String(b.text).includes(title));
+    const r = await post(
+      `${t.url}/hooks/generic`,
+      { title, status: 'firing', severity: 'error', dedup_key: title },
+      TOKENS.ci,
+    );
+    const id = (r.body.incidents as string[])[0]!;
+    // Telegram has the card, opsbot has not yet recorded its message id: acknowledge now
+    await gate.arrived;
+    expect((await t.app.services.actions.acknowledge(id, 'alice')).ok).toBe(true);
+    gate.release();
+    const card = await kit.waitForMessage(
+      (m) => m.chatId === GROUP && m.text.includes(title) && /Acknowledged by/.test(m.text),
+      { label: 'the card shows the acknowledgement' },
+    );
+    expect(card.buttons.flat().map((b) => b.data)).toContain(`i:unack:${id.slice(4)}`);
+  });
+});
