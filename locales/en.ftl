@@ -251,3 +251,14 @@ stats-label = last { $span }
 audit-none = The audit log is empty.
 audit-title = <b>Audit log (last { $n })</b>
 digest-status = 🚨 { $open } open · 👀 { $acked } acknowledged · ✅ { $resolved } resolved
+inc-roles = 🎖 { $roles }
+inc-role-commander = Commander
+inc-role-comms = Comms
+inc-role-scribe = Scribe
+help-role = incident roles: /role [INC-n] commander|comms|scribe person
+role-usage = Usage: /role [INC-n] commander|comms|scribe person (in an incident's war-room topic the id is optional).
+role-already = <code>{ $id }</code>: { $person } already is { $role }.
+did-role = 🎖 <code>{ $id }</code>: { $role } is now { $person }.
+warroom-pointer = 🧵 <code>{ $id }</code> · { $severity } · { $title } — war room: <a href="{ $link }">open the topic</a>
+warroom-pointer-reopened = 🧵 <code>{ $id }</code> · { $severity } · { $title } — fired again: <a href="{ $link }">war room reopened</a>
+warroom-unavailable = ⚠️ War-room topics are on for this chat but could not be created ({ $reason }). Incidents are posted here as before. Make this a forum-enabled supergroup and give the bot the "Manage topics" right.

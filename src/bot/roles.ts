@@ -49,6 +49,7 @@ export const COMMAND_ROLES: Record<string, Role> = {
   override: 'admin',
   audit: 'admin',
   notify: 'viewer',
+  role: 'responder',
 };
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */

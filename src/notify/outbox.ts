@@ -15,6 +15,7 @@ import type { Scripts } from '../store/scripts.js';
 import { renderChecklist } from './checklist.js';
 import { escapeHtml } from './html.js';
 import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
+import { createWarRooms } from './warroom.js';
 
 export interface OutboxJob {
   id: string;
@@ -69,6 +70,7 @@ export function createOutbox(deps: OutboxDeps) {
   const { redis, keys, scripts, clock, api, repo, config, t, logger, metrics } = deps;
   const lease = deps.leaseMs ?? 15_000;
   const lim = config.outbox;
+  const warRooms = createWarRooms({ redis, keys, api, repo, clock, t, logger });
 
   async function finish(
     job: OutboxJob,
@@ -102,8 +104,11 @@ export function createOutbox(deps: OutboxDeps) {
     text: string,
     keyboard?: InlineKeyboardMarkup,
     replyTo?: number,
+    /** The incident's war-room topic, instead of the chat's own thread. */
+    topic?: number,
   ) {
-    const { chatId, threadId } = parseChatKey(chat);
+    const { chatId, threadId: own } = parseChatKey(chat);
+    const threadId = topic ?? own;
     const msg = await api.sendMessage(chatId, text, {
       parse_mode: 'HTML',
       link_preview_options: LINK_PREVIEW_OFF,
@@ -154,6 +159,9 @@ export function createOutbox(deps: OutboxDeps) {
       case 'page': {
         const inc = await repo.get(String(job.data.inc));
         if (!inc) return finish(job, 'noop');
+        // in a war-room chat the incident's messages go into its own topic (opened on first use)
+        const topic = await warRooms.threadFor(job.chat, inc, locale);
+        if (job.kind === 'sync') await warRooms.reconcile(job.chat, inc);
         const msgs = await repo.messages(inc.id);
         const existing = msgs[job.chat];
         // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
@@ -191,6 +199,7 @@ export function createOutbox(deps: OutboxDeps) {
             text,
             r.keyboard,
             kind === 'page' && existing ? Number(existing) : undefined,
+            topic,
           );
           return finish(
             job,
@@ -214,10 +223,15 @@ export function createOutbox(deps: OutboxDeps) {
         }
       }
       case 'text': {
+        // a text about an incident (status update, breach notice) goes into its war-room topic
+        const inc =
+          job.data.inc && !job.data.general ? await repo.get(String(job.data.inc)) : undefined;
         await send(
           job.chat,
           String(job.data.text),
           job.data.keyboard as InlineKeyboardMarkup | undefined,
+          undefined,
+          inc ? await warRooms.threadFor(job.chat, inc, locale) : undefined,
         );
         return finish(job, 'done');
       }
@@ -235,7 +249,8 @@ export function createOutbox(deps: OutboxDeps) {
         if (!inc) return finish(job, 'done');
         const state = await redis.hgetall(keys.checklist(inc.id));
         const r = renderChecklist(inc, state, t, locale);
-        const mid = await send(job.chat, r.text, r.keyboard);
+        const topic = await warRooms.threadFor(job.chat, inc, locale);
+        const mid = await send(job.chat, r.text, r.keyboard, undefined, topic);
         return finish(job, 'done', 0, [keys.checklist(inc.id), `_msg:${job.chat}`, String(mid)]);
       }
       case 'digest': {

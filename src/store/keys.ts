@@ -64,6 +64,12 @@ export function createKeys(prefix: string) {
     // Opsgenie-compatible API: alias -> incident id per integration, request id -> result
     opsgenieAlias: (integration: string, alias: string) => `${p}og:alias:${integration}:${alias}`,
     opsgenieRequest: (requestId: string) => `${p}og:req:${requestId}`,
+    // war-room topics: a topic's incident (hash, field inc), the last topic of a dedup key in a chat
+    // (hash, field thread: a re-trigger reopens it), and "told this chat topics are unavailable"
+    wrTopic: (chatId: number | string, threadId: number | string) =>
+      `${p}wr:topic:${chatId}:${threadId}`,
+    wrLast: (chat: string, dedup: string) => `${p}wr:last:${chat}:${dedup}`,
+    wrFallback: (chat: string) => `${p}wr:fallback:${chat}`,
   };
 }
 

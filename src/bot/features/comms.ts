@@ -164,6 +164,9 @@ export function commsFeature(s: Services) {
         new InputFile(Buffer.from(md, 'utf8'), `postmortem-${id}.md`),
         {
           caption: ctx.tr('postmortem-caption', { id }),
+          ...(ctx.msg?.is_topic_message && ctx.msg.message_thread_id
+            ? { message_thread_id: ctx.msg.message_thread_id }
+            : {}),
         },
       );
       return;

@@ -13,7 +13,10 @@ import { incidentLine, renderDetails } from './incident-view.js';
 
 const PAGE = 8;
 
-/** The incident a command means: its first argument, or the incident message it replies to. */
+/**
+ * The incident a command means: its first argument, the incident message it replies to, or the
+ * incident whose war-room topic it was written in.
+ */
 export function incidentFromCommand(ctx: BotContext): { id?: string; rest: string } {
   const args = String(ctx.match ?? '').trim();
   const [first = '', ...rest] = args.split(/\s+/);
@@ -22,7 +25,7 @@ export function incidentFromCommand(ctx: BotContext): { id?: string; rest: strin
   const replied = ctx.msg?.reply_to_message;
   const text = replied && 'text' in replied ? (replied.text ?? '') : '';
   const m = /\bINC-(\d+)\b/.exec(text);
-  return { id: m ? `INC-${m[1]}` : undefined, rest: args || rest.join(' ') };
+  return { id: m ? `INC-${m[1]}` : ctx.topicIncident, rest: args || rest.join(' ') };
 }
 
 /** A short text telling the outcome of an action, for button answers and command replies. */
