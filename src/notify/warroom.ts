@@ -63,7 +63,11 @@ export function createWarRooms(deps: {
   const { redis, keys, api, repo, clock, t, logger } = deps;
 
   /** The thread an incident job in `chat` goes to, creating the topic first when it has none yet. */
-  async function threadFor(chat: string, inc: Incident, locale: Locale): Promise<number | undefined> {
+  async function threadFor(
+    chat: string,
+    inc: Incident,
+    locale: Locale,
+  ): Promise<number | undefined> {
     const wr = inc.warRoom;
     if (!wr || wr.chat !== chat || wr.off) return undefined;
     if (wr.thread) return wr.thread;
@@ -166,9 +170,11 @@ export function createWarRooms(deps: {
   /** No right to manage topics, or not a forum: post as before, and say so once in the chat. */
   async function fallback(chat: string, inc: Incident, locale: Locale, reason: string) {
     const ik = keys.incident(inc.id);
-    const first =
-      (await redis.set(keys.wrFallback(chat), String(clock.now()), 'NX')) === 'OK';
-    logger.warn({ inc: inc.id, chat, err: reason }, 'war-room topic unavailable: posting in the chat');
+    const first = (await redis.set(keys.wrFallback(chat), String(clock.now()), 'NX')) === 'OK';
+    logger.warn(
+      { inc: inc.id, chat, err: reason },
+      'war-room topic unavailable: posting in the chat',
+    );
     await repo.apply({
       guards: [{ key: ik, field: 'wr_thread', missing: true }],
       hset: [{ key: ik, field: 'wr_off', value: '1' }],
@@ -211,9 +217,7 @@ export function createWarRooms(deps: {
     };
     if (resolved) await api.closeForumTopic(chatId, wr.thread).catch(tolerate);
     else await api.reopenForumTopic(chatId, wr.thread).catch(tolerate);
-    await api
-      .editForumTopic(chatId, wr.thread, { name: topicName(inc, resolved) })
-      .catch(tolerate);
+    await api.editForumTopic(chatId, wr.thread, { name: topicName(inc, resolved) }).catch(tolerate);
     await redis.hset(keys.incident(inc.id), 'wr_closed', resolved ? '1' : '0');
   }
 
