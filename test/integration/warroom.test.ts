@@ -181,7 +181,12 @@ describe('war-room topic per incident', () => {
     await kit.waitFor(async () => (await repo().get(again))?.state === 'acknowledged');
   });
 
-  it('below min_severity no topic is opened', async () => {
+  it('at min_severity (P1) a topic opens; below it (P2) none does', async () => {
+    const p1 = await incident('replica lag high', 'error');
+    expect((await repo().get(p1))!.severity).toBe('P1');
+    const p1Thread = await topicOf(p1);
+    await inTopic(p1Thread, p1);
+    expect(topicState(p1Thread)!.icon_color).toBe(0xffd67e);
     const before = kit.callsOf('createForumTopic').length;
     const low = await incident('queue depth warning', 'warning');
     const card = await kit.waitForMessage((m) => m.chatId === GROUP && m.text.includes(low));
