@@ -285,3 +285,14 @@ access-unknown-chat-button = هذه المحادثة غير مُعدّة لـ op
 rate-limited = ⏳ { $name }، هذه أكثر من { $max } أوامر في دقيقة. انتظر دقيقة من فضلك؛ سأجيب بعدها.
 stats-too-long = يغطي /stats مدة أقصاها { $days } يومًا (مثلًا /stats 90d).
 status-silenced = 🔕 حوادث مفتوحة مكتومة: { $count }
+inc-roles = 🎖 { $roles }
+inc-role-commander = القائد
+inc-role-comms = الاتصالات
+inc-role-scribe = المدوّن
+help-role = أدوار الحادثة: /role [INC-n] commander|comms|scribe شخص
+role-usage = الاستخدام: /role [INC-n] commander|comms|scribe شخص (داخل موضوع غرفة العمليات للحادثة يمكن حذف المعرّف).
+role-already = <code>{ $id }</code>: { $person } هو { $role } بالفعل.
+did-role = 🎖 <code>{ $id }</code>: { $role } الآن { $person }.
+warroom-pointer = 🧵 <code>{ $id }</code> · { $severity } · { $title } — غرفة العمليات: <a href="{ $link }">افتح الموضوع</a>
+warroom-pointer-reopened = 🧵 <code>{ $id }</code> · { $severity } · { $title } — أُطلقت مجددًا: <a href="{ $link }">أُعيد فتح غرفة العمليات</a>
+warroom-unavailable = ⚠️ مواضيع غرف العمليات مفعّلة لهذه المحادثة لكن تعذّر إنشاؤها ({ $reason }). تُنشر الحوادث هنا كما في السابق. اجعل المجموعة مجموعة خارقة بمواضيع وامنح البوت صلاحية "إدارة المواضيع".

@@ -285,3 +285,14 @@ access-unknown-chat-button = This chat is not configured for opsbot (chat id { $
 rate-limited = ⏳ { $name }, that is more than { $max } commands in a minute. Please wait a minute; I will answer again then.
 stats-too-long = /stats covers at most { $days } days (for example /stats 90d).
 status-silenced = 🔕 Silenced open incidents: { $count }
+inc-roles = 🎖 { $roles }
+inc-role-commander = Commander
+inc-role-comms = Comms
+inc-role-scribe = Scribe
+help-role = incident roles: /role [INC-n] commander|comms|scribe person
+role-usage = Usage: /role [INC-n] commander|comms|scribe person (in an incident's war-room topic the id is optional).
+role-already = <code>{ $id }</code>: { $person } already is { $role }.
+did-role = 🎖 <code>{ $id }</code>: { $role } is now { $person }.
+warroom-pointer = 🧵 <code>{ $id }</code> · { $severity } · { $title } — war room: <a href="{ $link }">open the topic</a>
+warroom-pointer-reopened = 🧵 <code>{ $id }</code> · { $severity } · { $title } — fired again: <a href="{ $link }">war room reopened</a>
+warroom-unavailable = ⚠️ War-room topics are on for this chat but could not be created ({ $reason }). Incidents are posted here as before. Make this a forum-enabled supergroup and give the bot the "Manage topics" right.

@@ -2,7 +2,9 @@
  * npm run demo — the whole loop against a local Bot API emulator, no Telegram account needed:
  * alert in → incident message with buttons → a viewer's refused press → escalation through two
  * levels → acknowledge stops it → note → /run disk-cleanup with a refused self-approval and an
- * approval → live step updates → status update → resolve. Prints a transcript and exits 0.
+ * approval → live step updates → status update → resolve; then a P0 in a war-room chat opens its own
+ * forum topic, the talk there reaches the timeline, the first acknowledger becomes commander and
+ * resolving closes the topic. Prints a transcript and exits 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { startTelegram, type BotMessage } from '../test/helpers/telegram.js';
 
 const GROUP = -1001000000001;
 const LEADS = -1001000000002;
+const WAR = -1001000000009;
 const ALICE = 1001;
 const BOB = 1002;
 const ROOT = 1003;
@@ -36,7 +39,15 @@ const plain = (html: string) =>
     .replace(/&quot;/g, '"')
     .replace(/&amp;/g, '&');
 const chatName = (id: number) =>
-  id === GROUP ? '#ops' : id === LEADS ? '#leads' : id === ROOT ? 'DM root' : String(id);
+  id === GROUP
+    ? '#ops'
+    : id === LEADS
+      ? '#leads'
+      : id === WAR
+        ? '#incidents'
+        : id === ROOT
+          ? 'DM root'
+          : String(id);
 const indent = (s: string) =>
   s
     .split('\n')
@@ -44,7 +55,8 @@ const indent = (s: string) =>
     .join('\n');
 
 function show(m: BotMessage, verb: string) {
-  console.log(`${c.cyan(`  [bot → ${chatName(m.chatId)}]`)} ${c.dim(`${verb} #${m.messageId}`)}`);
+  const where = `${chatName(m.chatId)}${m.threadId ? ` › topic ${m.threadId}` : ''}`;
+  console.log(`${c.cyan(`  [bot → ${where}]`)} ${c.dim(`${verb} #${m.messageId}`)}`);
   console.log(indent(plain(m.text)));
   const rows = m.buttons.map((r) => r.map((b) => `[${b.text}]`).join(' ')).filter(Boolean);
   if (rows.length) console.log(c.yellow(indent(rows.join('\n'))));
@@ -108,6 +120,7 @@ async function main() {
 chats:
   ops: { id: ${GROUP} }
   leads: { id: ${LEADS}, thread_id: 7 }
+  incidents: { id: ${WAR}, war_room: { topics: true, min_severity: P1 } }
 people:
   alice: { telegram_id: ${ALICE}, roles: [responder, approver] }
   bob: { telegram_id: ${BOB}, roles: [responder] }
@@ -126,6 +139,7 @@ severities:
   P2: { ack_within: 4h, policy: critical }
   P3: { ack_within: 1d, policy: critical }
 routes:
+  - { match: { team: payments }, chat: incidents }
   - { chat: ops }
 integrations:
   prometheus: { kind: alertmanager, token: demo-prometheus-token }
@@ -343,6 +357,90 @@ outbox: { per_chat_interval: 200ms }
     await alice.command('/postmortem INC-1');
     await waitMsg((m) => m.chatId === GROUP && m.text.includes('Postmortem draft'), 'postmortem');
     await sync();
+
+    step('War room: a P0 for the payments team opens its own forum topic in #incidents');
+    const war = (id: number, name: string) =>
+      kit.user({ id, name, chatId: WAR, chatType: 'supergroup', chatTitle: 'incidents' });
+    const pay = {
+      ...payload,
+      status: 'firing',
+      groupKey: '{}:{alertname="PaymentsDown"}',
+      groupLabels: { alertname: 'PaymentsDown' },
+      commonLabels: { alertname: 'PaymentsDown', severity: 'critical', team: 'payments' },
+      commonAnnotations: { summary: 'Card payments failing' },
+      alerts: [
+        {
+          ...payload.alerts[0]!,
+          status: 'firing',
+          labels: { alertname: 'PaymentsDown', severity: 'critical', team: 'payments' },
+          annotations: {
+            summary: 'Card payments failing',
+            description: 'checkout returns 502 for 40% of card payments',
+            runbook_url: 'https://runbooks.local/payments',
+          },
+          fingerprint: 'e5f6a7b8',
+        },
+      ],
+    };
+    const post = (body: unknown) =>
+      fetch(`${base}/hooks/alertmanager`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer demo-prometheus-token',
+        },
+        body: JSON.stringify(body),
+      });
+    await post(pay);
+    const warCard = await waitMsg(
+      (m) => m.chatId === WAR && m.threadId !== undefined && m.text.includes('INC-2'),
+      'war-room card',
+    );
+    const thread = warCard.threadId!;
+    await waitMsg((m) => m.chatId === WAR && m.text.includes('war room'), 'pointer in General');
+    const topic = () => kit.topics.get(WAR)?.find((x) => x.message_thread_id === thread);
+    console.log(
+      `  ${c.green('[telegram]')} createForumTopic → topic ${thread} "${topic()?.name}" (colour #${topic()?.icon_color.toString(16)})`,
+    );
+    await sync('the card is in the topic; General has a one-line pointer');
+
+    step('Bob writes in the topic: it goes on the incident timeline');
+    const bobW = war(BOB, 'bob');
+    const aliceW = war(ALICE, 'alice');
+    await bobW.say('checkout pods restarting; payment provider status page is green', { thread });
+    await kit.waitFor(
+      async () => (await app.services.repo.timeline('INC-2')).some((e) => e.type === 'chat'),
+      { label: 'conversation on the timeline' },
+    );
+    console.log(`  ${c.yellow('[bob in the topic]')} checkout pods restarting; …`);
+
+    step('Bob types /ack in the topic (no id needed): he is the first, so he becomes commander');
+    await bobW.command('/ack', { thread });
+    await kit.waitFor(
+      () =>
+        kit
+          .botMessages(WAR)
+          .find((m) => m.messageId === warCard.messageId && /Commander: bob/.test(m.text)),
+      { label: 'commander on the card' },
+    );
+    await aliceW.command('/role comms alice', { thread });
+    await waitMsg((m) => m.chatId === WAR && /Comms is now alice/.test(m.text), 'role');
+    await sync();
+
+    step('Alice resolves in the topic: the topic closes and is renamed ✅');
+    await aliceW.command('/resolve rolled back the checkout deploy', { thread });
+    await kit.waitFor(() => topic()?.closed, { label: 'topic closed' });
+    console.log(
+      `  ${c.green('[telegram]')} closeForumTopic, editForumTopic → "${topic()?.name}" (closed)`,
+    );
+    await sync();
+
+    step('Timeline of INC-2 (war room)');
+    for (const e of await app.services.repo.timeline('INC-2')) {
+      console.log(
+        `  ${new Date(e.t).toISOString().slice(11, 19)} ${e.type.padEnd(20)} ${e.actor}${e.text ? ` — ${e.text}` : ''}`,
+      );
+    }
 
     step('Timeline of INC-1');
     for (const e of await app.services.repo.timeline('INC-1')) {

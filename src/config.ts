@@ -42,6 +42,16 @@ const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, 
 const chatSchema = z.strictObject({
   id: z.number().int(),
   thread_id: z.number().int().positive().optional(),
+  /**
+   * A war-room forum topic per incident at or above `min_severity` (a forum-enabled supergroup;
+   * the bot needs the can_manage_topics right).
+   */
+  war_room: z
+    .strictObject({
+      topics: z.boolean().default(true),
+      min_severity: z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]).default('P1'),
+    })
+    .optional(),
 });
 const personSchema = z.strictObject({
   telegram_id: z.number().int().positive(),
@@ -298,6 +308,7 @@ export type PolicyConfig = z.output<typeof policySchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type IntegrationConfig = z.output<typeof integrationSchema>;
 export type NotifierConfig = z.output<typeof notifierSchema>;
+export type WarRoomConfig = NonNullable<ChatConfig['war_room']>;
 
 /** Formats a zod path as `a.b[1].c`. */
 export function formatPath(p: readonly PropertyKey[]): string {

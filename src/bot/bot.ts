@@ -12,6 +12,7 @@ import { oncallFeature } from './features/oncall.js';
 import { declareFeature } from './features/declare.js';
 import { runbooksFeature } from './features/runbooks.js';
 import { commsFeature } from './features/comms.js';
+import { topicIncidentOf, warRoomFeature } from './features/warroom.js';
 
 const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['core', coreFeature],
@@ -21,6 +22,7 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['oncall', oncallFeature],
   ['runbooks', runbooksFeature],
   ['comms', commsFeature],
+  ['warroom', warRoomFeature],
 ];
 
 /**
@@ -36,6 +38,7 @@ export function opsbotFlavor(services: Services): MiddlewareFn<InnerContext> {
     ctx.locale = chatId !== undefined ? await services.localeOf(chatId) : services.config.locale;
     ctx.log = services.logger.child({ update: ctx.update.update_id, chat: chatId, user: from.id });
     ctx.tr = (key, vars) => services.t(ctx.locale, key, vars);
+    ctx.topicIncident = await topicIncidentOf(services, ctx);
     ctx.replyHtml = (text, keyboard) =>
       ctx.reply(text, {
         parse_mode: 'HTML',

@@ -25,6 +25,8 @@ export interface OpsbotFlavor {
   tr(key: string, vars?: Record<string, string | number>): string;
   /** Reply in HTML (text must be escaped already), in the same forum topic. */
   replyHtml(text: string, keyboard?: InlineKeyboardMarkup): Promise<unknown>;
+  /** The incident whose war-room topic this message was written in, if any. */
+  topicIncident?: string;
 }
 
 /** The context inside a conversation (@grammyjs/conversations): opsbot's flavor, no controls. */

@@ -53,6 +53,7 @@ export const COMMAND_ROLES: Record<string, Role> = {
   audit: 'admin',
   notify: 'viewer',
   whoami: 'viewer',
+  role: 'responder',
 };
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */

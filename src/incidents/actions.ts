@@ -4,8 +4,11 @@ import { scopeDedup } from '../intake/dedup.js';
 import type { Severity } from '../intake/types.js';
 import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
 import type { Keys } from '../store/keys.js';
-import type { Incident } from './model.js';
+import type { Incident, IncidentRole } from './model.js';
 import type { EffectPlan, IncidentRepository } from './repository.js';
+
+/** Severities whose first acknowledger becomes the incident commander. */
+const COMMANDED = new Set<Severity>(['P0', 'P1']);
 
 export type ActionResult =
   | { ok: true; inc: Incident }
@@ -55,16 +58,39 @@ export function createIncidentActions(deps: {
         if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
         const ik = keys.incident(id);
         const fx = escalation.ackEffects(inc, now);
+        // the first acknowledger of a P0/P1 becomes commander unless someone already is: the guard
+        // makes it part of this one atomic step (a commander named meanwhile makes it retry without)
+        const command = COMMANDED.has(inc.severity) && !inc.roles?.commander;
         return {
-          guards: [{ key: ik, field: 'state', eq: 'triggered' }],
+          guards: [
+            { key: ik, field: 'state', eq: 'triggered' },
+            ...(command ? [{ key: ik, field: 'role_commander', missing: true }] : []),
+          ],
           hset: [
             { key: ik, field: 'state', value: 'acknowledged' },
             { key: ik, field: 'ack_at', value: now },
             { key: ik, field: 'ack_by', value: actor },
             ...(inc.assignee ? [] : [{ key: ik, field: 'assignee', value: actor }]),
+            ...(command ? [{ key: ik, field: 'role_commander', value: actor }] : []),
           ],
           ...fx,
-          timeline: [tl(inc, now, 'acknowledged', actor)],
+          timeline: [
+            tl(inc, now, 'acknowledged', actor),
+            ...(command
+              ? [
+                  {
+                    inc: id,
+                    entry: {
+                      t: now,
+                      type: 'role',
+                      actor,
+                      text: `commander: ${actor}`,
+                      data: { role: 'commander', to: actor, first_ack: true },
+                    },
+                  },
+                ]
+              : []),
+          ],
           sync: [{ inc: id }],
         };
       });
@@ -156,6 +182,48 @@ export function createIncidentActions(deps: {
           timeline: [tl(inc, now, 'assigned', actor, assignee)],
           sync: [{ inc: id }],
         };
+      });
+    },
+
+    /**
+     * Gives `person` an incident role; a role changing hands is a handover, recorded as such. Guarded
+     * on the previous holder, so of two concurrent assignments each handover names who it replaced.
+     */
+    setRole(id: string, actor: string, role: IncidentRole, person: string): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+        const from = inc.roles?.[role];
+        if (from === person) return { ok: false, reason: 'already', inc };
+        const ik = keys.incident(id);
+        const field = `role_${role}`;
+        return {
+          guards: [
+            { key: ik, field: 'state', ne: 'resolved' },
+            from ? { key: ik, field, eq: from } : { key: ik, field, missing: true },
+          ],
+          hset: [{ key: ik, field, value: person }],
+          timeline: [
+            {
+              inc: id,
+              entry: {
+                t: now,
+                type: 'role',
+                actor,
+                text: from ? `${role}: ${from} → ${person}` : `${role}: ${person}`,
+                data: { role, to: person, ...(from ? { from } : {}) },
+              },
+            },
+          ],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
+    /** What someone wrote in the incident's war-room topic, kept on its timeline (not a status update). */
+    said(id: string, actor: string, text: string, data: Record<string, unknown>) {
+      return repo.apply({
+        guards: [{ key: keys.incident(id), field: 'id', eq: id }],
+        timeline: [{ inc: id, entry: { t: clock.now(), type: 'chat', actor, text, data } }],
       });
     },
 

@@ -44,7 +44,15 @@ export interface Incident {
   escTimer?: string;
   /** An http(s) image of the first alert (Grafana's rendered panel): posted with the card. */
   image?: string;
+  /** War-room forum topic: the chat that wants one, its thread once created, closed, or unavailable. */
+  warRoom?: { chat: string; thread?: number; closed: boolean; off: boolean };
+  /** Incident roles (/role; the first acknowledger of a P0/P1 becomes commander). */
+  roles?: Partial<Record<IncidentRole, string>>;
 }
+
+/** The roles of an incident's response, in the order they are shown. */
+export const INCIDENT_ROLES = ['commander', 'comms', 'scribe'] as const;
+export type IncidentRole = (typeof INCIDENT_ROLES)[number];
 
 export interface TimelineEntry {
   t: number;
@@ -111,6 +119,17 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     escStep: h.esc_step || undefined,
     escTimer: h.esc_timer || undefined,
     image: h.image || undefined,
+    warRoom: h.wr_chat
+      ? {
+          chat: h.wr_chat,
+          thread: num(h.wr_thread),
+          closed: h.wr_closed === '1',
+          off: h.wr_off === '1',
+        }
+      : undefined,
+    roles: Object.fromEntries(
+      INCIDENT_ROLES.filter((r) => h[`role_${r}`]).map((r) => [r, h[`role_${r}`]!]),
+    ),
   };
 }
 

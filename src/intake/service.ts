@@ -3,6 +3,7 @@ import type { OpsbotConfig } from '../config.js';
 import type { Escalation } from '../escalation/engine.js';
 import type { IncidentRepository, IngestOutcome } from '../incidents/repository.js';
 import { routeAlert } from '../incidents/routing.js';
+import { warRoomChat } from '../incidents/warroom.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Metrics } from '../metrics.js';
 import type { DmSubscriptions } from '../notify/subscriptions.js';
@@ -46,11 +47,15 @@ export function createIntake(deps: {
       : ((await deps.dms?.recipients(routing.severity)) ?? []).filter(
           (c) => !routing.chats.includes(c),
         );
+    const plan = escalation.creationPlan(routing.severity, clock.now());
+    // a chat with war-room topics gets the new incident's own forum topic (created by the outbox)
+    const wr = warRoomChat(config, routing.chats, routing.severity);
+    if (wr) plan.hset.wr_chat = wr;
     const res = await repo.ingest(alert, {
       severity: routing.severity,
       chats: routing.chats,
       notify: !suppressed,
-      onCreate: { ...escalation.creationPlan(routing.severity, clock.now()), dms },
+      onCreate: { ...plan, dms },
     });
     metrics.alerts.inc({ integration: alert.integration || alert.source, outcome: res.outcome });
     return res;

@@ -15,6 +15,7 @@ import type { Scripts } from '../store/scripts.js';
 import { renderChecklist } from './checklist.js';
 import { escapeHtml, htmlTextLength, trimHtml } from './html.js';
 import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
+import { createWarRooms } from './warroom.js';
 
 export interface OutboxJob {
   id: string;
@@ -86,6 +87,7 @@ export function createOutbox(deps: OutboxDeps) {
   const { redis, keys, scripts, clock, api, repo, config, t, logger, metrics } = deps;
   const lease = deps.leaseMs ?? 15_000;
   const lim = config.outbox;
+  const warRooms = createWarRooms({ redis, keys, api, repo, clock, t, logger });
 
   async function finish(
     job: OutboxJob,
@@ -123,8 +125,11 @@ export function createOutbox(deps: OutboxDeps) {
     text: string,
     keyboard?: InlineKeyboardMarkup,
     replyTo?: number,
+    /** The incident's war-room topic, instead of the chat's own thread. */
+    topic?: number,
   ) {
-    const { chatId, threadId } = parseChatKey(chat);
+    const { chatId, threadId: own } = parseChatKey(chat);
+    const threadId = topic ?? own;
     const msg = await api.sendMessage(chatId, text, {
       parse_mode: 'HTML',
       link_preview_options: LINK_PREVIEW_OFF,
@@ -145,8 +150,10 @@ export function createOutbox(deps: OutboxDeps) {
     caption?: string,
     keyboard?: InlineKeyboardMarkup,
     replyTo?: number,
+    topic?: number,
   ) {
-    const { chatId, threadId } = parseChatKey(chat);
+    const { chatId, threadId: own } = parseChatKey(chat);
+    const threadId = topic ?? own;
     const msg = await api.sendPhoto(chatId, photo, {
       ...(caption !== undefined ? { caption, parse_mode: 'HTML' as const } : {}),
       ...(threadId ? { message_thread_id: threadId } : {}),
@@ -168,10 +175,14 @@ export function createOutbox(deps: OutboxDeps) {
     chat: string,
     inc: { id: string; image: string },
     r: RenderedMessage,
+    topic?: number,
   ): Promise<{ mid: number; kind: 'caption' | 'text' }> {
     if (htmlTextLength(r.text) <= CAPTION_MAX) {
       try {
-        return { mid: await sendPhoto(chat, inc.image, r.text, r.keyboard), kind: 'caption' };
+        return {
+          mid: await sendPhoto(chat, inc.image, r.text, r.keyboard, undefined, topic),
+          kind: 'caption',
+        };
       } catch (e) {
         if (!imageRefused(e)) throw e;
         metrics.sends.inc({ method: 'sendPhoto', result: 'image_refused' });
@@ -180,12 +191,17 @@ export function createOutbox(deps: OutboxDeps) {
           'telegram refused the incident image: card sent without it',
         );
       }
-      return { mid: await send(chat, r.text, r.keyboard), kind: 'text' };
+      return { mid: await send(chat, r.text, r.keyboard, undefined, topic), kind: 'text' };
     }
-    const mid = await send(chat, r.text, r.keyboard);
+    const mid = await send(chat, r.text, r.keyboard, undefined, topic);
     await repo.apply({
       outbox: [
-        { chat, kind: 'photo', data: { inc: inc.id, reply_to: mid }, coalesce: `photo:${inc.id}` },
+        {
+          chat,
+          kind: 'photo',
+          data: { inc: inc.id, reply_to: mid, ...(topic ? { topic } : {}) },
+          coalesce: `photo:${inc.id}`,
+        },
       ],
     });
     return { mid, kind: 'text' };
@@ -240,6 +256,9 @@ export function createOutbox(deps: OutboxDeps) {
       case 'page': {
         const inc = await repo.get(String(job.data.inc));
         if (!inc) return finish(job, 'noop');
+        // in a war-room chat the incident's messages go into its own topic (opened on first use)
+        const topic = await warRooms.threadFor(job.chat, inc, locale);
+        if (job.kind === 'sync') await warRooms.reconcile(job.chat, inc);
         const msgs = await repo.messages(inc.id);
         const existing = msgs[job.chat];
         // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
@@ -277,13 +296,14 @@ export function createOutbox(deps: OutboxDeps) {
           // a new card with an image goes out as a photo; pages stay texts (replies to the card)
           const { mid, kind: shown } =
             kind === 'sync' && inc.image
-              ? await sendWithImage(job.chat, { id: inc.id, image: inc.image }, r)
+              ? await sendWithImage(job.chat, { id: inc.id, image: inc.image }, r, topic)
               : {
                   mid: await send(
                     job.chat,
                     text,
                     r.keyboard,
                     kind === 'page' && existing ? Number(existing) : undefined,
+                    topic,
                   ),
                   kind: 'text',
                 };
@@ -310,10 +330,15 @@ export function createOutbox(deps: OutboxDeps) {
         }
       }
       case 'text': {
+        // a text about an incident (status update, breach notice) goes into its war-room topic
+        const inc =
+          job.data.inc && !job.data.general ? await repo.get(String(job.data.inc)) : undefined;
         await send(
           job.chat,
           String(job.data.text),
           job.data.keyboard as InlineKeyboardMarkup | undefined,
+          undefined,
+          inc ? await warRooms.threadFor(job.chat, inc, locale) : undefined,
         );
         return finish(job, 'done');
       }
@@ -331,7 +356,14 @@ export function createOutbox(deps: OutboxDeps) {
         const inc = await repo.get(String(job.data.inc));
         if (!inc?.image) return finish(job, 'noop');
         try {
-          await sendPhoto(job.chat, inc.image, undefined, undefined, Number(job.data.reply_to));
+          await sendPhoto(
+            job.chat,
+            inc.image,
+            undefined,
+            undefined,
+            Number(job.data.reply_to),
+            job.data.topic ? Number(job.data.topic) : undefined,
+          );
         } catch (e) {
           if (!imageRefused(e)) throw e;
           metrics.sends.inc({ method: 'sendPhoto', result: 'image_refused' });
@@ -347,7 +379,8 @@ export function createOutbox(deps: OutboxDeps) {
         if (!inc) return finish(job, 'done');
         const state = await redis.hgetall(keys.checklist(inc.id));
         const r = renderChecklist(inc, state, t, locale);
-        const mid = await send(job.chat, r.text, r.keyboard);
+        const topic = await warRooms.threadFor(job.chat, inc, locale);
+        const mid = await send(job.chat, r.text, r.keyboard, undefined, topic);
         return finish(job, 'done', 0, [keys.checklist(inc.id), `_msg:${job.chat}`, String(mid)]);
       }
       case 'digest': {

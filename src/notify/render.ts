@@ -2,7 +2,7 @@ import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'grammy/types';
 import { encodeCallback, type IncidentAction } from '../bot/callback-data.js';
 import { formatDuration } from '../duration.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
+import { INCIDENT_ROLES, type Incident } from '../incidents/model.js';
 import type { Severity } from '../intake/types.js';
 import { escapeHtml, trimHtml, trimText } from './html.js';
 import { wallClock } from '../timezone.js';
@@ -74,6 +74,8 @@ export function renderIncident(
       t(locale, 'inc-acked-by', { who: escapeHtml(inc.ackBy), at: formatTime(inc.ackAt) }),
     );
   if (inc.assignee) lines.push(t(locale, 'inc-assignee', { who: escapeHtml(inc.assignee) }));
+  const roles = rolesLine(inc, rc);
+  if (roles) lines.push(roles);
   if (inc.state === 'resolved' && inc.resolvedAt) {
     lines.push(
       t(locale, 'inc-resolved-by', {
@@ -98,6 +100,14 @@ export function renderIncident(
     };
   }
   return { text, keyboard: incidentKeyboard(inc, rc, opts.menu) };
+}
+
+/** `🎖 Commander: alice · Comms: bob`, or '' when nobody holds a role. */
+export function rolesLine(inc: Incident, rc: Pick<RenderContext, 't' | 'locale'>): string {
+  const held = INCIDENT_ROLES.filter((r) => inc.roles?.[r]).map(
+    (r) => `${rc.t(rc.locale, `inc-role-${r}`)}: ${escapeHtml(inc.roles![r]!)}`,
+  );
+  return held.length ? rc.t(rc.locale, 'inc-roles', { roles: held.join(' · ') }) : '';
 }
 
 function btn(text: string, seq: number, action: IncidentAction): InlineKeyboardButton {

@@ -1,9 +1,10 @@
 import { formatDuration } from '../duration.js';
-import type { Incident, TimelineEntry } from '../incidents/model.js';
+import { INCIDENT_ROLES, type Incident, type TimelineEntry } from '../incidents/model.js';
 
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const MACHINE_ACTORS = new Set(['opsbot']);
+const ROLE_NAMES = { commander: 'Incident commander', comms: 'Communications', scribe: 'Scribe' };
 
 const EVENT_NAMES: Record<string, string> = {
   triggered: 'Triggered',
@@ -29,6 +30,10 @@ const EVENT_NAMES: Record<string, string> = {
   runbook_rejected: 'Runbook rejected',
   runbook_interrupted: 'Runbook interrupted',
   checklist: 'Checklist',
+  role: 'Role',
+  chat: 'Said in the war room',
+  war_room: 'War-room topic opened',
+  war_room_unavailable: 'War-room topic unavailable',
 };
 
 /**
@@ -98,6 +103,10 @@ export function buildPostmortem(
   out.push('');
 
   out.push('## Responders', '');
+  for (const r of INCIDENT_ROLES) {
+    const who = inc.roles?.[r];
+    if (who) out.push(`- ${ROLE_NAMES[r]}: **${who}**`);
+  }
   const humans = new Map<string, Set<string>>();
   for (const e of tl) {
     if (MACHINE_ACTORS.has(e.actor) || e.actor === inc.source || e.actor === inc.integration)

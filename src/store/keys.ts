@@ -91,6 +91,12 @@ export function createKeys(prefix: string) {
     /** Data layout version; the start-up migration brings older data to it. */
     schemaVersion: () => `${p}schema`,
     migrationCursor: () => `${p}schema:cursor`,
+    // war-room topics: a topic's incident (hash, field inc), the last topic of a dedup key in a chat
+    // (hash, field thread: a re-trigger reopens it), and "told this chat topics are unavailable"
+    wrTopic: (chatId: number | string, threadId: number | string) =>
+      `${p}wr:topic:${chatId}:${threadId}`,
+    wrLast: (chat: string, dedup: string) => `${p}wr:last:${chat}:${dedup}`,
+    wrFallback: (chat: string) => `${p}wr:fallback:${chat}`,
   };
 }
 

@@ -23,8 +23,9 @@ export interface BotMessage {
 }
 
 export interface UserHandle {
-  command(text: string, extra?: { replyTo?: number }): Promise<void>;
-  say(text: string, extra?: { replyTo?: number }): Promise<void>;
+  /** `thread`: written in that forum topic (message_thread_id, is_topic_message, as Telegram sends it). */
+  command(text: string, extra?: { replyTo?: number; thread?: number }): Promise<void>;
+  say(text: string, extra?: { replyTo?: number; thread?: number }): Promise<void>;
   press(messageId: number, data: string): Promise<void>;
 }
 
@@ -76,6 +77,13 @@ export interface TelegramKit {
    * `getUpdates` (polling mode); returns its update_id.
    */
   injectUpdate(update: Record<string, unknown>): number;
+  /** Forum topics the bot created, by chat id (createForumTopic and friends, answered by the proxy). */
+  topics: Map<number, ForumTopicState[]>;
+  /**
+   * How a chat answers topic calls: by default a group (negative id) is a forum where the bot may
+   * manage topics; `forum: false` answers "the chat is not a forum", `rights: false` "not enough rights".
+   */
+  setForum(chatId: number, o: { forum?: boolean; rights?: boolean }): void;
   reset(): void;
   stop(): Promise<void>;
   /** Photos and documents the bot sent (URL or uploaded bytes, file name, caption), oldest first. */
@@ -110,6 +118,76 @@ function parseBody(raw: string, type: string | undefined): Record<string, unknow
 
 type Stored = { messageId: number; message: Record<string, unknown> };
 
+/** A forum topic as the test Bot API keeps it. */
+export interface ForumTopicState {
+  message_thread_id: number;
+  name: string;
+  icon_color: number;
+  closed: boolean;
+}
+
+/** Telegram's six allowed topic colours. */
+const TOPIC_COLORS = new Set([0x6fb9f0, 0xffd67e, 0xcb86db, 0x8eee98, 0xff93b2, 0xfb6f5f]);
+
+/**
+ * Bot API methods telegram-test-api lacks, answered here as Telegram documents them: forum topics
+ * (createForumTopic → ForumTopic; editForumTopic, closeForumTopic, reopenForumTopic → true) and
+ * setMessageReaction (→ true). Returns undefined for any other method (forwarded to the emulator).
+ */
+function answerTopicCall(
+  method: string,
+  body: Record<string, unknown>,
+  topics: Map<number, ForumTopicState[]>,
+  forums: Map<number, { forum: boolean; rights: boolean }>,
+  nextThread: () => number,
+): { status: number; body: object } | undefined {
+  const bad = (description: string) => ({
+    status: 400,
+    body: { ok: false, error_code: 400, description: `Bad Request: ${description}` },
+  });
+  const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } });
+  if (method === 'setMessageReaction') return ok(true);
+  const topicMethods = [
+    'createForumTopic',
+    'editForumTopic',
+    'closeForumTopic',
+    'reopenForumTopic',
+  ];
+  if (!topicMethods.includes(method)) return undefined;
+  const chatId = Number(body.chat_id);
+  const mode = forums.get(chatId) ?? { forum: chatId < 0, rights: true };
+  if (!mode.forum) return bad('the chat is not a forum');
+  if (!mode.rights)
+    return bad(
+      method === 'createForumTopic'
+        ? 'not enough rights to create a topic'
+        : 'not enough rights to manage topics',
+    );
+  const list = topics.get(chatId) ?? [];
+  topics.set(chatId, list);
+  const validName = (n: unknown) => typeof n === 'string' && n.length >= 1 && n.length <= 128;
+  if (method === 'createForumTopic') {
+    if (!validName(body.name)) return bad('TOPIC_NAME_INVALID');
+    const color = body.icon_color === undefined ? 0x6fb9f0 : Number(body.icon_color);
+    if (!TOPIC_COLORS.has(color)) return bad('TOPIC_ICON_COLOR_INVALID');
+    const t = { message_thread_id: nextThread(), name: String(body.name), icon_color: color };
+    list.push({ ...t, closed: false });
+    return ok(t);
+  }
+  const t = list.find((x) => x.message_thread_id === Number(body.message_thread_id));
+  if (!t) return bad('message thread not found');
+  if (method === 'editForumTopic') {
+    if (body.name !== undefined && !validName(body.name)) return bad('TOPIC_NAME_INVALID');
+    if (body.name === undefined || body.name === t.name) return bad('TOPIC_NOT_MODIFIED');
+    t.name = String(body.name);
+    return ok(true);
+  }
+  const close = method === 'closeForumTopic';
+  if (t.closed === close) return bad('TOPIC_NOT_MODIFIED');
+  t.closed = close;
+  return ok(true);
+}
+
 /**
  * Starts telegram-test-api on a free port with a recording proxy in front of it. Bots under test
  * use `apiRoot`; the proxy records every call (method, body, time) and can inject 429s, 5xx or an outage.
@@ -135,6 +213,9 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
   let hang = false;
   const injected: Record<string, unknown>[] = [];
   let injectedSeq = 1_500_000_000;
+  const topics = new Map<number, ForumTopicState[]>();
+  const forums = new Map<number, { forum: boolean; rights: boolean }>();
+  let threadSeq = 50_000;
   const held: http.ServerResponse[] = [];
   const gates: {
     method: string;
@@ -189,6 +270,13 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         record(r.status);
         res.writeHead(r.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(r.json));
+        return;
+      }
+      const own = answerTopicCall(method, body, topics, forums, () => threadSeq++);
+      if (own) {
+        record(own.status);
+        res.writeHead(own.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(own.body));
         return;
       }
       const fwd = http.request(
@@ -322,6 +410,33 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         type: u.chatType ?? 'group',
         chatTitle: u.chatTitle ?? 'ops',
       });
+      const type = u.chatType ?? 'group';
+      // in a forum topic Telegram marks the message and, unless it replies to something else,
+      // makes it a reply to the topic's "topic created" service message
+      const inTopic = (thread?: number, replyTo?: number) => {
+        if (thread === undefined) return {};
+        const topic = topics.get(u.chatId)?.find((x) => x.message_thread_id === thread);
+        return {
+          message_thread_id: thread,
+          is_topic_message: true,
+          chat: { id: u.chatId, type, is_forum: true },
+          ...(replyTo === undefined
+            ? {
+                reply_to_message: {
+                  message_id: thread,
+                  message_thread_id: thread,
+                  chat: { id: u.chatId, type, is_forum: true },
+                  date: Math.floor(Date.now() / 1000),
+                  from: { id: 666, is_bot: true, first_name: 'Test', username: 'TestNameBot' },
+                  forum_topic_created: {
+                    name: topic?.name ?? 'topic',
+                    icon_color: topic?.icon_color ?? 0x6fb9f0,
+                  },
+                },
+              }
+            : {}),
+        };
+      };
       const reply = (replyTo?: number) => {
         if (replyTo === undefined) return {};
         const orig = botMessages().find((m) => m.messageId === replyTo);
@@ -339,12 +454,16 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       };
       return {
         async command(text, extra) {
-          const m = client.makeCommand(text, reply(extra?.replyTo) as never);
+          const m = client.makeCommand(text, {
+            ...(reply(extra?.replyTo) as object),
+            ...inTopic(extra?.thread, extra?.replyTo),
+          } as never);
           await client.sendCommand(m as never);
         },
         async say(text, extra) {
           const m = client.makeMessage(text, {
             ...(reply(extra?.replyTo) as object),
+            ...inTopic(extra?.thread, extra?.replyTo),
             message_id: msgSeq++,
           } as never);
           await client.sendMessage(m as never);
@@ -377,6 +496,11 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     },
     files: media.files,
     setUnfetchable: media.setUnfetchable,
+    topics,
+    setForum(chatId, o) {
+      const cur = forums.get(chatId) ?? { forum: chatId < 0, rights: true };
+      forums.set(chatId, { ...cur, ...o });
+    },
     reset() {
       calls.length = 0;
     },

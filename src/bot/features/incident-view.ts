@@ -2,7 +2,7 @@ import { formatDuration } from '../../duration.js';
 import type { Locale, Translate } from '../../i18n.js';
 import type { Incident, TimelineEntry } from '../../incidents/model.js';
 import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
+import { formatTime, rolesLine, SEVERITY_EMOJI } from '../../notify/render.js';
 
 /** Details of an incident with its timeline (newest last), for /incident and the Details button. */
 export function renderDetails(
@@ -24,6 +24,8 @@ export function renderDetails(
     lines.push(t(locale, 'details-tta', { d: formatDuration(inc.ackAt - inc.createdAt) }));
   if (inc.resolvedAt)
     lines.push(t(locale, 'details-ttr', { d: formatDuration(inc.resolvedAt - inc.createdAt) }));
+  const roles = rolesLine(inc, { t, locale });
+  if (roles) lines.push(roles);
   lines.push('', t(locale, 'details-timeline'));
   for (const e of timeline.slice(-25)) {
     lines.push(

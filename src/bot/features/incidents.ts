@@ -16,7 +16,10 @@ import { own } from '../../own.js';
 
 const PAGE = 8;
 
-/** The incident a command means: its first argument, or the incident message it replies to. */
+/**
+ * The incident a command means: its first argument, the incident message it replies to, or the
+ * incident whose war-room topic it was written in.
+ */
 export function incidentFromCommand(ctx: BotContext): { id?: string; rest: string } {
   const args = String(ctx.match ?? '').trim();
   const [first = '', ...rest] = args.split(/\s+/);
@@ -26,7 +29,7 @@ export function incidentFromCommand(ctx: BotContext): { id?: string; rest: strin
   // an incident posted with its image carries the card as the photo's caption
   const text = replied?.text ?? replied?.caption ?? '';
   const m = /\bINC-(\d+)\b/.exec(text);
-  return { id: m ? `INC-${m[1]}` : undefined, rest: args || rest.join(' ') };
+  return { id: m ? `INC-${m[1]}` : ctx.topicIncident, rest: args || rest.join(' ') };
 }
 
 /** A short text telling the outcome of an action, for button answers and command replies. */

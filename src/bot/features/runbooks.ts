@@ -176,6 +176,7 @@ export function runbooksFeature(s: Services) {
         ));
       values[tok.slice(0, eq)] = tok.slice(eq + 1);
     }
+    incident ??= ctx.topicIncident; // /run in a war-room topic is about its incident
     if (incident && !(await s.repo.get(incident)))
       return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: incident })));
     await request(ctx, rb, values, incident);
