@@ -12,6 +12,8 @@ export function createKeys(prefix: string) {
     alerts: (id: string) => `${p}inc:{${id}}:alerts`,
     timeline: (id: string) => `${p}inc:{${id}}:tl`,
     messages: (id: string) => `${p}inc:{${id}}:msgs`,
+    /** chat -> outbox job id of a first card on its way (until its message id is recorded). */
+    pendingCards: (id: string) => `${p}inc:{${id}}:pend`,
     checklist: (id: string) => `${p}inc:{${id}}:checklist`,
     dedup: (key: string) => `${p}dedup:${key}`,
     open: () => `${p}incs:open`,

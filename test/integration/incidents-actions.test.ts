@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
-import { GROUP, PEOPLE, STRANGER, TOKENS } from '../helpers/config.js';
+import { parseConfig } from '../../src/config.js';
+import { GROUP, PEOPLE, STRANGER, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { dropPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -251,20 +252,38 @@ describe('incident commands', () => {
 });
 
 describe('a change while the first card is on its way', () => {
+  // its own app and emulator: the group's pacing (20 a minute) is not spent by the tests above
+  let kit2: TelegramKit;
+  let t2: TestApp;
+  beforeAll(async () => {
+    kit2 = await startTelegram({ storeTimeout: 3600 });
+    // no level fires at once, so nothing but the card itself is queued for the chat
+    const config = parseConfig(
+      testConfigYaml({ levels: `      - { after: 1h, notify: ["person:root"] }` }),
+      {},
+    );
+    t2 = await startTestApp({ apiRoot: kit2.apiRoot, token: kit2.token, config });
+  });
+  afterAll(async () => {
+    await t2?.stop();
+    await kit2?.stop();
+    if (t2) await dropPrefix(t2.prefix);
+  });
+
   it('an acknowledgement made while Telegram takes the new card still reaches that card', async () => {
     const title = 'ack-in-flight';
-    const gate = kit.gate('sendMessage', (b) => String(b.text).includes(title));
+    const gate = kit2.gate('sendMessage', (b) => String(b.text).includes(title));
     const r = await post(
-      `${t.url}/hooks/generic`,
+      `${t2.url}/hooks/generic`,
       { title, status: 'firing', severity: 'error', dedup_key: title },
       TOKENS.ci,
     );
     const id = (r.body.incidents as string[])[0]!;
     // Telegram has the card, opsbot has not yet recorded its message id: acknowledge now
     await gate.arrived;
-    expect((await t.app.services.actions.acknowledge(id, 'alice')).ok).toBe(true);
+    expect((await t2.app.services.actions.acknowledge(id, 'alice')).ok).toBe(true);
     gate.release();
-    const card = await kit.waitForMessage(
+    const card = await kit2.waitForMessage(
       (m) => m.chatId === GROUP && m.text.includes(title) && /Acknowledged by/.test(m.text),
       { label: 'the card shows the acknowledgement' },
     );

@@ -88,6 +88,8 @@ local function sync_chats(P, now, inc, extra)
   local seen = {}
   local chats = redis.call('HKEYS', P .. 'inc:{' .. inc .. '}:msgs')
   for _, c in ipairs(chats) do seen[c] = true end
+  -- and every chat whose first card is on its way (its message id is not recorded yet)
+  for _, c in ipairs(redis.call('HKEYS', P .. 'inc:{' .. inc .. '}:pend')) do seen[c] = true end
   if extra then for _, c in ipairs(extra) do seen[c] = true end end
   for c, _ in pairs(seen) do
     ob_push(P, now, c, 'sync', { inc = inc }, 'sync:' .. inc, false)

@@ -15,7 +15,7 @@ for _, id in ipairs(ids) do
     for _, k in ipairs({ 'incs:st:resolved', 'incs:all', 'incs:open', 'incs:opensev', 'incs:silenced' }) do
       redis.call('ZREM', P .. k, id)
     end
-    redis.call('DEL', ik, ik .. ':alerts', ik .. ':tl', ik .. ':msgs', ik .. ':checklist', ik .. ':firing', ik .. ':tm')
+    redis.call('DEL', ik, ik .. ':alerts', ik .. ':tl', ik .. ':msgs', ik .. ':checklist', ik .. ':firing', ik .. ':tm', ik .. ':pend')
     n = n + 1
   end
 end

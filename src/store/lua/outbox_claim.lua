@@ -129,6 +129,12 @@ for _ = 1, 20 do
       local job, raw = take(chat, lane)
       if job then
         local slot = job.id .. ':' .. now
+        -- a first card on its way: until outbox_finish records its message, changes to the incident
+        -- must still re-render this chat (sync_chats reads this marker beside the recorded messages)
+        if (job.kind == 'sync' or job.kind == 'page') and type(job.data) == 'table' and job.data.inc then
+          local ik = P .. 'inc:{' .. job.data.inc .. '}'
+          if redis.call('HEXISTS', ik .. ':msgs', chat) == 0 then redis.call('HSET', ik .. ':pend', chat, job.id) end
+        end
         redis.call('ZADD', P .. 'ob:inflight', now + lease, job.id)
         redis.call('SET', P .. 'ob:busy:' .. chat, job.id, 'PX', lease)
         redis.call('ZADD', gk, now, slot)

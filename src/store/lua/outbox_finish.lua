@@ -28,6 +28,15 @@ if outcome == 'retry' then
   redis.call('ZADD', P .. 'ob:ready', now + delay, chat)
   return 1
 end
+local done = redis.call('GET', P .. 'ob:job:' .. jid)
+if done then
+  -- the first card's marker (outbox_claim) goes once the job is settled: its message is recorded now
+  local j = cjson.decode(done)
+  if type(j.data) == 'table' and j.data.inc then
+    local pk = P .. 'inc:{' .. j.data.inc .. '}:pend'
+    if redis.call('HGET', pk, chat) == jid then redis.call('HDEL', pk, chat) end
+  end
+end
 redis.call('DEL', P .. 'ob:job:' .. jid)
 if (ARGV[7] or '') ~= '' then redis.call('HSET', ARGV[7], ARGV[8], ARGV[9]) end
 if (ARGV[12] or '') ~= '' then redis.call('HSET', ARGV[12], ARGV[13], ARGV[14]) end
