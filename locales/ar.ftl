@@ -283,3 +283,13 @@ access-private-button = 🔒 اطلب من المسؤول إضافتك (معرّ
 access-unknown-chat = 👋 هذه المحادثة غير مُعدّة لـ opsbot، لذا سأغادرها. معرّفها <code>{ $id }</code>: لاستخدام opsbot هنا، اطلب من المسؤول إضافتها تحت <code>chats:</code> في opsbot.yaml (مثلًا <code>team: {"{"} id: { $id } {"}"}</code>) ثم أضفني مرة أخرى.
 access-unknown-chat-button = هذه المحادثة غير مُعدّة لـ opsbot (معرّف المحادثة { $id }).
 rate-limited = ⏳ { $name }، هذه أكثر من { $max } أوامر في دقيقة. انتظر دقيقة من فضلك؛ سأجيب بعدها.
+
+## Alertmanager silences, both ways (issue 16)
+am-unreachable = ⚠️ تعذّر الوصول إلى Alertmanager، الكتم محفوظ في opsbot وستُعاد المحاولة.
+btn-unsilence = 🔔 إلغاء الكتم
+did-unsilence = 🔔 ألغى { $who } كتم <code>{ $id }</code>.
+silence-preview-am = يُكتم أيضًا في Alertmanager: { $integrations }
+silences-am-line = • Alertmanager { $integration }: { $matchers } حتى { $until } (بواسطة { $by })
+silences-more = … و{ $count } أخرى
+silences-am-unreachable = ⚠️ تعذّر الوصول إلى Alertmanager { $integration }: لم تُعرض حالات الكتم فيه.
+am-expire-queued = تعذّر الوصول إلى Alertmanager: الإنهاء محفوظ وستُعاد المحاولة.

@@ -283,3 +283,13 @@ access-private-button = 🔒 Ask an admin to add you (your Telegram id: { $id })
 access-unknown-chat = 👋 This chat is not configured for opsbot, so I am leaving it. Its chat id is <code>{ $id }</code>: to use opsbot here, ask an admin to add it under <code>chats:</code> in opsbot.yaml (e.g. <code>team: {"{"} id: { $id } {"}"}</code>) and add me again.
 access-unknown-chat-button = This chat is not configured for opsbot (chat id { $id }).
 rate-limited = ⏳ { $name }, that is more than { $max } commands in a minute. Please wait a minute; I will answer again then.
+
+## Alertmanager silences, both ways (issue 16)
+am-unreachable = ⚠️ Alertmanager unreachable, silence kept in opsbot and retried.
+btn-unsilence = 🔔 Unsilence
+did-unsilence = 🔔 { $who } unsilenced <code>{ $id }</code>.
+silence-preview-am = Also silenced in Alertmanager: { $integrations }
+silences-am-line = • Alertmanager { $integration }: { $matchers } until { $until } (by { $by })
+silences-more = … and { $count } more
+silences-am-unreachable = ⚠️ Alertmanager { $integration } is unreachable: its silences are not listed.
+am-expire-queued = Alertmanager unreachable: the expiry is kept and retried.

@@ -29,6 +29,8 @@ export function createIntake(deps: {
   metrics: Metrics;
   dms?: DmSubscriptions;
   onStored?: () => void;
+  /** An alert resolved incident `id` (silence_on_ack expires its Alertmanager silence). */
+  onResolved?: (id: string) => Promise<void>;
 }) {
   const { config, repo, escalation, metrics, clock } = deps;
 
@@ -53,6 +55,7 @@ export function createIntake(deps: {
       onCreate: { ...escalation.creationPlan(routing.severity, clock.now()), dms },
     });
     metrics.alerts.inc({ integration: alert.integration || alert.source, outcome: res.outcome });
+    if (res.outcome === 'resolved') await deps.onResolved?.(res.id).catch(() => undefined);
     return res;
   }
 

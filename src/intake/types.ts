@@ -32,6 +32,8 @@ export interface Alert {
   /** ISO time the alert started firing, when the source says. */
   startsAt?: string;
   endsAt?: string;
+  /** Alertmanager webhook `groupLabels` (an Alertmanager silence of the incident matches these). */
+  groupLabels?: Record<string, string>;
 }
 
 /** Maps a raw severity to P0..P3 as CONTRACT.md says: critical→P0, error/high→P1, warning→P2, else P3. */

@@ -70,6 +70,8 @@ export function createKeys(prefix: string) {
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
     commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
+    /** An Alertmanager silence opsbot made or expires (hash; ref = `<origin>|<integration>`). */
+    amSilence: (ref: string) => `${p}amsil:${ref}`,
   };
 }
 
