@@ -23,7 +23,7 @@ beforeAll(async () => {
   amPort = await freePort();
   const config = parseConfig(
     testConfigYaml().replace(
-      /  prometheus: \{[^\n]*\}\n/,
+      / {2}prometheus: \{[^\n]*\}\n/,
       `  prometheus: { kind: alertmanager, token: "${TOKENS.prometheus}", api_url: "http://127.0.0.1:${amPort}" }\n`,
     ),
     {},

@@ -20,7 +20,7 @@ beforeAll(async () => {
   const amPort = await freePort();
   const config = parseConfig(
     testConfigYaml().replace(
-      /  prometheus: \{[^\n]*\}\n/,
+      / {2}prometheus: \{[^\n]*\}\n/,
       `  prometheus: { kind: alertmanager, token: "${TOKENS.prometheus}", api_url: "http://127.0.0.1:${amPort}", api_auth: { bearer: "am-web-token-123" }, silence_on_ack: true }\n`,
     ),
     {},
