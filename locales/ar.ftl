@@ -296,3 +296,13 @@ did-role = 🎖 <code>{ $id }</code>: { $role } الآن { $person }.
 warroom-pointer = 🧵 <code>{ $id }</code> · { $severity } · { $title } — غرفة العمليات: <a href="{ $link }">افتح الموضوع</a>
 warroom-pointer-reopened = 🧵 <code>{ $id }</code> · { $severity } · { $title } — أُطلقت مجددًا: <a href="{ $link }">أُعيد فتح غرفة العمليات</a>
 warroom-unavailable = ⚠️ مواضيع غرف العمليات مفعّلة لهذه المحادثة لكن تعذّر إنشاؤها ({ $reason }). تُنشر الحوادث هنا كما في السابق. اجعل المجموعة مجموعة خارقة بمواضيع وامنح البوت صلاحية "إدارة المواضيع".
+
+## Alertmanager silences, both ways (issue 16)
+am-unreachable = ⚠️ تعذّر الوصول إلى Alertmanager، الكتم محفوظ في opsbot وستُعاد المحاولة.
+btn-unsilence = 🔔 إلغاء الكتم
+did-unsilence = 🔔 ألغى { $who } كتم <code>{ $id }</code>.
+silence-preview-am = يُكتم أيضًا في Alertmanager: { $integrations }
+silences-am-line = • Alertmanager { $integration }: { $matchers } حتى { $until } (بواسطة { $by })
+silences-more = … و{ $count } أخرى
+silences-am-unreachable = ⚠️ تعذّر الوصول إلى Alertmanager { $integration }: لم تُعرض حالات الكتم فيه.
+am-expire-queued = تعذّر الوصول إلى Alertmanager: الإنهاء محفوظ وستُعاد المحاولة.

@@ -296,3 +296,13 @@ did-role = 🎖 <code>{ $id }</code>: { $role } is now { $person }.
 warroom-pointer = 🧵 <code>{ $id }</code> · { $severity } · { $title } — war room: <a href="{ $link }">open the topic</a>
 warroom-pointer-reopened = 🧵 <code>{ $id }</code> · { $severity } · { $title } — fired again: <a href="{ $link }">war room reopened</a>
 warroom-unavailable = ⚠️ War-room topics are on for this chat but could not be created ({ $reason }). Incidents are posted here as before. Make this a forum-enabled supergroup and give the bot the "Manage topics" right.
+
+## Alertmanager silences, both ways (issue 16)
+am-unreachable = ⚠️ Alertmanager unreachable, silence kept in opsbot and retried.
+btn-unsilence = 🔔 Unsilence
+did-unsilence = 🔔 { $who } unsilenced <code>{ $id }</code>.
+silence-preview-am = Also silenced in Alertmanager: { $integrations }
+silences-am-line = • Alertmanager { $integration }: { $matchers } until { $until } (by { $by })
+silences-more = … and { $count } more
+silences-am-unreachable = ⚠️ Alertmanager { $integration } is unreachable: its silences are not listed.
+am-expire-queued = Alertmanager unreachable: the expiry is kept and retried.

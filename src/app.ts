@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Api } from 'grammy';
 import type { Redis } from 'ioredis';
+import { createAmSilences } from './alertmanager/silences.js';
 import { createAuditLog } from './audit.js';
 import { createBot } from './bot/bot.js';
 import { createUpdateDispatcher } from './bot/updates.js';
@@ -148,7 +149,25 @@ export function buildApp(opts: AppOptions) {
     logger,
     metrics,
   });
-  const actions = createIncidentActions({ repo, keys, clock, escalation });
+  const amSilences = createAmSilences({
+    redis,
+    keys,
+    clock,
+    config,
+    repo,
+    timers,
+    logger,
+    t,
+    localeOf,
+  });
+  const actions = createIncidentActions({
+    repo,
+    keys,
+    clock,
+    escalation,
+    onAck: (id, actor, meta) => amSilences.ackEffects(id, actor, meta),
+    onRelease: (id) => amSilences.released(id),
+  });
   const outbox = createOutbox({
     redis,
     keys,
@@ -173,6 +192,7 @@ export function buildApp(opts: AppOptions) {
     clock,
     metrics,
     dms,
+    onResolved: (id) => amSilences.released(id),
     onStored: () => {
       outbox.notify();
       timers.notify();
@@ -231,6 +251,7 @@ export function buildApp(opts: AppOptions) {
     dms,
     runbooks,
     audit,
+    amSilences,
     version: readVersion(),
     startedAt: clock.now(),
     health,
@@ -327,6 +348,7 @@ export function buildApp(opts: AppOptions) {
       await runbooks.stop();
       await timers.stop();
       await escalation.drainWebhooks();
+      await amSilences.drain();
       await outbox.stop();
       await history.stop();
       if (!opts.redis) {

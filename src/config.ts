@@ -104,6 +104,9 @@ const routeSchema = z.strictObject({
   /** Extra chats that get the incident too (e.g. a security channel). */
   also: z.array(name).optional(),
 });
+const httpUrl = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+  message: 'expected an http(s) URL',
+});
 const integrationSchema = z
   .strictObject({
     kind: z.enum(['alertmanager', 'grafana', 'generic', 'events-v2', 'heartbeat', 'opsgenie']),
@@ -114,10 +117,35 @@ const integrationSchema = z
     /** Severity for heartbeat incidents (default P1). */
     severity: z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]).optional(),
     chat: name.optional(),
+    /** alertmanager only: Alertmanager's own API, for two-way silences (src/alertmanager/). */
+    api_url: httpUrl.optional(),
+    /** Alertmanager's web auth; values come from `${VAR}` in the YAML. */
+    api_auth: z
+      .union([
+        z.strictObject({ bearer: z.string().min(1) }),
+        z.strictObject({
+          basic: z.strictObject({ user: z.string().min(1), password: z.string().min(1) }),
+        }),
+      ])
+      .optional(),
+    /** Acknowledge also silences the group in Alertmanager until resolved or unacknowledged. */
+    silence_on_ack: z.boolean().optional(),
   })
   .refine((i) => i.kind !== 'heartbeat' || i.every !== undefined, {
     message: 'a heartbeat integration needs `every`',
     path: ['every'],
+  })
+  .superRefine((i, ctx) => {
+    for (const k of ['api_url', 'api_auth', 'silence_on_ack'] as const)
+      if (i[k] !== undefined && i.kind !== 'alertmanager')
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: 'only an alertmanager integration takes this',
+        });
+    for (const k of ['api_auth', 'silence_on_ack'] as const)
+      if (i[k] !== undefined && i.kind === 'alertmanager' && !i.api_url)
+        ctx.addIssue({ code: 'custom', path: [k], message: 'needs `api_url`' });
   });
 const outboxSchema = z.strictObject({
   per_chat_interval: duration.default(1000),

@@ -17,6 +17,7 @@ import type { RunbookService } from './runbooks/service.js';
 import type { Keys } from './store/keys.js';
 import type { Scripts } from './store/scripts.js';
 import type { AuditLog } from './audit.js';
+import type { AmSilences } from './alertmanager/silences.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -43,6 +44,8 @@ export interface Services {
   dms: DmSubscriptions;
   runbooks: RunbookService;
   audit: AuditLog;
+  /** Two-way Alertmanager silences (integrations with `api_url`). */
+  amSilences: AmSilences;
   version: string;
   startedAt: number;
   /** Redis and Bot API reachability, for /status and /readyz. */

@@ -3,7 +3,19 @@
  * decoding validates shape strictly, so forged or malformed data is refused before any handler runs.
  */
 export type IncidentAction =
-  'ack' | 'unack' | 'res' | 'esc' | 'sil' | 's1h' | 's4h' | 's24h' | 'sres' | 'back' | 'det' | 'rb';
+  | 'ack'
+  | 'unack'
+  | 'res'
+  | 'esc'
+  | 'sil'
+  | 's1h'
+  | 's4h'
+  | 's24h'
+  | 'sres'
+  | 'back'
+  | 'det'
+  | 'rb'
+  | 'uns';
 
 const INCIDENT_ACTIONS = new Set<IncidentAction>([
   'ack',
@@ -18,6 +30,7 @@ const INCIDENT_ACTIONS = new Set<IncidentAction>([
   'back',
   'det',
   'rb',
+  'uns',
 ]);
 
 export type CallbackData =
@@ -31,7 +44,9 @@ export type CallbackData =
   | { kind: 'declare'; step: string; value: string }
   | { kind: 'checklist'; seq: number; item: number }
   | { kind: 'update'; template: string; seq: number }
-  | { kind: 'silence-confirm'; confirm: boolean; token: string };
+  | { kind: 'silence-confirm'; confirm: boolean; token: string }
+  /** An Alertmanager silence by its UUID (sent as 32 hex digits: `ax:` + 32 = 35 bytes). */
+  | { kind: 'am-expire'; id: string };
 
 export function encodeCallback(d: CallbackData): string {
   let s: string;
@@ -68,6 +83,9 @@ export function encodeCallback(d: CallbackData): string {
       break;
     case 'silence-confirm':
       s = `sc:${d.confirm ? 'y' : 'n'}:${d.token}`;
+      break;
+    case 'am-expire':
+      s = `ax:${d.id.replace(/-/g, '').toLowerCase()}`;
       break;
   }
   if (Buffer.byteLength(s) > 64) throw new Error(`callback data over 64 bytes: ${s}`);
@@ -129,6 +147,12 @@ export function decodeCallback(raw: string | undefined): CallbackData | undefine
       return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
         ? { kind: 'silence-confirm', confirm: a === 'y', token: b! }
         : undefined;
+    case 'ax': {
+      if (parts.length !== 2 || !/^[0-9a-f]{32}$/.test(a ?? '')) return undefined;
+      const h = a!;
+      const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      return { kind: 'am-expire', id };
+    }
     default:
       return undefined;
   }

@@ -5,7 +5,18 @@ import type { Severity } from '../intake/types.js';
 import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
 import type { Keys } from '../store/keys.js';
 import type { Incident, IncidentRole } from './model.js';
-import type { EffectPlan, IncidentRepository } from './repository.js';
+import { mergePlans, type EffectPlan, type IncidentRepository } from './repository.js';
+
+/** Who acted and where, for side effects that name them (an Alertmanager silence's createdBy and link). */
+export interface ActionMeta {
+  username?: string;
+  /** Chat key of the message acted on. */
+  chat?: string;
+  messageId?: number;
+}
+
+/** More effects for an action's atomic plan, built from the incident as the guard sees it. */
+export type ExtraEffects = (inc: Incident, now: number) => EffectPlan | undefined;
 
 /** Severities whose first acknowledger becomes the incident commander. */
 const COMMANDED = new Set<Severity>(['P0', 'P1']);
@@ -26,8 +37,16 @@ export function createIncidentActions(deps: {
   keys: Keys;
   clock: Clock;
   escalation: Escalation;
+  /** Side effects of acknowledging (silence_on_ack), in the same atomic step as the ack. */
+  onAck?: (id: string, actor: string, meta?: ActionMeta) => Promise<ExtraEffects | undefined>;
+  /** Called after a resolution or unacknowledgement took effect. */
+  onRelease?: (id: string) => Promise<void>;
 }) {
   const { repo, keys, clock, escalation } = deps;
+  const released = async (r: ActionResult, id: string) => {
+    if (r.ok) await deps.onRelease?.(id).catch(() => undefined);
+    return r;
+  };
 
   async function attempt(
     id: string,
@@ -52,7 +71,8 @@ export function createIncidentActions(deps: {
   });
 
   return {
-    acknowledge(id: string, actor: string): Promise<ActionResult> {
+    async acknowledge(id: string, actor: string, meta?: ActionMeta): Promise<ActionResult> {
+      const extra = await deps.onAck?.(id, actor, meta);
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
         if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
@@ -61,7 +81,7 @@ export function createIncidentActions(deps: {
         // the first acknowledger of a P0/P1 becomes commander unless someone already is: the guard
         // makes it part of this one atomic step (a commander named meanwhile makes it retry without)
         const command = COMMANDED.has(inc.severity) && !inc.roles?.commander;
-        return {
+        const plan: EffectPlan = {
           guards: [
             { key: ik, field: 'state', eq: 'triggered' },
             ...(command ? [{ key: ik, field: 'role_commander', missing: true }] : []),
@@ -93,11 +113,12 @@ export function createIncidentActions(deps: {
           ],
           sync: [{ inc: id }],
         };
+        return extra ? mergePlans(plan, extra(inc, now)) : plan;
       });
     },
 
-    unacknowledge(id: string, actor: string): Promise<ActionResult> {
-      return attempt(id, (inc, now) => {
+    async unacknowledge(id: string, actor: string): Promise<ActionResult> {
+      const r = await attempt(id, (inc, now) => {
         if (inc.state !== 'acknowledged')
           return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
         const ik = keys.incident(id);
@@ -108,10 +129,11 @@ export function createIncidentActions(deps: {
           sync: [{ inc: id }],
         };
       });
+      return released(r, id);
     },
 
-    resolve(id: string, actor: string, note?: string): Promise<ActionResult> {
-      return attempt(id, (inc, now) => {
+    async resolve(id: string, actor: string, note?: string): Promise<ActionResult> {
+      const r = await attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
         const ik = keys.incident(id);
         return {
@@ -143,6 +165,7 @@ export function createIncidentActions(deps: {
               : [],
         };
       });
+      return released(r, id);
     },
 
     note(
@@ -228,17 +251,46 @@ export function createIncidentActions(deps: {
     },
 
     /** Silences one incident's notifications and escalation until `until` (Infinity: until resolved). */
-    silence(id: string, actor: string, until: number, label: string): Promise<ActionResult> {
+    silence(
+      id: string,
+      actor: string,
+      until: number,
+      label: string,
+      extra?: ExtraEffects,
+    ): Promise<ActionResult> {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
         const ik = keys.incident(id);
         const value = Number.isFinite(until) ? until : 8_640_000_000_000_000;
-        return {
-          guards: [{ key: ik, field: 'state', ne: 'resolved' }],
-          hset: [{ key: ik, field: 'silenced_until', value }],
-          timeline: [tl(inc, now, 'silenced', actor, label)],
-          sync: [{ inc: id }],
-        };
+        return mergePlans(
+          {
+            guards: [{ key: ik, field: 'state', ne: 'resolved' }],
+            hset: [{ key: ik, field: 'silenced_until', value }],
+            timeline: [tl(inc, now, 'silenced', actor, label)],
+            sync: [{ inc: id }],
+          },
+          extra?.(inc, now),
+        );
+      });
+    },
+
+    /** Ends an incident's silence (the Unsilence button); `extra` joins the same atomic step. */
+    unsilence(id: string, actor: string, extra?: EffectPlan): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        if (!inc.silencedUntil || inc.silencedUntil <= now)
+          return extra?.timers?.length
+            ? mergePlans(extra, { timeline: [tl(inc, now, 'unsilenced', actor)] })
+            : { ok: false, reason: 'invalid', inc };
+        const ik = keys.incident(id);
+        return mergePlans(
+          {
+            guards: [{ key: ik, field: 'silenced_until', eq: String(inc.silencedUntil) }],
+            hdel: [{ key: ik, field: 'silenced_until' }],
+            timeline: [tl(inc, now, 'unsilenced', actor)],
+            sync: [{ inc: id }],
+          },
+          extra,
+        );
       });
     },
 

@@ -321,3 +321,14 @@ export interface DailyAggregates {
 }
 
 export type IncidentRepository = ReturnType<typeof createIncidentRepository>;
+
+/** One plan doing what each of `plans` does (lists concatenated; `once`/`release` from the first that has them). */
+export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {
+  const out: Record<string, unknown> = {};
+  for (const p of plans)
+    for (const [k, v] of Object.entries(p ?? {})) {
+      if (Array.isArray(v)) out[k] = [...((out[k] as unknown[] | undefined) ?? []), ...v];
+      else if (v !== undefined) out[k] ??= v;
+    }
+  return out as EffectPlan;
+}

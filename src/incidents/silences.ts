@@ -80,6 +80,17 @@ function store(kind: 'silences' | 'maintenance') {
         await redis.hset(key, full.id, JSON.stringify(full));
         return full;
       },
+      /**
+       * A new entry and the hash field that stores it, for callers that store it inside a larger
+       * atomic plan (a /silence and its Alertmanager copies).
+       */
+      prepare(s: Omit<Suppression, 'id' | 'createdAt'>): {
+        entry: Suppression;
+        hset: { key: string; field: string; value: string };
+      } {
+        const entry = { ...s, id: randomBytes(6).toString('hex'), createdAt: clock.now() };
+        return { entry, hset: { key, field: entry.id, value: JSON.stringify(entry) } };
+      },
       async expire(id: string): Promise<boolean> {
         return (await redis.hdel(key, id)) > 0;
       },

@@ -59,6 +59,7 @@ export function parseAlertmanager(body: unknown, integration: string): Alert[] {
       ]),
       startsAt: a.startsAt,
       endsAt: a.endsAt,
+      ...(Object.keys(p.groupLabels).length ? { groupLabels: p.groupLabels } : {}),
     } satisfies Alert;
   });
 }

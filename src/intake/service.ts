@@ -30,6 +30,8 @@ export function createIntake(deps: {
   metrics: Metrics;
   dms?: DmSubscriptions;
   onStored?: () => void;
+  /** An alert resolved incident `id` (silence_on_ack expires its Alertmanager silence). */
+  onResolved?: (id: string) => Promise<void>;
 }) {
   const { config, repo, escalation, metrics, clock } = deps;
 
@@ -58,6 +60,7 @@ export function createIntake(deps: {
       onCreate: { ...plan, dms },
     });
     metrics.alerts.inc({ integration: alert.integration || alert.source, outcome: res.outcome });
+    if (res.outcome === 'resolved') await deps.onResolved?.(res.id).catch(() => undefined);
     return res;
   }
 

@@ -34,6 +34,8 @@ export interface Alert {
   endsAt?: string;
   /** An http(s) image of the alert (Grafana's rendered panel, generic `image_url`): posted with the card. */
   imageUrl?: string;
+  /** Alertmanager webhook `groupLabels` (an Alertmanager silence of the incident matches these). */
+  groupLabels?: Record<string, string>;
 }
 
 /** Maps a raw severity to P0..P3 as CONTRACT.md says: critical→P0, error/high→P1, warning→P2, else P3. */

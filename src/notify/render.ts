@@ -145,7 +145,9 @@ export function incidentKeyboard(
       [first, btn(t(locale, 'btn-resolve'), inc.seq, 'res')],
       [
         btn(t(locale, 'btn-escalate'), inc.seq, 'esc'),
-        btn(t(locale, 'btn-silence'), inc.seq, 'sil'),
+        inc.silencedUntil && inc.silencedUntil > rc.now
+          ? btn(t(locale, 'btn-unsilence'), inc.seq, 'uns')
+          : btn(t(locale, 'btn-silence'), inc.seq, 'sil'),
       ],
       [
         btn(t(locale, 'btn-details'), inc.seq, 'det'),

@@ -99,6 +99,8 @@ export function createKeys(prefix: string) {
       `${p}wr:topic:${chatId}:${threadId}`,
     wrLast: (chat: string, dedup: string) => `${p}wr:last:${chat}:${dedup}`,
     wrFallback: (chat: string) => `${p}wr:fallback:${chat}`,
+    /** An Alertmanager silence opsbot made or expires (hash; ref = `<origin>|<integration>`). */
+    amSilence: (ref: string) => `${p}amsil:${ref}`,
   };
 }
 

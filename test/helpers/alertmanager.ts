@@ -13,6 +13,29 @@ export interface AlertmanagerKit {
   postAlerts(alerts: AmAlert[]): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
+  /** `GET /api/v2/silences` (every state). */
+  silences(): Promise<AmSilenceView[]>;
+}
+
+export interface AmSilenceView {
+  id: string;
+  matchers: { name: string; value: string; isRegex: boolean; isEqual: boolean }[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+  status: { state: 'active' | 'pending' | 'expired' };
+}
+
+/** A `receivers:` entry named opsbot sending webhooks to the app under test (`/hooks/alertmanager`). */
+export function webhookReceiver(appUrl: string, token: string): string {
+  return `  - name: opsbot
+    webhook_configs:
+      - url: ${appUrl}/hooks/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: ${token}`;
 }
 
 export interface AmAlert {
@@ -30,8 +53,12 @@ export interface AmAlert {
  * everything to the first one, named `opsbot`); grouping is by alertname with 1s waits so tests see
  * notifications within seconds.
  */
-export async function startAlertmanager(o: { receivers: string }): Promise<AlertmanagerKit> {
-  const port = await freePort();
+export async function startAlertmanager(o: {
+  receivers: string;
+  /** Listen on this port (e.g. one the app's config already names); a free one otherwise. */
+  port?: number;
+}): Promise<AlertmanagerKit> {
+  const port = o.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-am-'));
   const config = `route:
   receiver: opsbot
@@ -85,6 +112,11 @@ ${o.receivers}
         throw new Error(`alertmanager refused alerts: ${res.status} ${await res.text()}`);
     },
     logs: () => out,
+    async silences() {
+      const res = await fetch(`${url}/api/v2/silences`);
+      if (!res.ok) throw new Error(`alertmanager silences: ${res.status}`);
+      return (await res.json()) as AmSilenceView[];
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

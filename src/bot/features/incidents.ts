@@ -1,8 +1,9 @@
 import { Composer } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
-import type { ActionResult } from '../../incidents/actions.js';
-import { normalizeIncidentId } from '../../incidents/model.js';
+import { messageLink, type AmActor } from '../../alertmanager/silences.js';
+import type { ActionResult, ExtraEffects } from '../../incidents/actions.js';
+import { normalizeIncidentId, type Incident } from '../../incidents/model.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
 import { SEVERITIES, type Severity } from '../../intake/types.js';
 import { escapeHtml } from '../../notify/html.js';
@@ -73,11 +74,59 @@ export function incidentsFeature(s: Services) {
   const c = new Composer<BotContext>();
   const now = () => s.clock.now();
 
+  /** Who acts, where, and on which message (an Alertmanager silence names and links them). */
+  function actor(ctx: BotContext): AmActor {
+    const chatId = ctx.chat?.id;
+    const messageId =
+      ctx.callbackQuery?.message?.message_id ?? ctx.msg?.reply_to_message?.message_id;
+    return {
+      name: ctx.person.name,
+      ...(ctx.from?.username ? { username: ctx.from.username } : {}),
+      ...(chatId !== undefined ? { chat: String(chatId) } : {}),
+      ...(messageId ? { messageId } : {}),
+    };
+  }
+
+  /** The incident Silence button also silences its group in Alertmanager (integration with api_url). */
+  async function amSilenceEffects(
+    ctx: BotContext,
+    id: string,
+    until: number,
+    label: string,
+  ): Promise<ExtraEffects | undefined> {
+    const inc = await s.repo.get(id);
+    const integration = inc && s.amSilences.integrationOf(inc);
+    if (!inc || !integration) return undefined;
+    const matchers = await s.amSilences.groupMatchers(inc);
+    const a = actor(ctx);
+    const comment = [`silenced in opsbot ${label}`, id, messageLink(a.chat, a.messageId)]
+      .filter(Boolean)
+      .join(' · ');
+    return () =>
+      s.amSilences.createPlan({
+        origin: `b:${id}`,
+        integration,
+        matchers,
+        endsAt: until,
+        actor: a,
+        comment,
+        inc: id,
+      });
+  }
+
   async function run(ctx: BotContext, id: string, action: string, rest: string): Promise<string> {
     const who = ctx.person.name;
     switch (action) {
-      case 'ack':
-        return describeResult(ctx, id, await s.actions.acknowledge(id, who), 'did-ack');
+      case 'ack': {
+        const a = actor(ctx);
+        return describeResult(ctx, id, await s.actions.acknowledge(id, who, a), 'did-ack');
+      }
+      case 'uns': {
+        const extra = await s.amSilences.expireOrigin(`b:${id}`);
+        const r = await s.actions.unsilence(id, who, extra);
+        s.timers.notify();
+        return describeResult(ctx, id, r, 'did-unsilence');
+      }
       case 'unack':
         return describeResult(ctx, id, await s.actions.unacknowledge(id, who), 'did-unack');
       case 'res':
@@ -106,12 +155,10 @@ export function incidentsFeature(s: Services) {
         const label = Number.isFinite(ms)
           ? `until ${formatTime(until)}`
           : `until resolved, at most until ${formatTime(until)}`;
-        return describeResult(
-          ctx,
-          id,
-          await s.actions.silence(id, who, until, label),
-          'did-silence',
-        );
+        const extra = await amSilenceEffects(ctx, id, until, label);
+        const r = await s.actions.silence(id, who, until, label, extra);
+        if (extra) s.timers.notify();
+        return describeResult(ctx, id, r, 'did-silence');
       }
     }
   }

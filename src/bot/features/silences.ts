@@ -7,6 +7,9 @@ import {
   parseMatchers,
   type SuppressionStore,
 } from '../../incidents/silences.js';
+import { formatAmMatchers, toAmMatchers } from '../../alertmanager/client.js';
+import { messageLink } from '../../alertmanager/silences.js';
+import { mergePlans } from '../../incidents/repository.js';
 import { matchLabels } from '../../matching/re2.js';
 import { escapeHtml } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
@@ -21,6 +24,9 @@ const fmtMatchers = (m: Record<string, string>) =>
       v.startsWith('=~') || v.startsWith('!~') || v.startsWith('!=') ? `${k}${v}` : `${k}=${v}`,
     )
     .join(' ') || '*';
+
+/** Silences /silences lists (opsbot's first, then Alertmanager's); beyond them a "… and K more" line. */
+const SILENCES_SHOWN = 20;
 
 /** Open incidents a /silence preview looks at (the most recent); beyond them it says "at least". */
 const PREVIEW_SCAN = 500;
@@ -92,6 +98,9 @@ export function silencesFeature(s: Services) {
       }),
     ];
     if (p.reason) lines.push(ctx.tr('silence-preview-reason', { reason: escapeHtml(p.reason) }));
+    const ams = s.amSilences.integrations();
+    if (ams.length)
+      lines.push(ctx.tr('silence-preview-am', { integrations: escapeHtml(ams.join(', ')) }));
     if (hits.length === 0 && !capped) lines.push(ctx.tr('silence-preview-none'));
     else
       lines.push(
@@ -161,12 +170,40 @@ export function silencesFeature(s: Services) {
       return;
     }
     if (p.until <= s.clock.now()) return gone();
-    const entry = await s.silences.add({
+    const { entry, hset } = s.silences.prepare({
       matchers: p.matchers,
       until: p.until,
       by: p.by,
       ...(p.reason ? { reason: p.reason } : {}),
     });
+    // opsbot's own silence and its Alertmanager copies (durable jobs) are stored in one step
+    const chat = ctx.chat ? String(ctx.chat.id) : undefined;
+    const messageId = ctx.callbackQuery.message?.message_id;
+    const amActor = {
+      name: p.by,
+      ...(ctx.from.username ? { username: ctx.from.username } : {}),
+      ...(chat ? { chat } : {}),
+      ...(messageId ? { messageId } : {}),
+    };
+    const comment = [p.reason, `opsbot /silence ${entry.id}`, messageLink(chat, messageId)]
+      .filter(Boolean)
+      .join(' · ');
+    await s.repo.apply(
+      mergePlans(
+        { hset: [hset] },
+        ...s.amSilences.integrations().map((integration) =>
+          s.amSilences.createPlan({
+            origin: `s:${entry.id}`,
+            integration,
+            matchers: toAmMatchers(p.matchers),
+            endsAt: entry.until,
+            actor: amActor,
+            comment,
+          }),
+        ),
+      ),
+    );
+    s.timers.notify();
     await s.audit.append('silence.confirm', ctx.person.name, {
       telegram_id: ctx.person.telegramId,
       id: entry.id,
@@ -216,24 +253,59 @@ export function silencesFeature(s: Services) {
       ...(await s.silences.active()).map((x) => ({ ...x, kind: 'silence' })),
       ...(await s.maintenance.active()).map((x) => ({ ...x, kind: 'maintenance' })),
     ];
-    if (list.length === 0) return void (await ctx.replyHtml(ctx.tr('silences-none')));
-    const lines = list.map((x) =>
-      ctx.tr('silences-line', {
-        kind: ctx.tr(`kind-${x.kind}`),
-        matchers: escapeHtml(fmtMatchers(x.matchers)),
-        until: formatTime(x.until),
-        by: escapeHtml(x.by),
-      }),
+    // Alertmanager's active silences, except those opsbot's own silences made (shown once, above)
+    const mine = new Set(
+      (await Promise.all(list.map((x) => s.amSilences.amIds(`s:${x.id}`)))).flat(),
     );
-    const keyboard = {
-      inline_keyboard: list.map((x) => [
+    const ams = await s.amSilences.active();
+    const amList = ams.flatMap((a) =>
+      a.silences.filter((x) => !mine.has(x.id)).map((x) => ({ ...x, integration: a.integration })),
+    );
+    const down = ams.filter((a) => a.error).map((a) => a.integration);
+    if (list.length === 0 && amList.length === 0 && down.length === 0)
+      return void (await ctx.replyHtml(ctx.tr('silences-none')));
+    const lines: string[] = [];
+    const buttons: { text: string; callback_data: string }[][] = [];
+    for (const x of list.slice(0, SILENCES_SHOWN)) {
+      lines.push(
+        ctx.tr('silences-line', {
+          kind: ctx.tr(`kind-${x.kind}`),
+          matchers: escapeHtml(fmtMatchers(x.matchers)),
+          until: formatTime(x.until),
+          by: escapeHtml(x.by),
+        }),
+      );
+      buttons.push([
         {
           text: `${ctx.tr('btn-expire')} ${fmtMatchers(x.matchers).slice(0, 30)}`,
           callback_data: encodeCallback({ kind: 'silence-expire', id: x.id }),
         },
-      ]),
-    };
-    await ctx.replyHtml(`${ctx.tr('silences-title')}\n${lines.join('\n')}`, keyboard);
+      ]);
+    }
+    for (const x of amList.slice(0, Math.max(0, SILENCES_SHOWN - list.length))) {
+      const matchers = formatAmMatchers(x.matchers);
+      lines.push(
+        ctx.tr('silences-am-line', {
+          integration: escapeHtml(x.integration),
+          matchers: escapeHtml(matchers.slice(0, 300)),
+          until: formatTime(Date.parse(x.endsAt)),
+          by: escapeHtml(x.createdBy.slice(0, 100)),
+        }),
+      );
+      buttons.push([
+        {
+          text: `${ctx.tr('btn-expire')} ${matchers.slice(0, 30)}`,
+          callback_data: encodeCallback({ kind: 'am-expire', id: x.id }),
+        },
+      ]);
+    }
+    const more = list.length + amList.length - lines.length;
+    if (more > 0) lines.push(ctx.tr('silences-more', { count: more }));
+    for (const integration of down)
+      lines.push(ctx.tr('silences-am-unreachable', { integration: escapeHtml(integration) }));
+    await ctx.replyHtml(`${ctx.tr('silences-title')}\n${lines.join('\n')}`, {
+      inline_keyboard: buttons,
+    });
   });
 
   c.callbackQuery(/^sx:/, async (ctx) => {
@@ -244,9 +316,34 @@ export function silencesFeature(s: Services) {
     const gone =
       (await s.silences.expire(d.id)) ||
       (ctx.person.role === 'admin' && (await s.maintenance.expire(d.id)));
-    if (gone) await s.audit.append('silence.expire', ctx.person, { id: d.id });
+    if (gone) {
+      await s.audit.append('silence.expire', ctx.person, { id: d.id });
+      // and the Alertmanager silences it made (durable jobs, retried while Alertmanager is down)
+      const plan = await s.amSilences.expireOrigin(`s:${d.id}`);
+      if (plan.timers?.length) {
+        await s.repo.apply(plan);
+        s.timers.notify();
+      }
+    }
     await ctx.answerCallbackQuery({
       text: stripTags(ctx.tr(gone ? 'silence-expired' : 'silence-gone')),
+    });
+  });
+
+  c.callbackQuery(/^ax:/, async (ctx) => {
+    const d = decodeCallback(ctx.callbackQuery.data);
+    if (!d || d.kind !== 'am-expire')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!(await requireRole(ctx, 'responder'))) return;
+    const r = await s.amSilences.expireById(d.id);
+    if (r !== 'gone')
+      await s.audit.append('silence.am_expire', ctx.person, { am_id: d.id, outcome: r });
+    await ctx.answerCallbackQuery({
+      text: stripTags(
+        ctx.tr(
+          r === 'ok' ? 'silence-expired' : r === 'queued' ? 'am-expire-queued' : 'silence-gone',
+        ),
+      ),
     });
   });
 
