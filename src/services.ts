@@ -17,6 +17,7 @@ import type { RunbookService } from './runbooks/service.js';
 import type { Keys } from './store/keys.js';
 import type { Scripts } from './store/scripts.js';
 import type { AuditLog } from './audit.js';
+import type { ShiftTrades } from './escalation/trades.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -47,4 +48,8 @@ export interface Services {
   startedAt: number;
   /** Redis and Bot API reachability, for /status and /readyz. */
   health(): Promise<{ redis: boolean; telegram: boolean }>;
+  /** /cover and /swap requests. */
+  trades: ShiftTrades;
+  /** Public base URL of the HTTP server (`public_url`, else WEBHOOK_URL's origin), for feed links. */
+  publicUrl?: string;
 }

@@ -12,6 +12,8 @@ import { oncallFeature } from './features/oncall.js';
 import { declareFeature } from './features/declare.js';
 import { runbooksFeature } from './features/runbooks.js';
 import { commsFeature } from './features/comms.js';
+import { tradesFeature } from './features/trades.js';
+import { calendarFeature } from './features/calendar.js';
 
 const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['core', coreFeature],
@@ -21,6 +23,8 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['oncall', oncallFeature],
   ['runbooks', runbooksFeature],
   ['comms', commsFeature],
+  ['trades', tradesFeature],
+  ['calendar', calendarFeature],
 ];
 
 /**

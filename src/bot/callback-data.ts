@@ -31,7 +31,8 @@ export type CallbackData =
   | { kind: 'declare'; step: string; value: string }
   | { kind: 'checklist'; seq: number; item: number }
   | { kind: 'update'; template: string; seq: number }
-  | { kind: 'silence-confirm'; confirm: boolean; token: string };
+  | { kind: 'silence-confirm'; confirm: boolean; token: string }
+  | { kind: 'trade'; accept: boolean; id: string };
 
 export function encodeCallback(d: CallbackData): string {
   let s: string;
@@ -68,6 +69,9 @@ export function encodeCallback(d: CallbackData): string {
       break;
     case 'silence-confirm':
       s = `sc:${d.confirm ? 'y' : 'n'}:${d.token}`;
+      break;
+    case 'trade':
+      s = `tr:${d.accept ? 'y' : 'n'}:${d.id}`;
       break;
   }
   if (Buffer.byteLength(s) > 64) throw new Error(`callback data over 64 bytes: ${s}`);
@@ -128,6 +132,10 @@ export function decodeCallback(raw: string | undefined): CallbackData | undefine
     case 'sc':
       return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
         ? { kind: 'silence-confirm', confirm: a === 'y', token: b! }
+        : undefined;
+    case 'tr':
+      return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
+        ? { kind: 'trade', accept: a === 'y', id: b! }
         : undefined;
     default:
       return undefined;

@@ -53,7 +53,13 @@ export const COMMAND_ROLES: Record<string, Role> = {
   audit: 'admin',
   notify: 'viewer',
   whoami: 'viewer',
+  cover: 'responder',
+  swap: 'responder',
+  calendar: 'viewer',
 };
+
+/** Commands /help lists only in a private chat (their answer is personal). */
+export const PRIVATE_COMMANDS: ReadonlySet<string> = new Set(['calendar']);
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */
 export async function requireRole(ctx: BotContext, need: Role): Promise<boolean> {

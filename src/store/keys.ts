@@ -70,6 +70,12 @@ export function createKeys(prefix: string) {
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
     commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
+    /** A /cover or /swap request (hash; trade_decide.lua). */
+    trade: (id: string) => `${p}trade:${id}`,
+    /** A personal calendar token, by the sha256 hex of the token: the owner's name. */
+    calToken: (sha: string) => `${p}cal:tok:${sha}`,
+    /** The sha256 of a person's current calendar token (so /calendar revoke finds it). */
+    calTokenOf: (person: string) => `${p}cal:of:${person}`,
   };
 }
 

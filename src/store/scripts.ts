@@ -12,6 +12,8 @@ const SCRIPTS = [
   'approval_vote',
   'lock_release',
   'lock_renew',
+  'trade_decide',
+  'override_add',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

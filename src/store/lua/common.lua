@@ -93,3 +93,22 @@ local function sync_chats(P, now, inc, extra)
     ob_push(P, now, c, 'sync', { inc = inc }, 'sync:' .. inc, false)
   end
 end
+
+-- Appends runtime overrides (JSON array) to a schedule's list in P..'overrides' (a hash: schedule ->
+-- JSON array of { person, from, to, kind?, for? }), dropping those already over at `now`.
+-- Mirrors readRuntimeOverrides in src/escalation/engine.ts.
+local function overrides_append(P, schedule, now, added)
+  local raw = redis.call('HGET', P .. 'overrides', schedule)
+  local list = {}
+  if raw then
+    for _, o in ipairs(cjson.decode(raw)) do
+      if tonumber(o.to) > now then table.insert(list, o) end
+    end
+  end
+  for _, o in ipairs(added) do table.insert(list, o) end
+  if #list == 0 then
+    redis.call('HDEL', P .. 'overrides', schedule)
+  else
+    redis.call('HSET', P .. 'overrides', schedule, cjson.encode(list))
+  end
+end
