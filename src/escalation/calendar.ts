@@ -204,8 +204,7 @@ export function feedText(t: Translate, config: OpsbotConfig) {
     }),
     person: (name: string) => ({
       name: t(l, 'cal-name-person', { person: name }),
-      summary: (e: FeedEvent) =>
-        t(l, 'cal-summary-person', { person: name, schedule: e.schedule }),
+      summary: (e: FeedEvent) => t(l, 'cal-summary-person', { person: name, schedule: e.schedule }),
       description,
     }),
   };

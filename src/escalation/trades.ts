@@ -74,14 +74,7 @@ export type PlannedTrade = Omit<
 >;
 
 export type DecideOutcome =
-  | 'gone'
-  | 'done'
-  | 'expired'
-  | 'self'
-  | 'forbidden'
-  | 'accepted'
-  | 'declined'
-  | 'declined_one';
+  'gone' | 'done' | 'expired' | 'self' | 'forbidden' | 'accepted' | 'declined' | 'declined_one';
 
 /** Consecutive pieces of one person merged: "a shift" as people speak of it. */
 function stretches(pieces: ShiftPiece[]): { person: string; from: number; to: number }[] {
@@ -199,9 +192,9 @@ export function createShiftTrades(deps: {
     if (!mine) return admin ? 'no-shift-that-day' : 'not-on-shift';
     if (mine.person === other) return 'self';
     if (mine.from <= now) return 'started';
-    const theirs = stretches(
-      shiftsBetween(s, mine.from, mine.from + TRADE_HORIZON_MS, extra),
-    ).find((x) => x.person === other && x.from > mine.from);
+    const theirs = stretches(shiftsBetween(s, mine.from, mine.from + TRADE_HORIZON_MS, extra)).find(
+      (x) => x.person === other && x.from > mine.from,
+    );
     if (!theirs) return 'no-other-shift';
     return {
       kind: 'swap',
@@ -320,7 +313,10 @@ export function createShiftTrades(deps: {
         accept ? 'y' : 'n',
       ]),
     );
-    const outcome = (raw.startsWith('done:') ? 'done' : raw) as DecideOutcome;
+    // an expired request reads as expired, whether its timer has fired yet or not
+    const outcome = (
+      raw === 'done:expired' ? 'expired' : raw.startsWith('done:') ? 'done' : raw
+    ) as DecideOutcome;
     const rec = await get(id);
     const kind = rec?.kind ?? 'cover';
     if (outcome === 'accepted' || outcome === 'declined' || outcome === 'declined_one')
@@ -328,9 +324,7 @@ export function createShiftTrades(deps: {
         id,
         schedule: rec?.schedule,
         owner: rec?.owner,
-        ...(outcome === 'accepted' && rec
-          ? { from: rec.appliedFrom ?? rec.from, to: rec.to }
-          : {}),
+        ...(outcome === 'accepted' && rec ? { from: rec.appliedFrom ?? rec.from, to: rec.to } : {}),
       });
     else if (outcome === 'self' || outcome === 'forbidden')
       await audit.append(`${kind}.refused`, who, { id, reason: outcome });
@@ -339,9 +333,7 @@ export function createShiftTrades(deps: {
 
   const mention = (name: string) => {
     const p = own(config.people, name);
-    return p
-      ? `<a href="tg://user?id=${p.telegram_id}">${escapeHtml(name)}</a>`
-      : escapeHtml(name);
+    return p ? `<a href="tg://user?id=${p.telegram_id}">${escapeHtml(name)}</a>` : escapeHtml(name);
   };
 
   /** The request message in each state (HTML, every name escaped). */
@@ -399,7 +391,10 @@ export function createShiftTrades(deps: {
             {
               chat: rec.chat,
               kind: 'edit',
-              data: { message_id: rec.messageId, text: render({ ...rec, state: 'expired' }, locale) },
+              data: {
+                message_id: rec.messageId,
+                text: render({ ...rec, state: 'expired' }, locale),
+              },
               coalesce: `trade:${id}`,
             },
           ]

@@ -57,8 +57,7 @@ export function calendarRoutes(deps: { services: Services }) {
         const who = await reader(req.query.token);
         if (!who) return deny(reply, 401, 'missing or invalid calendar token');
         const name = nameOf(req.params.file);
-        if (!name || !own(s.config.schedules, name))
-          return deny(reply, 404, 'no such schedule');
+        if (!name || !own(s.config.schedules, name)) return deny(reply, 404, 'no such schedule');
         if (!who.all && !schedulesOf(s.config, who.person).includes(name))
           return deny(reply, 403, 'this token may not read that schedule');
         const now = s.clock.now();

@@ -36,9 +36,7 @@ export function tradesFeature(s: Services) {
   /** Stores the request and posts it with Accept / Decline. */
   async function post(ctx: BotContext, plan: PlannedTrade) {
     const thread =
-      ctx.msg?.is_topic_message && ctx.msg.message_thread_id
-        ? `:${ctx.msg.message_thread_id}`
-        : '';
+      ctx.msg?.is_topic_message && ctx.msg.message_thread_id ? `:${ctx.msg.message_thread_id}` : '';
     const rec = await s.trades.create(plan, ctx.person, `${ctx.chat!.id}${thread}`);
     const msg = (await ctx.replyHtml(s.trades.render(rec, ctx.locale), {
       inline_keyboard: [
@@ -90,7 +88,8 @@ export function tradesFeature(s: Services) {
 
   c.callbackQuery(/^tr:/, async (ctx) => {
     const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'trade') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+    if (!d || d.kind !== 'trade')
+      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const { outcome, rec } = await s.trades.decide(d.id, ctx.person, d.accept);
     const alert = (key: string, vars: Record<string, string> = {}) =>
@@ -112,7 +111,9 @@ export function tradesFeature(s: Services) {
       case 'accepted':
       case 'declined':
         await ctx.answerCallbackQuery({
-          text: stripTags(ctx.tr(outcome === 'accepted' ? 'trade-accepted-answer' : 'trade-declined-answer')),
+          text: stripTags(
+            ctx.tr(outcome === 'accepted' ? 'trade-accepted-answer' : 'trade-declined-answer'),
+          ),
         });
         if (rec)
           await ctx.editMessageText(s.trades.render(rec, ctx.locale), {
