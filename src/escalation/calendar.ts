@@ -176,7 +176,9 @@ export async function scheduleEvents(
 ): Promise<FeedEvent[]> {
   const s = own(deps.config.schedules, schedule);
   if (!s) return [];
-  const extra = await readRuntimeOverrides(deps.redis, deps.keys, schedule, now);
+  // overrides that ended during the shift under way still shape its pieces: keep them, so the
+  // UIDs of what is ahead do not change when a cover ends
+  const extra = await readRuntimeOverrides(deps.redis, deps.keys, schedule, now - s.rotation.shift);
   const zone = s.rotation.handoff_tz;
   return shiftsBetween(s, now, now + FEED_DAYS * DAY, extra, FEED_MAX_EVENTS).map((p) => ({
     ...p,

@@ -105,7 +105,10 @@ export function nextOnCall(
   if (t < s.rotation.start) boundaries.add(s.rotation.start);
   for (const b of [...boundaries].sort((a, c) => a - c)) {
     const who = onCallAt(s, b, extra);
-    if (who && (!current || who.person !== current.person || who.from !== current.from)) return who;
+    // the change happens at b, even when b falls inside the next person's rotation shift (the
+    // end of an override): report it from b
+    if (who && (!current || who.person !== current.person || who.from !== current.from))
+      return { ...who, from: Math.max(who.from, b) };
   }
   return undefined;
 }
@@ -129,10 +132,12 @@ export function shiftsBetween(
   extra: Override[] = [],
   max = 2000,
 ): ShiftPiece[] {
-  const all = [...s.overrides, ...extra].filter((o) => o.to > from && o.from < to);
   const first = rotationShift(s, from);
-  let b0 = first ? first.from : Math.min(from, Math.max(from, s.rotation.start));
-  for (const o of all) if (o.from <= from) b0 = Math.min(b0, o.from);
+  let b0 = first ? first.from : from;
+  const overrides: Override[] = [...s.overrides, ...extra];
+  for (const o of overrides) if (o.from <= from && o.to > from) b0 = Math.min(b0, o.from);
+  // overrides that ended since the shift under way began still cut it (its pieces keep their starts)
+  const all = overrides.filter((o) => o.to > b0 && o.from < to);
   const edges = new Set<number>([b0, to]);
   for (const o of all) {
     if (o.from > b0 && o.from < to) edges.add(o.from);

@@ -29,11 +29,14 @@ export function oncallFeature(s: Services) {
           schedule: escapeHtml(name),
           who: escapeHtml(cur?.person ?? '—'),
           until: cur ? at(cur.to) : '—',
+          // Fluent trims a value's leading space: the gap before "(override)" is added here
           override: !cur?.override
             ? ''
-            : cur.kind
-              ? ctx.tr(`oncall-${cur.kind}`, { for: escapeHtml(cur.for ?? '') })
-              : ctx.tr('oncall-override'),
+            : ` ${
+                cur.kind
+                  ? ctx.tr(`oncall-${cur.kind}`, { for: escapeHtml(cur.for ?? '') })
+                  : ctx.tr('oncall-override')
+              }`,
           next: escapeHtml(nxt?.person ?? '—'),
           from: nxt ? at(nxt.from) : '—',
         }),

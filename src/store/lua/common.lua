@@ -95,14 +95,15 @@ local function sync_chats(P, now, inc, extra)
 end
 
 -- Appends runtime overrides (JSON array) to a schedule's list in P..'overrides' (a hash: schedule ->
--- JSON array of { person, from, to, kind?, for? }), dropping those already over at `now`.
--- Mirrors readRuntimeOverrides in src/escalation/engine.ts.
+-- JSON array of { person, from, to, kind?, for? }), dropping those over for more than 35 days.
+-- Readers (readRuntimeOverrides in src/escalation/engine.ts) skip the ended ones; calendar feeds
+-- keep using recent ones so the pieces of a shift under way (and their UIDs) do not change.
 local function overrides_append(P, schedule, now, added)
   local raw = redis.call('HGET', P .. 'overrides', schedule)
   local list = {}
   if raw then
     for _, o in ipairs(cjson.decode(raw)) do
-      if tonumber(o.to) > now then table.insert(list, o) end
+      if tonumber(o.to) > now - 35 * 86400000 then table.insert(list, o) end
     end
   end
   for _, o in ipairs(added) do table.insert(list, o) end
