@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
 import { createTimerService } from './escalation/timers.js';
+import { createShiftTrades } from './escalation/trades.js';
 import { buildHttp } from './http/server.js';
 import { createI18n, isLocale, type Locale } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
@@ -60,6 +61,13 @@ function readVersion(): string {
   }
 }
 
+/** Where people reach the HTTP server: `public_url`, else the origin of WEBHOOK_URL. */
+export function publicBaseUrl(publicUrl?: string, webhookUrl?: string): string | undefined {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  if (webhookUrl && URL.canParse(webhookUrl)) return new URL(webhookUrl).origin;
+  return undefined;
+}
+
 /** The composition root: builds every part from config and env; `start()` and `stop()` run it. */
 export function buildApp(opts: AppOptions) {
   const { config, env } = opts;
@@ -93,6 +101,7 @@ export function buildApp(opts: AppOptions) {
     ...(config.api_token ? [config.api_token] : []),
     ...(env.webhookSecret ? [env.webhookSecret] : []),
     ...(env.redisPassword ? [env.redisPassword] : []),
+    ...(config.calendar_token ? [config.calendar_token] : []),
   ];
 
   const localeCache = new Map<number, { l: Locale; at: number }>();
@@ -255,6 +264,20 @@ export function buildApp(opts: AppOptions) {
     version: readVersion(),
     startedAt: clock.now(),
     health,
+    trades: createShiftTrades({
+      redis,
+      keys,
+      scripts,
+      clock,
+      config,
+      repo,
+      timers,
+      audit,
+      t,
+      localeOf,
+      logger,
+    }),
+    publicUrl: publicBaseUrl(config.public_url, env.webhookUrl),
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });
   const dispatcher = createUpdateDispatcher({ bot, redis, keys, logger });

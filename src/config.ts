@@ -258,6 +258,15 @@ export const configSchema = z
     retention: z
       .strictObject({ resolved: duration.default(180 * 86_400_000) })
       .default({ resolved: 180 * 86_400_000 }),
+    /** Token for every calendar feed (`?token=`); people can also mint their own with /calendar. */
+    calendar_token: z.string().min(MIN_SECRET, SECRET_HINT).optional(),
+    /** Public base URL of the HTTP server, for links the bot gives out (calendar feeds). */
+    public_url: z
+      .string()
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+        message: 'expected an http(s) URL',
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     const chats = new Set(Object.keys(c.chats));

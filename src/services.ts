@@ -18,6 +18,7 @@ import type { Keys } from './store/keys.js';
 import type { Scripts } from './store/scripts.js';
 import type { AuditLog } from './audit.js';
 import type { AmSilences } from './alertmanager/silences.js';
+import type { ShiftTrades } from './escalation/trades.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -50,4 +51,8 @@ export interface Services {
   startedAt: number;
   /** Redis and Bot API reachability, for /status and /readyz. */
   health(): Promise<{ redis: boolean; telegram: boolean }>;
+  /** /cover and /swap requests. */
+  trades: ShiftTrades;
+  /** Public base URL of the HTTP server (`public_url`, else WEBHOOK_URL's origin), for feed links. */
+  publicUrl?: string;
 }

@@ -54,3 +54,25 @@ export function zoneOffset(zone: string, t: number): number {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - (t - (t % 1000));
 }
+
+/**
+ * The instant at which a clock in `zone` reads `wall` (a wall-clock time encoded as a UTC
+ * timestamp); in a DST gap or overlap, the reading the offset before or after settles on.
+ */
+export function wallToInstant(zone: string, wall: number): number {
+  let t = wall - zoneOffset(zone, wall);
+  t = wall - zoneOffset(zone, t); // second pass settles a guess that straddled a DST change
+  return t;
+}
+
+/** Start and end instants of the calendar day `YYYY-MM-DD` in `zone`; undefined when malformed. */
+export function zonedDay(zone: string, date: string): { from: number; to: number } | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const wall = Date.UTC(y, mo - 1, d);
+  const back = new Date(wall);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
+    return undefined;
+  return { from: wallToInstant(zone, wall), to: wallToInstant(zone, wall + 86_400_000) };
+}

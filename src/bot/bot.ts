@@ -13,6 +13,8 @@ import { declareFeature } from './features/declare.js';
 import { runbooksFeature } from './features/runbooks.js';
 import { commsFeature } from './features/comms.js';
 import { topicIncidentOf, warRoomFeature } from './features/warroom.js';
+import { tradesFeature } from './features/trades.js';
+import { calendarFeature } from './features/calendar.js';
 
 const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['core', coreFeature],
@@ -23,6 +25,8 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['runbooks', runbooksFeature],
   ['comms', commsFeature],
   ['warroom', warRoomFeature],
+  ['trades', tradesFeature],
+  ['calendar', calendarFeature],
 ];
 
 /**

@@ -46,7 +46,8 @@ export type CallbackData =
   | { kind: 'update'; template: string; seq: number }
   | { kind: 'silence-confirm'; confirm: boolean; token: string }
   /** An Alertmanager silence by its UUID (sent as 32 hex digits: `ax:` + 32 = 35 bytes). */
-  | { kind: 'am-expire'; id: string };
+  | { kind: 'am-expire'; id: string }
+  | { kind: 'trade'; accept: boolean; id: string };
 
 export function encodeCallback(d: CallbackData): string {
   let s: string;
@@ -86,6 +87,9 @@ export function encodeCallback(d: CallbackData): string {
       break;
     case 'am-expire':
       s = `ax:${d.id.replace(/-/g, '').toLowerCase()}`;
+      break;
+    case 'trade':
+      s = `tr:${d.accept ? 'y' : 'n'}:${d.id}`;
       break;
   }
   if (Buffer.byteLength(s) > 64) throw new Error(`callback data over 64 bytes: ${s}`);
@@ -153,6 +157,10 @@ export function decodeCallback(raw: string | undefined): CallbackData | undefine
       const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
       return { kind: 'am-expire', id };
     }
+    case 'tr':
+      return parts.length === 3 && (a === 'y' || a === 'n') && TOKEN.test(b ?? '')
+        ? { kind: 'trade', accept: a === 'y', id: b! }
+        : undefined;
     default:
       return undefined;
   }

@@ -54,7 +54,13 @@ export const COMMAND_ROLES: Record<string, Role> = {
   notify: 'viewer',
   whoami: 'viewer',
   role: 'responder',
+  cover: 'responder',
+  swap: 'responder',
+  calendar: 'viewer',
 };
+
+/** Commands /help lists only in a private chat (their answer is personal). */
+export const PRIVATE_COMMANDS: ReadonlySet<string> = new Set(['calendar']);
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */
 export async function requireRole(ctx: BotContext, need: Role): Promise<boolean> {

@@ -33,7 +33,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The `--json` form: times as ISO strings. */
 export function onCallJson(at: number, rows: OnCallRow[]) {
   const shift = (s: OnCallShift | null) =>
-    s && { person: s.person, from: iso(s.from), to: iso(s.to), override: s.override };
+    s && {
+      person: s.person,
+      from: iso(s.from),
+      to: iso(s.to),
+      override: s.override,
+      ...(s.kind ? { kind: s.kind, for: s.for } : {}),
+    };
   return {
     at: iso(at),
     schedules: rows.map((r) => ({
@@ -44,13 +50,19 @@ export function onCallJson(at: number, rows: OnCallRow[]) {
   };
 }
 
+/** ` (override)`, or for an accepted /cover or /swap ` (cover for alice)`. */
+function overrideNote(s: OnCallShift): string {
+  if (!s.override) return '';
+  return s.kind ? ` (${s.kind} for ${s.for ?? '?'})` : ' (override)';
+}
+
 /** The text form, one line per schedule. */
 export function onCallLines(at: number, rows: OnCallRow[]): string[] {
   return [
     `on call at ${isoMinute(at)}:`,
     ...rows.map((r) => {
       const cur = r.current
-        ? `${r.current.person} until ${isoMinute(r.current.to)}${r.current.override ? ' (override)' : ''}`
+        ? `${r.current.person} until ${isoMinute(r.current.to)}${overrideNote(r.current)}`
         : 'nobody';
       const nxt = r.next ? `; next ${r.next.person} from ${isoMinute(r.next.from)}` : '';
       return `  ${r.schedule}: ${cur}${nxt}`;

@@ -1,10 +1,16 @@
 import type { ScheduleConfig } from '../config.js';
 import { zoneOffset } from '../timezone.js';
 
+/** What made an override: /override (or config) when absent, an accepted /cover or /swap otherwise. */
+export type OverrideKind = 'cover' | 'swap';
+
 export interface Override {
   person: string;
   from: number;
   to: number;
+  /** Set for covers and swaps: the kind, and whose shift this replaces. */
+  kind?: OverrideKind;
+  for?: string;
 }
 
 export interface OnCallShift {
@@ -12,6 +18,9 @@ export interface OnCallShift {
   from: number;
   to: number;
   override: boolean;
+  kind?: OverrideKind;
+  /** For a cover or swap: the person whose shift this was. */
+  for?: string;
 }
 
 const DAY = 86_400_000;
@@ -60,13 +69,20 @@ export function onCallAt(
   t: number,
   extra: Override[] = [],
 ): OnCallShift | undefined {
-  const active = [...s.overrides, ...extra]
+  const active = ([...s.overrides, ...extra] as Override[])
     .filter((o) => o.from <= t && t < o.to)
     .sort((a, b) => b.from - a.from);
   const rot = rotationShift(s, t);
   if (active.length) {
     const o = active[0]!;
-    return { person: o.person, from: o.from, to: o.to, override: true };
+    return {
+      person: o.person,
+      from: o.from,
+      to: o.to,
+      override: true,
+      ...(o.kind ? { kind: o.kind } : {}),
+      ...(o.for ? { for: o.for } : {}),
+    };
   }
   return rot;
 }
@@ -89,7 +105,95 @@ export function nextOnCall(
   if (t < s.rotation.start) boundaries.add(s.rotation.start);
   for (const b of [...boundaries].sort((a, c) => a - c)) {
     const who = onCallAt(s, b, extra);
-    if (who && (!current || who.person !== current.person || who.from !== current.from)) return who;
+    // the change happens at b, even when b falls inside the next person's rotation shift (the
+    // end of an override): report it from b
+    if (who && (!current || who.person !== current.person || who.from !== current.from))
+      return { ...who, from: Math.max(who.from, b) };
   }
   return undefined;
+}
+
+/** One stretch of on-call time as a calendar shows it. */
+export interface ShiftPiece extends OnCallShift {
+  /** The override or rotation shift it comes from; pieces of one source and person are merged. */
+  source: string;
+}
+
+/**
+ * Who is on call from `from` to `to`, as consecutive pieces: each rotation shift, cut where an
+ * override begins or ends. The first piece keeps its real start (it may begin before `from`), so
+ * its identity does not move as time passes. At most `max` pieces: the work is bounded by the
+ * number of shifts and overrides in the window, never by the schedule's history.
+ */
+export function shiftsBetween(
+  s: ScheduleConfig,
+  from: number,
+  to: number,
+  extra: Override[] = [],
+  max = 2000,
+): ShiftPiece[] {
+  const first = rotationShift(s, from);
+  let b0 = first ? first.from : from;
+  const overrides: Override[] = [...s.overrides, ...extra];
+  for (const o of overrides) if (o.from <= from && o.to > from) b0 = Math.min(b0, o.from);
+  // overrides that ended since the shift under way began still cut it (its pieces keep their starts)
+  const all = overrides.filter((o) => o.to > b0 && o.from < to);
+  const edges = new Set<number>([b0, to]);
+  for (const o of all) {
+    if (o.from > b0 && o.from < to) edges.add(o.from);
+    if (o.to > b0 && o.to < to) edges.add(o.to);
+  }
+  if (s.rotation.start > b0 && s.rotation.start < to) edges.add(s.rotation.start);
+  // rotation handovers in the window (bounded: stop once `max` pieces could not hold more)
+  let r = rotationShift(s, Math.max(b0, s.rotation.start));
+  for (let n = 0; r && r.to < to && n < max; n++) {
+    edges.add(r.to);
+    r = rotationShift(s, r.to);
+  }
+  const points = [...edges].sort((a, b) => a - b);
+  const out: ShiftPiece[] = [];
+  for (let i = 0; i + 1 < points.length && out.length < max; i++) {
+    const start = points[i]!;
+    const end = points[i + 1]!;
+    const who = onCallAt(s, start, extra);
+    if (!who) continue;
+    const source = who.override
+      ? `o:${who.from}:${who.to}:${who.person}`
+      : `r:${rotationShift(s, start)?.from ?? start}`;
+    const last = out[out.length - 1];
+    if (last && last.to === start && last.source === source && last.person === who.person) {
+      last.to = end;
+      continue;
+    }
+    out.push({ ...who, from: start, to: end, source });
+  }
+  // a piece that ends at the window's end continues past it: show its real end
+  const tail = out[out.length - 1];
+  if (tail && tail.to === to) {
+    const real = onCallAt(s, to - 1, extra);
+    if (real && real.person === tail.person) tail.to = Math.max(tail.to, real.to);
+  }
+  return out.filter((p) => p.to > from);
+}
+
+/**
+ * The stretch `person` is on call that holds `t` or, when they are not on call at `t`, their next
+ * one starting before `horizon`; consecutive pieces of the same person count as one stretch.
+ */
+export function stretchOf(
+  s: ScheduleConfig,
+  person: string,
+  t: number,
+  horizon: number,
+  extra: Override[] = [],
+): { from: number; to: number } | undefined {
+  let found: { from: number; to: number } | undefined;
+  for (const p of shiftsBetween(s, t, horizon, extra)) {
+    if (p.person === person) {
+      if (found && found.to === p.from) found.to = p.to;
+      else if (!found) found = { from: p.from, to: p.to };
+      else break;
+    } else if (found) break;
+  }
+  return found;
 }

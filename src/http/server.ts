@@ -17,6 +17,7 @@ import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, matchToken, safeEqual } from './auth.js';
 import { opsgenieRoutes } from './opsgenie.js';
+import { calendarRoutes } from './calendar.js';
 import { own } from '../own.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -390,6 +391,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   });
 
   void app.register(opsgenieRoutes({ services: s, heartbeats }), { prefix: '/opsgenie' });
+  void app.register(calendarRoutes({ services: s }), { prefix: '/api/v1' });
 
   deps.extend?.(app);
   return app;

@@ -101,6 +101,12 @@ export function createKeys(prefix: string) {
     wrFallback: (chat: string) => `${p}wr:fallback:${chat}`,
     /** An Alertmanager silence opsbot made or expires (hash; ref = `<origin>|<integration>`). */
     amSilence: (ref: string) => `${p}amsil:${ref}`,
+    /** A /cover or /swap request (hash; trade_decide.lua). */
+    trade: (id: string) => `${p}trade:${id}`,
+    /** A personal calendar token, by the sha256 hex of the token: the owner's name. */
+    calToken: (sha: string) => `${p}cal:tok:${sha}`,
+    /** The sha256 of a person's current calendar token (so /calendar revoke finds it). */
+    calTokenOf: (person: string) => `${p}cal:of:${person}`,
   };
 }
 

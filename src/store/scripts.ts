@@ -14,6 +14,8 @@ const SCRIPTS = [
   'lock_renew',
   'ix_migrate',
   'ix_compact',
+  'trade_decide',
+  'override_add',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

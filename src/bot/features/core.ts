@@ -8,7 +8,7 @@ import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
 import { SEVERITIES } from '../../intake/types.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { COMMAND_ROLES, requireRole } from '../roles.js';
+import { COMMAND_ROLES, PRIVATE_COMMANDS, requireRole } from '../roles.js';
 
 /** /start, /help, /status, /lang, /notify, /whoami. */
 export function coreFeature(s: Services) {
@@ -56,6 +56,7 @@ export function coreFeature(s: Services) {
   c.command('help', async (ctx) => {
     const lines = Object.entries(COMMAND_ROLES)
       .filter(([, role]) => roleAtLeast(ctx.person.role, role))
+      .filter(([cmd]) => ctx.chat.type === 'private' || !PRIVATE_COMMANDS.has(cmd))
       .map(([cmd]) => `/${cmd} — ${escapeHtml(ctx.tr(`help-${cmd}`))}`);
     await ctx.replyHtml(
       `${ctx.tr('help-title', { role: ctx.tr(`role-${ctx.person.role}`) })}\n${lines.join('\n')}`,

@@ -3,7 +3,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import { messageLink, type AmActor } from '../../alertmanager/silences.js';
 import type { ActionResult, ExtraEffects } from '../../incidents/actions.js';
-import { normalizeIncidentId, type Incident } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../incidents/model.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
 import { SEVERITIES, type Severity } from '../../intake/types.js';
 import { escapeHtml } from '../../notify/html.js';

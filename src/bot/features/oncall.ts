@@ -8,7 +8,7 @@ import type { BotContext } from '../context.js';
 import { requireRole } from '../roles.js';
 import { own } from '../../own.js';
 
-/** /oncall (now and next per schedule) and /override (admins). */
+/** /oncall (now and next per schedule, with covers and swaps) and /override (admins). */
 export function oncallFeature(s: Services) {
   const c = new Composer<BotContext>();
 
@@ -29,11 +29,28 @@ export function oncallFeature(s: Services) {
           schedule: escapeHtml(name),
           who: escapeHtml(cur?.person ?? '—'),
           until: cur ? at(cur.to) : '—',
-          override: cur?.override ? ctx.tr('oncall-override') : '',
+          // Fluent trims a value's leading space: the gap before "(override)" is added here
+          override: !cur?.override
+            ? ''
+            : ` ${
+                cur.kind
+                  ? ctx.tr(`oncall-${cur.kind}`, { for: escapeHtml(cur.for ?? '') })
+                  : ctx.tr('oncall-override')
+              }`,
           next: escapeHtml(nxt?.person ?? '—'),
           from: nxt ? at(nxt.from) : '—',
         }),
       );
+      // accepted covers and swaps still to come or under way: who covers whom until when
+      for (const o of extra.filter((x) => x.kind).sort((a, b) => a.from - b.from))
+        lines.push(
+          ctx.tr(`oncall-${o.kind}-line`, {
+            who: escapeHtml(o.person),
+            for: escapeHtml(o.for ?? ''),
+            from: at(o.from),
+            until: at(o.to),
+          }),
+        );
     }
     await ctx.replyHtml(lines.join('\n'));
   });
@@ -58,11 +75,13 @@ export function oncallFeature(s: Services) {
       ));
     }
     const now = s.clock.now();
-    const list = [
-      ...(await s.escalation.runtimeOverrides(schedule)),
-      { person, from: now, to: now + ms },
-    ];
-    await s.redis.hset(s.keys.overrides(), schedule, JSON.stringify(list));
+    // appended in one script, so an accepted /cover at the same moment is never lost
+    await s.scripts.run('override_add', [
+      s.keys.prefix,
+      now,
+      schedule,
+      JSON.stringify([{ person, from: now, to: now + ms }]),
+    ]);
     await s.audit.append('override.create', ctx.person, { schedule, person, to: now + ms });
     await ctx.replyHtml(
       ctx.tr('override-set', {

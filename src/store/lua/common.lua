@@ -268,4 +268,22 @@ local function ix_incident_of(P, key)
   local id = key:sub(#pre + 1, -2)
   if not id:match('^INC%-%d+$') then return nil end
   return id
+-- Appends runtime overrides (JSON array) to a schedule's list in P..'overrides' (a hash: schedule ->
+-- JSON array of { person, from, to, kind?, for? }), dropping those over for more than 35 days.
+-- Readers (readRuntimeOverrides in src/escalation/engine.ts) skip the ended ones; calendar feeds
+-- keep using recent ones so the pieces of a shift under way (and their UIDs) do not change.
+local function overrides_append(P, schedule, now, added)
+  local raw = redis.call('HGET', P .. 'overrides', schedule)
+  local list = {}
+  if raw then
+    for _, o in ipairs(cjson.decode(raw)) do
+      if tonumber(o.to) > now - 35 * 86400000 then table.insert(list, o) end
+    end
+  end
+  for _, o in ipairs(added) do table.insert(list, o) end
+  if #list == 0 then
+    redis.call('HDEL', P .. 'overrides', schedule)
+  else
+    redis.call('HSET', P .. 'overrides', schedule, cjson.encode(list))
+  end
 end
