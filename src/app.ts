@@ -168,11 +168,10 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     escalation,
-    silences,
-    maintenance,
+    redis,
+    keys,
     clock,
     metrics,
-    dms,
     onStored: () => {
       outbox.notify();
       timers.notify();

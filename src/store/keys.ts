@@ -91,6 +91,8 @@ export function createKeys(prefix: string) {
     /** Data layout version; the start-up migration brings older data to it. */
     schemaVersion: () => `${p}schema`,
     migrationCursor: () => `${p}schema:cursor`,
+    /** Bumped by every change to silences, maintenance windows and DM subscriptions (intake's cache). */
+    suppressionVersion: () => `${p}sup:ver`,
   };
 }
 
