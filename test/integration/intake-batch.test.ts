@@ -129,3 +129,17 @@ describe('intake: the suppression cache never serves a stale silence', () => {
     await kit.waitForMessage((x) => x.chatId === PEOPLE.bob && x.text.includes('batch alert 8002'));
   });
 });
+
+describe('intake: large batches', () => {
+  it('500 alerts routed to several chats and DMs are stored in one call', async () => {
+    const keys = t.app.services.keys;
+    const dms = createDmSubscriptions({ redis: other, keys, clock, config: t.config });
+    for (const p of Object.values(PEOPLE)) await dms.set(p, 'P3');
+    clock.advance(1);
+    const r = await post(`${t.url}/hooks/generic`, batch(9000, 500), TOKENS.ci);
+    expect(r.status).toBe(202);
+    expect((r.body.incidents as string[]).length).toBe(500);
+    const c = await t.app.services.repo.counts();
+    expect(c.states.triggered).toBeGreaterThanOrEqual(500);
+  });
+});

@@ -42,7 +42,11 @@ for _, it in ipairs(items) do
   end
 end
 for c, i in pairs(npos) do mkeys[i] = P .. 'ob:next:' .. c end
-local pre = redis.call('MGET', unpack(mkeys))
+local pre = {}
+for i = 1, #mkeys, 1000 do
+  local r = redis.call('MGET', unpack(mkeys, i, math.min(#mkeys, i + 999)))
+  for k = 1, #r do pre[i + k - 1] = r[k] end
+end
 
 if ARGV[3] ~= '' and (pre[1] or '0') ~= ARGV[3] then return { 'stale', pre[1] or '0' } end
 if ARGV[4] ~= '' then
@@ -74,9 +78,21 @@ local function agg(day, field, n)
   if not t then t = {}; W.agg[day] = t end
   t[field] = (t[field] or 0) + n
 end
-local function zadd(key, list)
-  if #list > 0 then redis.call('ZADD', key, unpack(list)) end
+-- calls `cmd head... list...` in slices of at most 1,000 list elements (pairs stay together), as
+-- Lua's unpack has a stack limit a 500-alert batch with many chats could pass
+local function chunked(cmd, head, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local args = {}
+    for _, h in ipairs(head) do args[#args + 1] = h end
+    local last = math.min(n, i + 999)
+    for k = i, last do args[#args + 1] = list[k] end
+    redis.call(cmd, unpack(args))
+    i = last + 1
+  end
 end
+local function zadd(key, list) chunked('ZADD', { key }, list) end
 local function push2(list, a, b)
   list[#list + 1] = a
   list[#list + 1] = b
@@ -104,14 +120,14 @@ local function flush()
         ready[j.chat] = nxt
       end
     end
-    for _, lk in ipairs(order) do redis.call('RPUSH', P .. lk, unpack(lanes[lk])) end
-    for chat, pairs_ in pairs(co) do redis.call('HSET', P .. 'ob:co:' .. chat, unpack(pairs_)) end
+    for _, lk in ipairs(order) do chunked('RPUSH', { P .. lk }, lanes[lk]) end
+    for chat, pairs_ in pairs(co) do chunked('HSET', { P .. 'ob:co:' .. chat }, pairs_) end
     local rl = {}
     for chat, score in pairs(ready) do push2(rl, score, chat) end
-    redis.call('ZADD', P .. 'ob:ready', 'NX', unpack(rl))
+    chunked('ZADD', { P .. 'ob:ready', 'NX' }, rl)
   end
-  if #W.mset > 0 then redis.call('MSET', unpack(W.mset)) end
-  if #W.due > 0 then redis.call('ZADD', P .. 'tm:due', 'NX', unpack(W.due)) end
+  chunked('MSET', {}, W.mset)
+  chunked('ZADD', { P .. 'tm:due', 'NX' }, W.due)
   zadd(P .. 'incs:open', W.open)
   zadd(P .. 'incs:all', W.all)
   zadd(P .. 'incs:st:triggered', W.trig)
@@ -141,7 +157,7 @@ local function create(it, alert)
   if type(plan.hset) == 'table' then
     for field, v in pairs(plan.hset) do push2(h, field, (string.gsub(tostring(v), '%%ID%%', id))) end
   end
-  redis.call('HSET', ik, unpack(h))
+  chunked('HSET', { ik }, h)
   redis.call('HSET', ik .. ':alerts', it.fp, alert)
   local dkey = P .. 'dedup:' .. it.d
   dedupLocal[dkey] = id
@@ -161,7 +177,7 @@ local function create(it, alert)
       end
     end
   end
-  if #tracked > 0 then redis.call('SADD', ik .. ':tm', unpack(tracked)) end
+  chunked('SADD', { ik .. ':tm' }, tracked)
   if notify then
     local lane = (it.sev == 'P0' or it.sev == 'P1') and 1 or 2
     local seen = {}
