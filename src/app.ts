@@ -196,11 +196,10 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     escalation,
-    silences,
-    maintenance,
+    redis,
+    keys,
     clock,
     metrics,
-    dms,
     onResolved: (id) => amSilences.released(id),
     onStored: () => {
       outbox.notify();

@@ -19,6 +19,12 @@ import { bearer, matchToken, safeEqual } from './auth.js';
 import { opsgenieRoutes } from './opsgenie.js';
 import { calendarRoutes } from './calendar.js';
 import { own } from '../own.js';
+import { RateLimitedError } from '../intake/service.js';
+
+/** The 202 answer of the hook routes, serialised without a schema lookup or a generic stringify. */
+function serializeAccepted(payload: { accepted: number; incidents: string[] }): string {
+  return `{"accepted":${payload.accepted},"incidents":${JSON.stringify(payload.incidents)}}`;
+}
 
 export const BODY_LIMIT = 1024 * 1024;
 /**
@@ -224,11 +230,53 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
 
   app.decorateRequest('opsbotIntegration', '');
 
-  async function accept(reply: FastifyReply, alerts: Alert[]) {
-    const res = await s.intake.ingest(alerts);
-    s.outbox.notify();
-    s.timers.notify();
-    return reply.status(202).send({ accepted: res.accepted, incidents: res.incidents });
+  // The hook routes count a request against its integration's limit inside the one script call that
+  // stores its batch (one round trip per request). A replica that saw an integration go over its
+  // limit remembers it until the window ends and refuses in onRequest, before reading the body.
+  const overUntil = new Map<string, number>();
+  function rateWindow(name: string) {
+    const lim = own(config.integrations, name)?.rate_limit ?? { max: 6000, per: 60_000 };
+    const now = s.clock.now();
+    const window = Math.floor(now / lim.per);
+    return { lim, now, window, end: (window + 1) * lim.per };
+  }
+  function tooMany(name: string, end: number, now: number): HttpProblem {
+    const retry = Math.max(1, Math.ceil((end - now) / 1000));
+    s.metrics.alerts.inc({ integration: name, outcome: 'rate_limited' });
+    return new HttpProblem(
+      429,
+      'rate limit exceeded for this integration',
+      { retry_after: retry },
+      { 'retry-after': String(retry) },
+    );
+  }
+
+  async function accept(req: FastifyRequest, reply: FastifyReply, parse: () => Alert[]) {
+    const name = req.opsbotIntegration;
+    const w = rateWindow(name);
+    let alerts: Alert[];
+    try {
+      alerts = parse();
+    } catch (e) {
+      // a bad body stores nothing, but still counts against the limit
+      await rateLimit(name);
+      throw e;
+    }
+    try {
+      const res = await s.intake.ingest(alerts, {
+        rate: { key: s.keys.rate(`${name}:${w.window}`), max: w.lim.max, ttl: w.lim.per * 2 },
+      });
+      return await reply
+        .status(202)
+        .serializer(serializeAccepted)
+        .send({ accepted: res.accepted, incidents: res.incidents });
+    } catch (e) {
+      if (e instanceof RateLimitedError) {
+        overUntil.set(name, w.end);
+        throw tooMany(name, w.end, s.clock.now());
+      }
+      throw e;
+    }
   }
 
   // Intake authenticates in onRequest, before fastify reads a byte of the body: a request without a
@@ -243,11 +291,16 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       {
         onRequest: async (req, reply) => {
           req.opsbotIntegration = authenticate(req, kind);
+          const until = overUntil.get(req.opsbotIntegration);
+          if (until !== undefined) {
+            const now = s.clock.now();
+            if (now < until) throw tooMany(req.opsbotIntegration, until, now);
+            overUntil.delete(req.opsbotIntegration);
+          }
           admit(reply);
-          await rateLimit(req.opsbotIntegration);
         },
       },
-      async (req, reply) => accept(reply, parse(req.body, req.opsbotIntegration)),
+      async (req, reply) => accept(req, reply, () => parse(req.body, req.opsbotIntegration)),
     );
   hook('/hooks/alertmanager', 'alertmanager', parseAlertmanager);
   hook('/hooks/grafana', 'grafana', parseGrafana);

@@ -95,43 +95,94 @@ export function createIncidentRepository(deps: {
     };
   }
 
+  /**
+   * Folds a batch of alerts into their incidents in one script call (incident_upsert.lua): the
+   * incidents, their outbox jobs and timers are stored together, atomically for the whole batch.
+   * `version` is the suppression version the routing decisions were made at: when it moved, nothing
+   * is written and the answer is `stale`. `rate` counts the request against an integration's limit
+   * in the same call; over it, nothing is written and the answer is `rate_limited`.
+   */
+  async function ingestBatch(
+    entries: { alert: Alert; routed: RoutedAlert }[],
+    opts: {
+      now: number;
+      version?: string;
+      rate?: { key: string; max: number; ttl: number };
+    },
+  ): Promise<
+    | { kind: 'ok'; results: { id: string; outcome: IngestOutcome }[] }
+    | { kind: 'stale' }
+    | { kind: 'rate_limited' }
+  > {
+    const { now } = opts;
+    const plans: string[] = [];
+    const planIndex = new Map<string, number>();
+    const items: unknown[] = [];
+    const alertsJson: string[] = [];
+    for (const { alert, routed } of entries) {
+      const started = alert.startsAt ? Date.parse(alert.startsAt) : NaN;
+      const plan = JSON.stringify(routed.onCreate ?? {});
+      let c = planIndex.get(plan);
+      if (c === undefined) {
+        plans.push(plan);
+        c = plans.length;
+        planIndex.set(plan, c);
+      }
+      items.push({
+        // per-integration: another integration's token never reaches this incident (intake/dedup.ts)
+        d: scopeDedup(alert.integration, alert.dedupKey),
+        fp: alert.fingerprint,
+        st: alert.status,
+        ack: alert.acknowledge ? 1 : 0,
+        n: routed.notify ? 1 : 0,
+        sev: routed.severity,
+        ch: routed.chats,
+        cj: JSON.stringify(routed.chats),
+        c,
+        f: {
+          title: alert.title,
+          description: alert.description ?? '',
+          source: alert.integration || alert.source,
+          integration: alert.integration,
+          labels: JSON.stringify(alert.labels),
+          links: JSON.stringify(alert.links),
+          started_at: Number.isFinite(started) && started > 0 && started <= now ? started : now,
+          image: alert.imageUrl ?? '',
+        },
+      });
+      alertsJson.push(JSON.stringify(alert));
+    }
+    const res = (await scripts.run('incident_upsert', [
+      keys.prefix,
+      now,
+      opts.version ?? '',
+      opts.rate ? JSON.stringify({ k: opts.rate.key, max: opts.rate.max, ttl: opts.rate.ttl }) : '',
+      JSON.stringify(items),
+      `[${plans.join(',')}]`,
+      ...alertsJson,
+    ])) as string[];
+    if (res[0] === 'stale') return { kind: 'stale' };
+    if (res[0] === 'rate_limited') return { kind: 'rate_limited' };
+    const results: { id: string; outcome: IngestOutcome }[] = [];
+    for (let i = 1; i < res.length; i += 2)
+      results.push({ id: res[i]!, outcome: res[i + 1] as IngestOutcome });
+    return { kind: 'ok', results };
+  }
+
   return {
     get,
     getMany,
 
-    /** Folds an alert into its incident (one Lua script); the incident and its outbox jobs are stored together. */
+    ingestBatch,
+
+    /** One alert, no suppression-version check: `ingestBatch` of one (tests and tools). */
     async ingest(
       alert: Alert,
       routed: RoutedAlert,
     ): Promise<{ id: string; outcome: IngestOutcome }> {
-      const now = clock.now();
-      const started = alert.startsAt ? Date.parse(alert.startsAt) : NaN;
-      const fields = {
-        title: alert.title,
-        description: alert.description ?? '',
-        severity: routed.severity,
-        source: alert.integration || alert.source,
-        integration: alert.integration,
-        chats: routed.chats,
-        labels: alert.labels,
-        links: alert.links,
-        started_at: Number.isFinite(started) && started > 0 && started <= now ? started : now,
-        image: alert.imageUrl ?? '',
-      };
-      const res = (await scripts.run('incident_upsert', [
-        keys.prefix,
-        now,
-        // per-integration: another integration's token never reaches this incident (intake/dedup.ts)
-        scopeDedup(alert.integration, alert.dedupKey),
-        alert.fingerprint,
-        alert.status,
-        alert.acknowledge ? '1' : '0',
-        JSON.stringify(alert),
-        JSON.stringify(fields),
-        routed.notify ? '1' : '0',
-        JSON.stringify(routed.onCreate ?? {}),
-      ])) as [string, IngestOutcome];
-      return { id: res[0], outcome: res[1] };
+      const res = await ingestBatch([{ alert, routed }], { now: clock.now() });
+      if (res.kind !== 'ok') throw new Error(`ingest: ${res.kind}`);
+      return res.results[0]!;
     },
 
     async apply(plan: EffectPlan): Promise<EffectResult> {

@@ -77,7 +77,12 @@ function store(kind: 'silences' | 'maintenance') {
       active,
       async add(s: Omit<Suppression, 'id' | 'createdAt'>): Promise<Suppression> {
         const full = { ...s, id: randomBytes(6).toString('hex'), createdAt: clock.now() };
-        await redis.hset(key, full.id, JSON.stringify(full));
+        // the version bump tells intake's cache (checked inside its script) to reload at once
+        await redis
+          .multi()
+          .hset(key, full.id, JSON.stringify(full))
+          .incr(keys.suppressionVersion())
+          .exec();
         return full;
       },
       /**
@@ -92,7 +97,8 @@ function store(kind: 'silences' | 'maintenance') {
         return { entry, hset: { key, field: entry.id, value: JSON.stringify(entry) } };
       },
       async expire(id: string): Promise<boolean> {
-        return (await redis.hdel(key, id)) > 0;
+        const res = await redis.multi().hdel(key, id).incr(keys.suppressionVersion()).exec();
+        return Number(res?.[0]?.[1] ?? 0) > 0;
       },
       /** Stores a silence awaiting confirmation under a random 128-bit token (expires). */
       async propose(p: PendingSilence): Promise<string> {
@@ -127,3 +133,55 @@ function store(kind: 'silences' | 'maintenance') {
 export const createSilences = store('silences');
 export const createMaintenance = store('maintenance');
 export type SuppressionStore = ReturnType<typeof createSilences>;
+
+/**
+ * What intake checks every alert against: active silences and maintenance windows and the DM
+ * subscriptions, read in one round trip with the version (`sup:ver`) every change to them bumps.
+ * Intake keeps this in memory and hands the version to its script, which refuses the batch when the
+ * version moved (nothing written); intake then reloads and retries, so a new silence applies to the
+ * very next alert, on every replica.
+ */
+export interface SuppressionSnapshot {
+  version: string;
+  silences: Suppression[];
+  maintenance: Suppression[];
+  dmSubs: Record<string, string>;
+}
+
+export async function loadSuppressionSnapshot(
+  redis: Redis,
+  keys: Keys,
+): Promise<SuppressionSnapshot> {
+  const res =
+    (await redis
+      .multi()
+      .get(keys.suppressionVersion())
+      .hgetall(keys.silences())
+      .hgetall(keys.maintenance())
+      .hgetall(keys.dmSubs())
+      .exec()) ?? [];
+  for (const [err] of res) if (err) throw err;
+  const list = (i: number) =>
+    Object.values((res[i]?.[1] as Record<string, string> | undefined) ?? {}).map(
+      (v) => JSON.parse(v) as Suppression,
+    );
+  return {
+    version: (res[0]?.[1] as string | null) ?? '0',
+    silences: list(1),
+    maintenance: list(2),
+    dmSubs: (res[3]?.[1] as Record<string, string> | undefined) ?? {},
+  };
+}
+
+/** The active entry of `list` matching these labels that lasts longest, if any (no Redis). */
+export function matchingSuppression(
+  list: Suppression[],
+  labels: Record<string, string>,
+  now: number,
+): Suppression | undefined {
+  let best: Suppression | undefined;
+  for (const s of list)
+    if (s.until > now && matchLabels(s.matchers, labels) && (!best || s.until > best.until))
+      best = s;
+  return best;
+}

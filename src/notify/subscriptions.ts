@@ -45,7 +45,11 @@ export function createDmSubscriptions(deps: {
   return {
     get,
     async set(telegramId: number, setting: DmSetting): Promise<void> {
-      await redis.hset(keys.dmSubs(), String(telegramId), setting);
+      await redis
+        .multi()
+        .hset(keys.dmSubs(), String(telegramId), setting)
+        .incr(keys.suppressionVersion())
+        .exec();
       cache = undefined;
     },
     /**
@@ -54,6 +58,7 @@ export function createDmSubscriptions(deps: {
      */
     async setDefault(telegramId: number, setting: DmSetting): Promise<DmSetting> {
       if (await redis.hsetnx(keys.dmSubs(), String(telegramId), setting)) {
+        await redis.incr(keys.suppressionVersion());
         cache = undefined;
         return setting;
       }
@@ -61,13 +66,24 @@ export function createDmSubscriptions(deps: {
     },
     /** Private chats (telegram ids) that want a new incident of `severity`; people only, never strangers. */
     async recipients(severity: Severity): Promise<string[]> {
-      const rank = SEVERITIES.indexOf(severity);
-      // 'off' (or anything unknown) has no rank, so it never matches
-      return Object.entries(await all())
-        .filter(([id, v]) => known.has(id) && rank <= SEVERITIES.indexOf(v as Severity))
-        .map(([id]) => id);
+      return dmRecipients(await all(), severity, known);
     },
+    /** Configured people's telegram ids (only they may get DMs). */
+    known,
   };
+}
+
+/** Of the stored settings `subs`, the private chats that want a new incident of `severity`. */
+export function dmRecipients(
+  subs: Record<string, string>,
+  severity: Severity,
+  known: ReadonlySet<string>,
+): string[] {
+  const rank = SEVERITIES.indexOf(severity);
+  // 'off' (or anything unknown) has no rank, so it never matches
+  return Object.entries(subs)
+    .filter(([id, v]) => known.has(id) && rank <= SEVERITIES.indexOf(v as Severity))
+    .map(([id]) => id);
 }
 
 export type DmSubscriptions = ReturnType<typeof createDmSubscriptions>;

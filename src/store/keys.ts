@@ -107,6 +107,8 @@ export function createKeys(prefix: string) {
     calToken: (sha: string) => `${p}cal:tok:${sha}`,
     /** The sha256 of a person's current calendar token (so /calendar revoke finds it). */
     calTokenOf: (person: string) => `${p}cal:of:${person}`,
+    /** Bumped by every change to silences, maintenance windows and DM subscriptions (intake's cache). */
+    suppressionVersion: () => `${p}sup:ver`,
   };
 }
 

@@ -1,113 +1,305 @@
--- incident_upsert.lua: fold one alert into its incident, creating the incident when needed,
--- and queue the chat messages that show it; all in one atomic step.
+-- incident_upsert.lua: fold a batch of alerts (one intake request) into their incidents, creating
+-- incidents when needed, and queue the chat messages and timers that follow; all in one atomic step.
 -- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
--- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] dedup key  ARGV[4] alert fingerprint
--- ARGV[5] status firing|resolved  ARGV[6] acknowledge flag 1|0  ARGV[7] alert JSON
--- ARGV[8] JSON of incident fields for a new incident (title, severity, chats[], image, ...)
--- ARGV[9] notify flag 1|0 (0 while silenced or in maintenance: recorded, not posted)
--- ARGV[10] JSON { hset = {field=value}, timers = [{id, due, data}], dms = [chat] } for a new incident; `%ID%` stands for its id
--- Returns { incident id or '', outcome } with outcome created|updated|acknowledged|resolved|unchanged|ignored
+-- ARGV[1] prefix  ARGV[2] now (ms)
+-- ARGV[3] suppression version the caller's silence/maintenance/DM cache was read at ('' skips the check)
+-- ARGV[4] rate limit JSON { k = counter key, max, ttl = ms } ('' for none): counts this request, refuses it over max
+-- ARGV[5] JSON array, one item per alert, in order:
+--   { d = scoped dedup key, fp = fingerprint, st = firing|resolved, ack = 1|0, n = notify 1|0,
+--     sev, ch = [chat], cj = chats as JSON, c = 1-based index into ARGV[6] (creation plan),
+--     f = { title, description, source, integration, labels (JSON), links (JSON), started_at, image } }
+-- ARGV[6] JSON array of creation plans { hset = {field=value}, timers = [{id, due, data}], dms = [chat] };
+--   `%ID%` stands for the new incident's id
+-- ARGV[7..] alert JSON, one per item (stored as given, never re-encoded)
+-- Returns { 'ok', id1, outcome1, id2, outcome2, ... } (outcome created|updated|acknowledged|resolved|
+-- unchanged|ignored; id '' when ignored), or { 'stale', version } when the suppression version moved
+-- (nothing written), or { 'rate_limited', count } (only the request counter written).
+--
+-- Cost: one MGET reads every string key the batch needs (version, sequences, dedup pointers, chats'
+-- pacing), and the writes of new incidents to shared keys (indexes, counters, timers, new-card jobs)
+-- are gathered and written once per batch at the end (`flush`). An update that touches an incident
+-- created earlier in the same batch flushes first, so it sees exactly what a separate call would.
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
-local dedup, fp, status, ack = ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1'
-local alert = ARGV[7]
-local notify = ARGV[9] == '1'
-local dkey = P .. 'dedup:' .. dedup
-local id = redis.call('GET', dkey)
-if id then
-  local st = redis.call('HGET', P .. 'inc:{' .. id .. '}', 'state')
-  if (not st) or st == 'resolved' then id = false end
+local items = cjson.decode(ARGV[5])
+local plans = cjson.decode(ARGV[6])
+
+-- one MGET for every string key the batch may read
+local mkeys = { P .. 'sup:ver', P .. 'inc:seq' }
+local dpos, npos = {}, {}
+local function want(tbl, k)
+  if tbl[k] == nil then
+    mkeys[#mkeys + 1] = k
+    tbl[k] = #mkeys
+  end
+end
+for _, it in ipairs(items) do
+  want(dpos, P .. 'dedup:' .. it.d)
+  if it.n == 1 and it.st == 'firing' and it.ack ~= 1 then
+    for _, c in ipairs(it.ch) do want(npos, c) end
+    local plan = plans[it.c] or {}
+    if type(plan.dms) == 'table' then for _, c in ipairs(plan.dms) do want(npos, c) end end
+  end
+end
+for c, i in pairs(npos) do mkeys[i] = P .. 'ob:next:' .. c end
+local pre = {}
+for i = 1, #mkeys, 1000 do
+  local r = redis.call('MGET', unpack(mkeys, i, math.min(#mkeys, i + 999)))
+  for k = 1, #r do pre[i + k - 1] = r[k] end
 end
 
-if not id then
-  if status == 'resolved' or ack then return { '', 'ignored' } end
-  local f = cjson.decode(ARGV[8])
-  local n = redis.call('INCR', P .. 'inc:seq')
-  id = 'INC-' .. n
+if ARGV[3] ~= '' and (pre[1] or '0') ~= ARGV[3] then return { 'stale', pre[1] or '0' } end
+if ARGV[4] ~= '' then
+  local rl = cjson.decode(ARGV[4])
+  local n = redis.call('INCR', rl.k)
+  if n == 1 then redis.call('PEXPIRE', rl.k, rl.ttl) end
+  if n > tonumber(rl.max) then return { 'rate_limited', n } end
+end
+
+local seq = tonumber(pre[2] or '0') or 0
+local seqDirty = false
+local dedupLocal = {} -- dedup key -> id (or false once deleted) written in this batch
+local function dget(dkey)
+  local v = dedupLocal[dkey]
+  if v ~= nil then return v end
+  return pre[dpos[dkey]]
+end
+
+-- gathered writes of the batch's new incidents
+local W
+local function reset()
+  W = { mset = {}, due = {}, open = {}, all = {}, trig = {}, opensev = {}, silenced = {}, cnt = {},
+    agg = {}, jobs = {}, created = {} }
+end
+reset()
+local function cnt(k, n) W.cnt[k] = (W.cnt[k] or 0) + n end
+local function agg(day, field, n)
+  local t = W.agg[day]
+  if not t then t = {}; W.agg[day] = t end
+  t[field] = (t[field] or 0) + n
+end
+-- calls `cmd head... list...` in slices of at most 1,000 list elements (pairs stay together), as
+-- Lua's unpack has a stack limit a 500-alert batch with many chats could pass
+local function chunked(cmd, head, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local args = {}
+    for _, h in ipairs(head) do args[#args + 1] = h end
+    local last = math.min(n, i + 999)
+    for k = i, last do args[#args + 1] = list[k] end
+    redis.call(cmd, unpack(args))
+    i = last + 1
+  end
+end
+local function zadd(key, list) chunked('ZADD', { key }, list) end
+local function push2(list, a, b)
+  list[#list + 1] = a
+  list[#list + 1] = b
+end
+
+local function flush()
+  if seqDirty then push2(W.mset, P .. 'inc:seq', seq); seqDirty = false end
+  local nj = #W.jobs
+  if nj > 0 then
+    local base = redis.call('INCRBY', P .. 'ob:seq', nj) - nj
+    local lanes, co, ready, order = {}, {}, {}, {}
+    for i, j in ipairs(W.jobs) do
+      local jid = tostring(base + i)
+      local co_key = 'sync:' .. j.inc
+      push2(W.mset, P .. 'ob:job:' .. jid, cjson.encode({ id = jid, chat = j.chat, kind = 'sync',
+        data = { inc = j.inc }, coalesce = co_key, new = 1, at = now, lane = j.lane }))
+      local lk = (j.lane == 1 and 'ob:l1:' or 'ob:l2:') .. j.chat
+      if not lanes[lk] then lanes[lk] = {}; order[#order + 1] = lk end
+      table.insert(lanes[lk], jid)
+      if not co[j.chat] then co[j.chat] = {} end
+      push2(co[j.chat], co_key, jid)
+      if not ready[j.chat] then
+        local nxt = tonumber(pre[npos[j.chat]] or '0') or 0
+        if nxt < now then nxt = now end
+        ready[j.chat] = nxt
+      end
+    end
+    for _, lk in ipairs(order) do chunked('RPUSH', { P .. lk }, lanes[lk]) end
+    for chat, pairs_ in pairs(co) do chunked('HSET', { P .. 'ob:co:' .. chat }, pairs_) end
+    local rl = {}
+    for chat, score in pairs(ready) do push2(rl, score, chat) end
+    chunked('ZADD', { P .. 'ob:ready', 'NX' }, rl)
+  end
+  chunked('MSET', {}, W.mset)
+  chunked('ZADD', { P .. 'tm:due', 'NX' }, W.due)
+  zadd(P .. 'incs:open', W.open)
+  zadd(P .. 'incs:all', W.all)
+  zadd(P .. 'incs:st:triggered', W.trig)
+  zadd(P .. 'incs:opensev', W.opensev)
+  zadd(P .. 'incs:silenced', W.silenced)
+  for k, n in pairs(W.cnt) do redis.call('HINCRBY', P .. 'cnt', k, n) end
+  for day, t in pairs(W.agg) do
+    for f, n in pairs(t) do redis.call('HINCRBY', P .. 'agg:d:' .. day, f, n) end
+  end
+  reset()
+end
+
+-- a new incident: every field written at once, shared writes gathered for flush
+local function create(it, alert)
+  local f = it.f
+  seq = seq + 1
+  seqDirty = true
+  local id = 'INC-' .. seq
   local ik = P .. 'inc:{' .. id .. '}'
-  redis.call('HSET', ik, 'id', id, 'seq', n, 'state', 'triggered', 'severity', f.severity, 'title', f.title,
+  local notify = it.n == 1
+  local plan = plans[it.c] or {}
+  local h = { 'id', id, 'seq', seq, 'state', 'triggered', 'severity', it.sev, 'title', f.title,
     'description', f.description or '', 'source', f.source, 'integration', f.integration or '',
-    'dedup', dedup, 'chats', cjson.encode(f.chats), 'labels', cjson.encode(f.labels),
-    'links', cjson.encode(f.links), 'created_at', now, 'updated_at', now, 'alert_count', 1, 'firing_count', 1,
-    'level', 0, 'loop', 0, 'silenced', notify and 0 or 1, 'started_at', f.started_at or now)
-  if f.image and f.image ~= '' then redis.call('HSET', ik, 'image', f.image) end
-  redis.call('HSET', ik .. ':alerts', fp, alert)
-  redis.call('SADD', ik .. ':firing', fp)
-  redis.call('SET', dkey, id)
-  redis.call('ZADD', P .. 'incs:open', now, id)
-  redis.call('ZADD', P .. 'incs:all', now, id)
+    'dedup', it.d, 'chats', it.cj, 'labels', f.labels, 'links', f.links, 'created_at', now,
+    'updated_at', now, 'alert_count', 1, 'firing_count', 1, 'level', 0, 'loop', 0,
+    'silenced', notify and 0 or 1, 'started_at', f.started_at or now, 'ix', 1 }
+  if type(plan.hset) == 'table' then
+    for field, v in pairs(plan.hset) do push2(h, field, (string.gsub(tostring(v), '%%ID%%', id))) end
+  end
+  if f.image and f.image ~= '' then push2(h, 'image', f.image) end
+  chunked('HSET', { ik }, h)
+  redis.call('HSET', ik .. ':alerts', it.fp, alert)
+  local dkey = P .. 'dedup:' .. it.d
+  dedupLocal[dkey] = id
+  push2(W.mset, dkey, id)
   tl_push(P, id, { t = now, type = 'triggered', actor = f.source, text = f.title })
-  local extra = cjson.decode(ARGV[10] or '{}')
-  if type(extra.hset) == 'table' then
-    for field, v in pairs(extra.hset) do
-      redis.call('HSET', ik, field, (string.gsub(tostring(v), '%%ID%%', id)))
-    end
-  end
-  if type(extra.timers) == 'table' then
-    for _, tm in ipairs(extra.timers) do
+  local escTimer = type(plan.hset) == 'table' and plan.hset.esc_timer or nil
+  if escTimer then escTimer = (string.gsub(tostring(escTimer), '%%ID%%', id)) end
+  local tracked = {}
+  if type(plan.timers) == 'table' then
+    for _, tm in ipairs(plan.timers) do
       local tid = (string.gsub(tm.id, '%%ID%%', id))
-      redis.call('ZADD', P .. 'tm:due', 'NX', tm.due, tid)
-      redis.call('SET', P .. 'tm:data:' .. tid, (string.gsub(cjson.encode(tm.data), '%%ID%%', id)))
-      ix_track_timer(P, tid, { kind = tm.data.kind, inc = id }) -- [ix] cancelled on resolution
-    end
-  end
-  if notify then
-    for _, c in ipairs(f.chats) do
-      ob_push(P, now, c, 'sync', { inc = id }, 'sync:' .. id, true)
-    end
-    -- private chats of people who asked for new incidents of this severity
-    if type(extra.dms) == 'table' then
-      for _, c in ipairs(extra.dms) do
-        ob_push(P, now, c, 'sync', { inc = id }, 'sync:' .. id, true)
+      push2(W.due, tm.due, tid)
+      push2(W.mset, P .. 'tm:data:' .. tid, (string.gsub(cjson.encode(tm.data), '%%ID%%', id)))
+      -- [ix] cancelled on resolution; the esc_timer field and breach:<id> are cancelled by name
+      if IX_TIMER_KINDS[tm.data.kind] and tid ~= escTimer and tid ~= 'breach:' .. id then
+        tracked[#tracked + 1] = tid
       end
     end
   end
-  -- [ix] counters, state indexes, aggregates (common.lua)
-  ix_apply(P, id, nil)
-  ix_noise(P, id, 1)
-  return { id, 'created' }
+  chunked('SADD', { ik .. ':tm' }, tracked)
+  if notify then
+    local lane = (it.sev == 'P0' or it.sev == 'P1') and 1 or 2
+    local seen = {}
+    for _, c in ipairs(it.ch) do
+      if not seen[c] then seen[c] = true; W.jobs[#W.jobs + 1] = { chat = c, inc = id, lane = lane } end
+    end
+    -- private chats of people who asked for new incidents of this severity
+    if type(plan.dms) == 'table' then
+      for _, c in ipairs(plan.dms) do
+        if not seen[c] then seen[c] = true; W.jobs[#W.jobs + 1] = { chat = c, inc = id, lane = lane } end
+      end
+    end
+  end
+  -- [ix] what ix_apply(P, id, nil) would do for a triggered incident, gathered
+  push2(W.open, now, id)
+  push2(W.all, now, id)
+  push2(W.trig, seq, id)
+  push2(W.opensev, (IX_SEV[it.sev] or 3) * 1e12 + seq, id)
+  if not notify then push2(W.silenced, '+inf', id) end
+  cnt('st:triggered', 1)
+  cnt('open:' .. it.sev, 1)
+  local day = math.floor(now / IX_DAY)
+  agg(day, it.sev .. '|' .. ((f.integration or '') ~= '' and f.integration or '-') .. '|n', 1)
+  redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, f.title) -- ix_noise
+  W.created[id] = true
+  return id
 end
 
-local ik = P .. 'inc:{' .. id .. '}'
-local ix_before = ix_snap(P, id) -- [ix]
-local known = redis.call('HEXISTS', ik .. ':alerts', fp) == 1
-local wasFiring = redis.call('SISMEMBER', ik .. ':firing', fp) == 1
-redis.call('HSET', ik .. ':alerts', fp, alert)
-if status == 'firing' then redis.call('SADD', ik .. ':firing', fp) else redis.call('SREM', ik .. ':firing', fp) end
-local firing = redis.call('SCARD', ik .. ':firing')
-redis.call('HSET', ik, 'alert_count', redis.call('HLEN', ik .. ':alerts'), 'firing_count', firing, 'updated_at', now)
-local source = redis.call('HGET', ik, 'source')
-local outcome = 'unchanged'
-if firing == 0 then
-  redis.call('HSET', ik, 'state', 'resolved', 'resolved_at', now, 'resolved_by', source)
-  redis.call('ZREM', P .. 'incs:open', id)
-  redis.call('DEL', dkey)
-  tl_push(P, id, { t = now, type = 'resolved', actor = source, text = 'all alerts resolved' })
-  outcome = 'resolved'
-  local sev = redis.call('HGET', ik, 'severity')
-  local chats = cjson.decode(redis.call('HGET', ik, 'chats') or '[]')
-  if (sev == 'P0' or sev == 'P1') and chats[1] then
-    -- the post-emergency checklist (seed 001) follows the resolution of a P0/P1
-    ob_push(P, now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
+local UPD = { 'state', 'severity', 'silenced', 'silenced_until', 'created_at', 'ack_at', 'resolved_at',
+  'breached', 'integration', 'seq', 'ix', 'source', 'chats', 'firing_count', 'alert_count', 'title' }
+
+local function update(it, alert, id, h)
+  local ik = P .. 'inc:{' .. id .. '}'
+  local fp, status, ack = it.fp, it.st, it.ack == 1
+  local s = {}
+  for i, f in ipairs(UPD) do s[f] = h[i] or '' end
+  local before = nil -- [ix]
+  if s.ix == '1' then
+    before = {}
+    for _, f in ipairs(IX_FIELDS) do before[f] = s[f] end
   end
-elseif ack and redis.call('HGET', ik, 'state') == 'triggered' then
-  redis.call('HSET', ik, 'state', 'acknowledged', 'ack_at', now, 'ack_by', source)
-  tl_push(P, id, { t = now, type = 'acknowledged', actor = source })
-  outcome = 'acknowledged'
-elseif not known then
-  tl_push(P, id, { t = now, type = 'alert_added', actor = source, text = fp })
-  ix_noise(P, id, 1) -- [ix]
-  outcome = 'updated'
-elseif wasFiring and status == 'resolved' then
-  tl_push(P, id, { t = now, type = 'alert_resolved', actor = source, text = fp })
-  outcome = 'updated'
-elseif (not wasFiring) and status == 'firing' then
-  tl_push(P, id, { t = now, type = 'alert_refired', actor = source, text = fp })
-  ix_noise(P, id, 1) -- [ix]
-  outcome = 'updated'
+  local old = redis.call('HGET', ik .. ':alerts', fp)
+  local known = old ~= false
+  local wasFiring = false
+  if known then
+    local ok, dec = pcall(cjson.decode, old)
+    wasFiring = ok and type(dec) == 'table' and dec.status == 'firing'
+  end
+  if old ~= alert then redis.call('HSET', ik .. ':alerts', fp, alert) end
+  local isFiring = status == 'firing'
+  local firing = (tonumber(s.firing_count) or 0) + (isFiring and 1 or 0) - (wasFiring and 1 or 0)
+  if firing < 0 then firing = 0 end
+  local count = (tonumber(s.alert_count) or 0) + (known and 0 or 1)
+  local source = s.source
+  local outcome = 'unchanged'
+  local day = math.floor((tonumber(s.created_at) or 0) / IX_DAY)
+  if firing == 0 then
+    redis.call('HSET', ik, 'alert_count', count, 'firing_count', 0, 'updated_at', now,
+      'state', 'resolved', 'resolved_at', now, 'resolved_by', source)
+    redis.call('ZREM', P .. 'incs:open', id)
+    local dkey = P .. 'dedup:' .. it.d
+    redis.call('DEL', dkey)
+    dedupLocal[dkey] = false
+    tl_push(P, id, { t = now, type = 'resolved', actor = source, text = 'all alerts resolved' })
+    outcome = 'resolved'
+    local chats = cjson.decode(s.chats ~= '' and s.chats or '[]')
+    if (s.severity == 'P0' or s.severity == 'P1') and chats[1] then
+      -- the post-emergency checklist (seed 001) follows the resolution of a P0/P1
+      ob_push(P, now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
+    end
+  elseif ack and s.state == 'triggered' then
+    redis.call('HSET', ik, 'alert_count', count, 'firing_count', firing, 'updated_at', now,
+      'state', 'acknowledged', 'ack_at', now, 'ack_by', source)
+    tl_push(P, id, { t = now, type = 'acknowledged', actor = source })
+    outcome = 'acknowledged'
+  else
+    if not known then
+      tl_push(P, id, { t = now, type = 'alert_added', actor = source, text = fp })
+      redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, s.title) -- [ix] ix_noise
+      outcome = 'updated'
+    elseif wasFiring and not isFiring then
+      tl_push(P, id, { t = now, type = 'alert_resolved', actor = source, text = fp })
+      outcome = 'updated'
+    elseif (not wasFiring) and isFiring then
+      tl_push(P, id, { t = now, type = 'alert_refired', actor = source, text = fp })
+      redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, s.title) -- [ix] ix_noise
+      outcome = 'updated'
+    end
+    -- an unchanged re-send (same alert, still firing) writes nothing to the incident
+    if outcome ~= 'unchanged' then
+      redis.call('HSET', ik, 'alert_count', count, 'firing_count', firing, 'updated_at', now)
+    end
+  end
+  if outcome ~= 'unchanged' and s.silenced ~= '1' then
+    sync_chats(P, now, id, cjson.decode(s.chats ~= '' and s.chats or '[]'))
+  end
+  -- [ix] only a state change (or an incident not counted yet) moves counters and indexes
+  if before == nil or outcome == 'resolved' or outcome == 'acknowledged' then ix_apply(P, id, before) end
+  return outcome
 end
-if outcome ~= 'unchanged' and redis.call('HGET', ik, 'silenced') ~= '1' then
-  sync_chats(P, now, id, cjson.decode(redis.call('HGET', ik, 'chats') or '[]'))
+
+local out = { 'ok' }
+for i, it in ipairs(items) do
+  local alert = ARGV[6 + i]
+  local dkey = P .. 'dedup:' .. it.d
+  local id = dget(dkey)
+  local h = nil
+  if id then
+    if W.created[id] then flush() end
+    h = redis.call('HMGET', P .. 'inc:{' .. id .. '}', unpack(UPD))
+    if (not h[1]) or h[1] == 'resolved' then id = false end
+  end
+  if not id then
+    if it.st == 'resolved' or it.ack == 1 then
+      push2(out, '', 'ignored')
+    else
+      push2(out, create(it, alert), 'created')
+    end
+  else
+    push2(out, id, update(it, alert, id, h))
+  end
 end
-ix_apply(P, id, ix_before) -- [ix]
-return { id, outcome }
+flush()
+return out
