@@ -15,6 +15,7 @@ import { testConfigYaml, TOKENS, GROUP, PEOPLE, withChats } from '../test/helper
 import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../test/helpers/telegram.js';
 import { freePort, spawnBot, writeConfig } from '../test/helpers/process.js';
+import { benchScale } from './scale.js';
 
 type Row = { scenario: string; metric: string; value: string; target?: string; ok?: boolean };
 const rows: Row[] = [];
@@ -467,6 +468,7 @@ const SCENARIOS: Record<string, (k: TelegramKit) => Promise<void>> = {
   escalation: benchEscalation,
   callback: benchCallback,
   memory: benchMemory,
+  scale: (kit) => benchScale(kit, add),
 };
 
 async function main() {
