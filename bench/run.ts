@@ -443,6 +443,14 @@ async function benchMemory(kit: TelegramKit) {
       '< 100 MB',
       settled < 100,
     );
+    const worst = Math.max(rss, settled);
+    add(
+      'memory',
+      'RSS loaded minus idle, worst of the two reads (MB)',
+      fmt(worst - idle, 0),
+      '≤ 10 MB and RSS ≤ 90 MB',
+      worst - idle <= 10 && worst <= 90,
+    );
     add(
       'memory',
       'opsbot JS heap used / reserved (MB)',
