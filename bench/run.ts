@@ -15,6 +15,7 @@ import { testConfigYaml, TOKENS, GROUP, PEOPLE, withChats } from '../test/helper
 import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../test/helpers/telegram.js';
 import { freePort, spawnBot, writeConfig } from '../test/helpers/process.js';
+import { benchScale } from './scale.js';
 
 type Row = { scenario: string; metric: string; value: string; target?: string; ok?: boolean };
 const rows: Row[] = [];
@@ -621,6 +622,14 @@ async function benchMemory(kit: TelegramKit) {
       '< 100 MB',
       settled < 100,
     );
+    const worst = Math.max(rss, settled);
+    add(
+      'memory',
+      'RSS loaded minus idle, worst of the two reads (MB)',
+      fmt(worst - idle, 0),
+      '≤ 10 MB and RSS ≤ 90 MB',
+      worst - idle <= 10 && worst <= 90,
+    );
     add(
       'memory',
       'opsbot JS heap used / reserved (MB)',
@@ -646,6 +655,7 @@ const SCENARIOS: Record<string, (k: TelegramKit) => Promise<void>> = {
   escalation: benchEscalation,
   callback: benchCallback,
   memory: benchMemory,
+  scale: (kit) => benchScale(kit, add),
 };
 
 async function main() {

@@ -1,10 +1,5 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.js';
-import { createIncidentRepository } from '../../src/incidents/repository.js';
-import type { Alert, Severity } from '../../src/intake/types.js';
-import { createKeys } from '../../src/store/keys.js';
-import { createScripts } from '../../src/store/scripts.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import {
   freePort,
@@ -14,10 +9,10 @@ import {
   type BotProcess,
 } from '../helpers/process.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
+import { seedIncidents } from '../helpers/seed.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
 const COUNT = Number(process.env.HISTORY_INCIDENTS ?? 50_000);
-const DAY = 86_400_000;
 const prefix = freshPrefix('history');
 const redis = new Redis(REDIS_URL);
 let kit: TelegramKit;
@@ -28,41 +23,7 @@ let port = 0;
  * 50,000 incidents over the last 87 days through the real intake script (so counters, indexes and
  * aggregates are what the scripts keep), 90% of them resolved, a third of those acknowledged first.
  */
-async function seed() {
-  const keys = createKeys(prefix);
-  const clock = new FakeClock(Date.now() - 87 * DAY);
-  const repo = createIncidentRepository({ redis, keys, scripts: createScripts(redis), clock });
-  const step = Math.floor((87 * DAY) / COUNT);
-  const description = 'x'.repeat(400);
-  const alert = (i: number, over: Partial<Alert> = {}): Alert => ({
-    source: 'generic',
-    integration: 'ci',
-    dedupKey: `h-${i}`,
-    fingerprint: 'fp',
-    status: 'firing',
-    title: `history alert ${i % 300}`,
-    description,
-    labels: { service: `svc-${i % 50}`, team: 'core' },
-    annotations: {},
-    links: [],
-    ...over,
-  });
-  const sev: Severity[] = ['P0', 'P1', 'P2', 'P3'];
-  const routed = (i: number) => ({ severity: sev[i % 4]!, chats: [] as string[], notify: true });
-  for (let start = 0; start < COUNT; start += 1000) {
-    const batch: Promise<unknown>[] = [];
-    for (let i = start; i < Math.min(COUNT, start + 1000); i++) {
-      clock.advance(step);
-      batch.push(repo.ingest(alert(i), routed(i)));
-      if (i % 30 === 0) batch.push(repo.ingest(alert(i, { acknowledge: true }), routed(i)));
-      else if (i % 10 !== 0) {
-        if (i % 3 === 0) batch.push(repo.ingest(alert(i, { acknowledge: true }), routed(i)));
-        batch.push(repo.ingest(alert(i, { status: 'resolved' }), routed(i)));
-      }
-    }
-    await Promise.all(batch);
-  }
-}
+const seed = () => seedIncidents(redis, prefix, COUNT, { days: 87 });
 
 beforeAll(async () => {
   await seed();

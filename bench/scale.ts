@@ -1,0 +1,706 @@
+/**
+ * The `scale` scenario of `npm run bench` (issue 15): 100,000 incidents in Redis, 10,000 due
+ * escalation levels on 3 replicas, 1,000 button presses a second over 100 chats, a 10,000-alert
+ * storm that resolves, and Redis memory per resolved incident before and after retention.
+ * Every number is reported (with its target), never asserted.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import type { Update } from 'grammy/types';
+import { FakeClock, type Clock } from '../src/clock.js';
+import { parseConfig } from '../src/config.js';
+import { createHistory } from '../src/incidents/history.js';
+import { createLogger } from '../src/logger.js';
+import { createKeys } from '../src/store/keys.js';
+import { createScripts } from '../src/store/scripts.js';
+import { startTestApp, type TestApp } from '../test/helpers/app.js';
+import { GROUP, PEOPLE, TOKENS, testConfigYaml, withChats } from '../test/helpers/config.js';
+import { freePort, spawnBot, writeConfig, type BotProcess } from '../test/helpers/process.js';
+import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
+import { seedIncidents } from '../test/helpers/seed.js';
+import type { TelegramKit } from '../test/helpers/telegram.js';
+
+export type Add = (
+  scenario: string,
+  metric: string,
+  value: string,
+  target?: string,
+  ok?: boolean,
+) => void;
+
+const COUNT = Number(process.env.BENCH_SCALE_INCIDENTS ?? 100_000);
+const DAY = 86_400_000;
+const SECRET = 'bench-webhook-secret-0123456789';
+const fast =
+  'outbox: { per_chat_interval: 1ms, group_per_minute: 1000000, global_per_second: 1000000, digest_threshold: 1000000 }';
+const quietLevels = `      - { after: 1h, notify: ["chat:ops"] }`;
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+const fmt = (n: number, d = 1) => n.toFixed(d);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `fn` every `intervalMs` until it holds; false after `timeoutMs`. */
+async function until(fn: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return true;
+    await sleep(intervalMs);
+  }
+  return false;
+}
+
+/** The test config with the intake rate limit of the ci integration lifted. */
+function unlimited(yaml: string): string {
+  return yaml.replace(
+    'ci: { kind: generic, token: "ci-token-1234567890", rate_limit: { max: 1000, per: 1m } }',
+    'ci: { kind: generic, token: "ci-token-1234567890", rate_limit: { max: 100000000, per: 1m } }',
+  );
+}
+
+async function postAlerts(url: string, body: unknown[]): Promise<void> {
+  const r = await fetch(`${url}/hooks/generic`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ci}` },
+    body: JSON.stringify(body),
+  });
+  await r.arrayBuffer();
+  if (r.status !== 202) throw new Error(`intake answered ${r.status}`);
+}
+
+/** The bot as a child process, started exactly as `npm start` does (compiled, heap flags), in webhook mode. */
+async function startBot(kit: TelegramKit, prefix: string, yaml: string) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const bot = spawnBot(
+    {
+      TELEGRAM_BOT_TOKEN: kit.token,
+      TELEGRAM_API_ROOT: kit.apiRoot,
+      REDIS_URL,
+      OPSBOT_REDIS_PREFIX: prefix,
+      OPSBOT_CONFIG: writeConfig(yaml),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      WEBHOOK_URL: 'http://127.0.0.1:9/telegram/webhook',
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      LOG_LEVEL: 'warn',
+    },
+    { compiled: true },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (r?.ok) break;
+    if (bot.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`bot did not get ready: ${bot.stderr().slice(-2000)}`);
+    await sleep(10);
+  }
+  return { bot, url, readyMs: performance.now() - t0 };
+}
+
+async function stopBot(bot: BotProcess) {
+  if (bot.child.exitCode === null) {
+    bot.kill('SIGTERM');
+    await bot.exited;
+  }
+}
+
+/** Samples a process's RSS (MB) every 10 ms; `mark()` starts a new window, `max()` reads it. */
+function rssSampler(pid: number) {
+  const read = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  let windowMax = 0;
+  let overall = 0;
+  const timer = setInterval(() => {
+    try {
+      const v = read();
+      windowMax = Math.max(windowMax, v);
+      overall = Math.max(overall, v);
+    } catch {
+      /* exited */
+    }
+  }, 10);
+  return {
+    read,
+    mark: () => void (windowMax = read()),
+    max: () => Math.max(windowMax, read()),
+    overall: () => overall,
+    stop: () => clearInterval(timer),
+  };
+}
+
+let updateId = 5_000_000;
+/** One command through the webhook; returns the handler time (the webhook answers after it). */
+async function command(
+  kit: TelegramKit,
+  url: string,
+  text: string,
+): Promise<{ handlerMs: number; replyMs: number }> {
+  const name = text.split(' ')[0]!;
+  const u: Update = {
+    update_id: updateId++,
+    message: {
+      message_id: updateId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: GROUP, type: 'supergroup', title: 'ops' },
+      from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
+      text,
+      entities: [{ type: 'bot_command', offset: 0, length: name.length }],
+    },
+  };
+  const since = kit.calls.length;
+  const t0 = performance.now();
+  const w0 = Date.now();
+  const r = await fetch(`${url}/telegram/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+    body: JSON.stringify(u),
+  });
+  await r.arrayBuffer();
+  const handlerMs = performance.now() - t0;
+  if (r.status !== 200) throw new Error(`webhook answered ${r.status}`);
+  const reply = () =>
+    kit.calls
+      .slice(since)
+      .find((c) => c.method.startsWith('send') && Number(c.body.chat_id) === GROUP);
+  await kit.waitFor(() => !!reply(), { timeoutMs: 30_000 });
+  return { handlerMs, replyMs: reply()!.at - w0 };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** 100,000 incidents: reads, commands, /metrics, RSS, restart, intake vs an empty Redis. */
+async function history(kit: TelegramKit, add: Add) {
+  const S = 'scale';
+  console.log(
+    `\n[scale] ${COUNT.toLocaleString('en-US')} incidents (10% open) over 90 days, seeded through the upsert script`,
+  );
+  const redis = new Redis(REDIS_URL);
+  const big = freshPrefix('bench-scale');
+  const empty = freshPrefix('bench-empty');
+  const yaml = unlimited(testConfigYaml({ levels: quietLevels, extra: fast }));
+  try {
+    const seedMs = await timed(() => seedIncidents(redis, big, COUNT, { days: 90 }));
+    add(S, 'seed time (s)', fmt(seedMs / 1000, 1));
+    const batch = (tag: string, n: number) =>
+      Array.from({ length: 200 }, (_, j) => ({
+        title: `scale intake ${tag} ${n} ${j}`,
+        status: 'firing',
+        dedup_key: `si-${tag}-${n}-${j}`,
+        severity: 'warning',
+      }));
+    execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+    // an empty Redis (the intake baseline, running alongside) and 100,000 incidents; the first
+    // start on the seeded data runs the start-up migration (the seed does not mark the layout)
+    const e = await startBot(kit, empty, yaml);
+    add(S, 'start to /readyz, empty Redis (s)', fmt(e.readyMs / 1000, 2));
+    const b = await startBot(kit, big, yaml).catch(async (err: unknown) => {
+      await stopBot(e.bot);
+      throw err;
+    });
+    add(
+      S,
+      `first start to /readyz, ${COUNT} incidents, incl. start-up migration (s)`,
+      fmt(b.readyMs / 1000, 2),
+    );
+    const rss = rssSampler(b.bot.child.pid!);
+    try {
+      await sleep(500);
+      add(S, 'bot RSS idle after start (MB)', fmt(rss.read(), 0));
+      const api = (q: string) =>
+        fetch(`${b.url}/api/v1/incidents${q}`, {
+          headers: { authorization: `Bearer ${TOKENS.api}` },
+        }).then(async (r) => {
+          const body = (await r.json()) as { incidents: unknown[] };
+          if (r.status !== 200 || body.incidents.length === 0)
+            throw new Error(`read API ${q}: ${r.status}`);
+        });
+      // read API: one page of 100 per state filter, and pages deep in the history
+      rss.mark();
+      const all: number[] = [];
+      const deep = [COUNT / 2, COUNT / 10, 100].map((s) => `&cursor=INC-${Math.round(s)}`);
+      const groups: [string, string[]][] = [
+        ['no filter', ['?limit=100']],
+        ...['all', 'open', 'triggered', 'acknowledged', 'resolved'].map(
+          (s) => [s, [`?state=${s}&limit=100`]] as [string, string[]],
+        ),
+        ['deep cursor, all', deep.map((c) => `?state=all&limit=100${c}`)],
+        ['deep cursor, resolved', deep.map((c) => `?state=resolved&limit=100${c}`)],
+      ];
+      for (const [, qs] of groups) await api(qs[0]!); // warm-up
+      const perGroup: string[] = [];
+      for (const [name, qs] of groups) {
+        const lat: number[] = [];
+        for (let i = 0; i < 30; i++) lat.push(await timed(() => api(qs[i % qs.length]!)));
+        all.push(...lat);
+        perGroup.push(`${name} ${fmt(pct(lat, 99), 0)}`);
+      }
+      add(S, 'read API page p99 per filter (ms)', perGroup.join(', '));
+      add(S, 'read API page p50 (ms)', fmt(pct(all, 50)));
+      add(
+        S,
+        'read API page p99, all filters (ms)',
+        fmt(pct(all, 99)),
+        '< 50 ms',
+        pct(all, 99) < 50,
+      );
+      const readRss = rss.max();
+      add(S, 'bot RSS peak during read API (MB)', fmt(readRss, 0), '< 100 MB', readRss < 100);
+
+      // /metrics
+      rss.mark();
+      await fetch(`${b.url}/metrics`).then((r) => r.text());
+      const m: number[] = [];
+      for (let i = 0; i < 30; i++)
+        m.push(await timed(() => fetch(`${b.url}/metrics`).then((r) => r.text())));
+      add(S, '/metrics p99 (ms)', fmt(pct(m, 99)), '< 20 ms', pct(m, 99) < 20);
+      const mRss = rss.max();
+      add(S, 'bot RSS peak during /metrics (MB)', fmt(mRss, 0), '< 100 MB', mRss < 100);
+
+      // commands, through the webhook: handler time, and update → reply at the emulator
+      for (const text of ['/incidents', '/status', '/stats 30d', '/stats 90d']) {
+        rss.mark();
+        await command(kit, b.url, text); // warm-up
+        const h: number[] = [];
+        const rep: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const r = await command(kit, b.url, text);
+          h.push(r.handlerMs);
+          rep.push(r.replyMs);
+        }
+        add(
+          S,
+          `${text} handler time, max of 5 (ms; reply at emulator)`,
+          `${fmt(Math.max(...h), 0)} (${fmt(Math.max(...rep), 0)})`,
+          '< 200 ms',
+          Math.max(...h) < 200,
+        );
+        const cRss = rss.max();
+        add(S, `bot RSS peak during ${text} (MB)`, fmt(cRss, 0), '< 100 MB', cRss < 100);
+      }
+
+      // intake at 100,000 incidents vs an empty Redis (new incidents, batches of 200), the two
+      // bots taking turns so that the machine's load falls on both alike
+      await postAlerts(e.url, batch('e', -1)); // warm-up
+      await postAlerts(b.url, batch('b', -1));
+      const eMs: number[] = [];
+      const bMs: number[] = [];
+      for (let n = 0; n < 15; n++) {
+        eMs.push(await timed(() => postAlerts(e.url, batch('e', n))));
+        bMs.push(await timed(() => postAlerts(b.url, batch('b', n))));
+      }
+      const emptyIntake = pct(eMs, 50);
+      const bigIntake = pct(bMs, 50);
+      add(S, 'intake batch of 200, empty Redis, median (ms)', fmt(emptyIntake, 0));
+      add(S, `intake batch of 200, ${COUNT} incidents, median (ms)`, fmt(bigIntake, 0));
+      const ratio = bigIntake / emptyIntake;
+      add(S, 'intake batch time ratio, full / empty', fmt(ratio, 2), '≤ 1.2', ratio <= 1.2);
+      add(S, 'bot RSS peak over the whole run (MB)', fmt(rss.overall(), 0));
+    } finally {
+      rss.stop();
+      await stopBot(b.bot);
+      await stopBot(e.bot);
+    }
+    // restart on the same data (the start-up migration is done; this is a plain restart)
+    const again = await startBot(kit, big, yaml);
+    await stopBot(again.bot);
+    add(
+      S,
+      `restart to /readyz, ${COUNT} incidents (s)`,
+      fmt(again.readyMs / 1000, 2),
+      '< 2 s',
+      again.readyMs < 2000,
+    );
+  } finally {
+    redis.disconnect();
+    await dropPrefix(big);
+    await dropPrefix(empty);
+  }
+}
+
+/** MEMORY USAGE summed over every key under a prefix: per-incident keys (`inc:{…}`) and the rest. */
+async function prefixMemory(redis: Redis, prefix: string) {
+  let cursor = '0';
+  const m = { inc: 0, incKeys: 0, other: 0, otherKeys: 0 };
+  do {
+    const [next, ks] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (ks.length) {
+      const pipe = redis.pipeline();
+      for (const k of ks) pipe.memory('USAGE', k, 'SAMPLES', '0');
+      const res = (await pipe.exec()) ?? [];
+      ks.forEach((k, i) => {
+        const v = Number(res[i]?.[1] ?? 0);
+        if (k.startsWith(`${prefix}inc:{`)) {
+          m.inc += v;
+          m.incKeys++;
+        } else {
+          m.other += v;
+          m.otherKeys++;
+        }
+      });
+    }
+  } while (cursor !== '0');
+  return { ...m, bytes: m.inc + m.other, keys: m.incKeys + m.otherKeys };
+}
+
+/** Redis memory per resolved incident, before and after retention compaction. */
+async function retention(add: Add) {
+  const S = 'scale/retention';
+  console.log('\n[scale/retention] 5,000 incidents resolved 200 days ago, retention.resolved 180d');
+  const redis = new Redis(REDIS_URL);
+  const prefix = freshPrefix('bench-ret');
+  const N = 5000;
+  try {
+    await seedIncidents(redis, prefix, N, { days: 10, endAt: Date.now() - 200 * DAY });
+    const before = await prefixMemory(redis, prefix);
+    const resolved = Number(await redis.hget(`${prefix}cnt`, 'st:resolved'));
+    const keys = createKeys(prefix);
+    const retentionMs = parseConfig(testConfigYaml(), {}).retention.resolved;
+    const h = createHistory({
+      redis,
+      keys,
+      scripts: createScripts(redis),
+      clock: { now: () => Date.now() },
+      logger: createLogger('silent'),
+      retentionMs,
+    });
+    let deleted = 0;
+    for (;;) {
+      const r = await h.compactOnce();
+      deleted += r.deleted;
+      if (!r.more) break;
+    }
+    const after = await prefixMemory(redis, prefix);
+    add(
+      S,
+      'incidents seeded / resolved / deleted by compaction',
+      `${N} / ${resolved} / ${deleted}`,
+    );
+    add(
+      S,
+      'Redis bytes per incident before compaction: its keys + index/counter/aggregate share',
+      `${fmt(before.inc / N, 0)} + ${fmt(before.other / N, 0)} (${fmt(before.keys / N, 1)} keys)`,
+    );
+    add(
+      S,
+      'Redis bytes freed per compacted incident',
+      fmt((before.bytes - after.bytes) / deleted, 0),
+    );
+    const openN = N - resolved;
+    add(
+      S,
+      'left after compaction: incident keys (of the open ones) / other keys',
+      `${after.incKeys} keys, ${fmt(after.inc / openN, 0)} B per open incident / ${after.otherKeys} keys, ${fmt(after.other / 1024, 1)} KiB`,
+    );
+    const leftPerResolved = Math.max(0, after.inc - (before.inc / N) * openN * 1.05) / deleted;
+    add(
+      S,
+      'incident-key bytes left per compacted incident',
+      fmt(leftPerResolved, 0),
+      'bounded by retention.resolved',
+      leftPerResolved < 1,
+    );
+  } finally {
+    redis.disconnect();
+    await dropPrefix(prefix);
+  }
+}
+
+/** A clock frozen while incidents are created, then jumped to their due time and left running. */
+class JumpClock implements Clock {
+  private frozen: number | undefined = Date.now();
+  private offset = 0;
+  now(): number {
+    return this.frozen ?? Date.now() + this.offset;
+  }
+  jumpTo(t: number): void {
+    this.offset = t - Date.now();
+    this.frozen = undefined;
+  }
+}
+
+/** 10,000 escalation levels due at the same moment, 3 replicas on one prefix. */
+async function escalation(kit: TelegramKit, add: Add) {
+  const S = 'scale/escalation';
+  const N = 10_000;
+  console.log(`\n[scale/escalation] ${N} level-2 timers due at the same moment, 3 replicas`);
+  const clock = new JumpClock();
+  const created = clock.now();
+  // the level pages a webhook notifier: a receiver that counts pages per incident and level
+  const pages = new Map<string, number>();
+  let pageCount = 0;
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const v = JSON.parse(body) as { id?: string; level?: string | number };
+      const k = `${v.id}#${v.level}`;
+      pages.set(k, (pages.get(k) ?? 0) + 1);
+      pageCount++;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const rport = (receiver.address() as AddressInfo).port;
+  const yaml = unlimited(
+    testConfigYaml({
+      levels: `      - { after: 0s, notify: ["chat:ops"] }
+      - { after: 10s, notify: ["webhook:pager"] }`,
+      extra: `notifiers: { pager: { kind: webhook, url: "http://127.0.0.1:${rport}/page" } }`,
+    }),
+  );
+  const prefix = freshPrefix('bench-esc');
+  const apps: TestApp[] = [];
+  try {
+    for (let i = 0; i < 3; i++)
+      apps.push(
+        await startTestApp({
+          apiRoot: kit.apiRoot,
+          token: kit.token,
+          config: parseConfig(yaml, {}),
+          polling: false,
+          prefix,
+          clock,
+        }),
+      );
+    for (let i = 0; i < N; i += 500)
+      await postAlerts(
+        apps[i % 3]!.url,
+        Array.from({ length: 500 }, (_, j) => ({
+          title: `esc ${i + j}`,
+          status: 'firing',
+          dedup_key: `esc-${i + j}`,
+          severity: 'critical',
+        })),
+      );
+    const due = created + 10_000;
+    clock.jumpTo(due);
+    const redis = new Redis(REDIS_URL);
+    const keys = createKeys(prefix);
+    const ids = Array.from({ length: N }, (_, i) => `INC-${i + 1}`);
+    const fired = async () => {
+      const pipe = redis.pipeline();
+      for (const id of ids) pipe.lrange(keys.timeline(id), 0, -1);
+      return ((await pipe.exec()) ?? []).map(([, tl]) =>
+        (tl as string[])
+          .map((s) => JSON.parse(s) as { type: string; t: number; data?: { level?: number } })
+          .filter((e) => e.type === 'escalated' && e.data?.level === 1),
+      );
+    };
+    try {
+      const wall0 = performance.now();
+      await until(async () => (await fired()).every((x) => x.length >= 1), 120_000, 500);
+      const allFiredS = (performance.now() - wall0) / 1000;
+      await until(() => pageCount >= N, 60_000, 200);
+      await sleep(1000); // a late duplicate would show here
+      const tl = await fired();
+      const delays = tl.map((x) => x[0]!.t - due);
+      const dupTimeline = tl.reduce((s, x) => s + Math.max(0, x.length - 1), 0);
+      const dupPages = [...pages.values()].reduce((s, n) => s + Math.max(0, n - 1), 0);
+      add(S, 'levels fired (of 10,000)', String(tl.filter((x) => x.length > 0).length));
+      add(S, 'fire delay p50 (ms)', fmt(pct(delays, 50), 0));
+      add(S, 'fire delay p99 (ms)', fmt(pct(delays, 99), 0), '< 1 s', pct(delays, 99) < 1000);
+      add(S, 'all 10,000 fired after (s)', fmt(allFiredS, 1));
+      add(S, 'pages at the receiver / distinct incident+level', `${pageCount} / ${pages.size}`);
+      add(
+        S,
+        'duplicate pages (receiver; timeline)',
+        `${dupPages}; ${dupTimeline}`,
+        '0',
+        dupPages === 0 && dupTimeline === 0,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  } finally {
+    for (const a of apps) await a.stop();
+    receiver.close();
+    await dropPrefix(prefix);
+  }
+}
+
+/** Acknowledge presses at 1,000 a second over 100 chats. */
+async function buttons(kit: TelegramKit, add: Add) {
+  const S = 'scale/buttons';
+  const N = 2000;
+  const CHATS = 100;
+  console.log(`\n[scale/buttons] ${N} Acknowledge presses at 1,000/s over ${CHATS} chats`);
+  const groups = Object.fromEntries(
+    Array.from({ length: CHATS }, (_, i) => [`cb${i}`, GROUP - 1 - i]),
+  );
+  const yaml = withChats(unlimited(testConfigYaml({ levels: quietLevels, extra: fast })), groups);
+  const t = await startTestApp({
+    apiRoot: kit.apiRoot,
+    token: kit.token,
+    config: parseConfig(yaml, {}),
+    polling: false,
+  });
+  try {
+    for (let i = 0; i < N; i += 500)
+      await postAlerts(
+        t.url,
+        Array.from({ length: 500 }, (_, j) => ({
+          title: `cb ${i + j}`,
+          status: 'firing',
+          dedup_key: `cb-${i + j}`,
+        })),
+      );
+    await t.app.bot.init();
+    await kit.waitFor(async () => (await t.app.services.outbox.depth()) === 0, {
+      timeoutMs: 120_000,
+    });
+    const open = await t.app.services.repo.listOpen(N);
+    const lat: number[] = [];
+    const jobs: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < open.length; i++) {
+      const wait = t0 + i - performance.now(); // 1,000 per second
+      if (wait > 0) await sleep(wait);
+      const u: Update = {
+        update_id: 9_000_000 + i,
+        callback_query: {
+          id: String(i),
+          chat_instance: 'x',
+          data: `i:ack:${open[i]!.seq}`,
+          from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
+          message: {
+            message_id: 1,
+            date: 0,
+            chat: { id: GROUP - 1 - (i % CHATS), type: 'supergroup', title: 'ops' },
+          },
+        },
+      };
+      const s = performance.now();
+      jobs.push(t.app.dispatcher.dispatch(u).then(() => void lat.push(performance.now() - s)));
+    }
+    const sentIn = performance.now() - t0;
+    await Promise.all(jobs);
+    const acked = (await t.app.services.repo.counts()).states.acknowledged;
+    add(S, 'presses sent / handled / incidents acknowledged', `${N} / ${lat.length} / ${acked}`);
+    add(S, 'achieved press rate (/s)', fmt(N / (sentIn / 1000), 0));
+    add(S, 'handling p50 (ms)', fmt(pct(lat, 50)));
+    add(S, 'handling p99 (ms)', fmt(pct(lat, 99)), '< 50 ms', pct(lat, 99) < 50);
+  } finally {
+    await t.stop();
+    await dropPrefix(t.prefix);
+  }
+}
+
+/** 10,000 alerts into one group with the real limits, in fake time; then the storm resolves. */
+async function storm(kit: TelegramKit, add: Add) {
+  const S = 'scale/storm';
+  const N = 10_000;
+  console.log(`\n[scale/storm] ${N} alerts into one group, real limits, fake time; then resolved`);
+  const clock = new FakeClock(Date.now());
+  const t = await startTestApp({
+    apiRoot: kit.apiRoot,
+    token: kit.token,
+    config: parseConfig(unlimited(testConfigYaml({ levels: quietLevels })), {}),
+    polling: false,
+    clock,
+  });
+  try {
+    await t.app.services.outbox.stop(); // driven by hand in fake time
+    const sendTimes: number[] = [];
+    const since = kit.calls.length;
+    let seen = since;
+    const drainAll = async (limitMs: number) => {
+      let simulated = 0;
+      for (;;) {
+        const r = await t.app.services.outbox.drain();
+        for (; seen < kit.calls.length; seen++) {
+          const c = kit.calls[seen]!;
+          if (c.method.startsWith('send') && Number(c.body.chat_id) === GROUP)
+            sendTimes.push(clock.now());
+        }
+        if (r.waitMs < 0) return simulated;
+        const step = Math.max(r.waitMs, 10);
+        clock.advance(step);
+        simulated += step;
+        if (simulated > limitMs) return simulated;
+      }
+    };
+    const alerts = (status: string) =>
+      Array.from({ length: N }, (_, i) => ({
+        title: `storm ${i}`,
+        status,
+        dedup_key: `storm-${i}`,
+        severity: ['critical', 'error', 'warning', 'info'][i % 4],
+      }));
+    const firing = alerts('firing');
+    for (let i = 0; i < N; i += 500) {
+      await postAlerts(t.url, firing.slice(i, i + 500));
+      await drainAll(0); // the outbox works while the storm arrives
+      clock.advance(1000);
+    }
+    const stormMin = (await drainAll(3_600_000)) / 60_000;
+    const resolved = alerts('resolved');
+    for (let i = 0; i < N; i += 500) {
+      await postAlerts(t.url, resolved.slice(i, i + 500));
+      await drainAll(0);
+      clock.advance(1000);
+    }
+    const wall0 = performance.now();
+    const afterMin = (await drainAll(6 * 3_600_000)) / 60_000;
+    const depth = await t.app.services.outbox.depth();
+    let maxPerMin = 0;
+    for (let i = 0, j = 0; i < sendTimes.length; i++) {
+      while (sendTimes[i]! - sendTimes[j]! >= 60_000) j++;
+      maxPerMin = Math.max(maxPerMin, i - j + 1);
+    }
+    const calls = kit.calls.slice(since);
+    add(S, 'open incidents after resolve', String(await t.app.services.repo.countOpen()));
+    add(S, 'messages to the group (sends)', String(sendTimes.length));
+    add(
+      S,
+      'edits to the group',
+      String(
+        calls.filter((c) => c.method.startsWith('edit') && Number(c.body.chat_id) === GROUP).length,
+      ),
+    );
+    add(S, 'max messages in any 60 s (fake time)', String(maxPerMin), '≤ 20', maxPerMin <= 20);
+    const n429 = calls.filter((c) => c.status === 429).length;
+    add(S, '429s from the Bot API', String(n429), '0', n429 === 0);
+    add(S, 'drain during the storm (simulated min)', fmt(stormMin, 1));
+    add(
+      S,
+      'drain after resolution (simulated min; wall s)',
+      `${fmt(afterMin, 1)}; ${fmt((performance.now() - wall0) / 1000, 1)}`,
+    );
+    add(S, 'outbox depth after the storm resolved', String(depth), '0', depth === 0);
+  } finally {
+    await t.stop();
+    await dropPrefix(t.prefix);
+  }
+}
+
+/** The parts of the scale scenario, run in order; BENCH_SCALE_PARTS=a,b picks some. */
+export const SCALE_PARTS: Record<string, (kit: TelegramKit, add: Add) => Promise<void>> = {
+  history,
+  retention: (_kit, add) => retention(add),
+  escalation,
+  buttons,
+  storm,
+};
+
+export async function benchScale(kit: TelegramKit, add: Add): Promise<void> {
+  const parts = process.env.BENCH_SCALE_PARTS?.split(',') ?? Object.keys(SCALE_PARTS);
+  for (const p of parts) {
+    const fn = SCALE_PARTS[p];
+    if (!fn) throw new Error(`unknown scale part ${p}`);
+    const t0 = performance.now();
+    await fn(kit, add);
+    console.log(`  (${p}: ${fmt((performance.now() - t0) / 1000, 1)} s)`);
+  }
+}
