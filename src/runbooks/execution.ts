@@ -14,7 +14,7 @@ import { runSteps, type RunResult } from './executor.js';
 import type { RunbookMessages, RunKeyboard } from './messages.js';
 import { paramsHash, renderArgv, renderTemplate, resolveParams } from './params.js';
 import { bootId, processStart } from './procs.js';
-import { compileRedact, type Runbook } from './schema.js';
+import { compileRedact, type Runbook } from './model.js';
 
 /** The requester as the audit log names them: name and Telegram id. */
 export function requesterOf(a: ApprovalRecord) {

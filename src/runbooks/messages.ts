@@ -1,7 +1,7 @@
 import type { ApprovalRecord } from '../domain/runs.js';
 import type { Locale } from '../i18n.js';
 import type { RunResult, StepResult } from './executor.js';
-import type { Runbook } from './schema.js';
+import type { Runbook } from './model.js';
 
 /** What a run's message shows of its request. */
 export type RunShown = Pick<

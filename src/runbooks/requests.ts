@@ -11,7 +11,7 @@ import type { ApprovalStore } from '../store/approvals.js';
 import { editRunMessage, type Execution } from './execution.js';
 import type { RunbookMessages } from './messages.js';
 import { paramsHash, resolveParams } from './params.js';
-import type { Runbook } from './schema.js';
+import type { Runbook } from './model.js';
 
 export interface RequestDeps {
   approvals: ApprovalStore;

@@ -5,7 +5,7 @@ import type { ApprovalStore } from '../store/approvals.js';
 import { createExecution, type ExecutionDeps } from './execution.js';
 import { createRecovery, type RecoveryDeps } from './recovery.js';
 import { createRunRequests, type RequestDeps } from './requests.js';
-import type { Runbook } from './schema.js';
+import type { Runbook } from './model.js';
 
 export type RunbookServiceDeps = RequestDeps &
   Omit<ExecutionDeps, 'host'> &

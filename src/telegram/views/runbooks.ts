@@ -8,7 +8,7 @@ import { formatTime } from '../../notify/render.js';
 import type { RunResult, StepResult } from '../../runbooks/executor.js';
 import type { RunbookMessages, RunShown } from '../../runbooks/messages.js';
 import { describeAllowed } from '../../runbooks/params.js';
-import type { Runbook } from '../../runbooks/schema.js';
+import type { Runbook } from '../../runbooks/model.js';
 
 /** Translation in one chat's language. */
 export type Tr = (key: string, vars?: Record<string, string | number>) => string;
