@@ -143,7 +143,6 @@ describe('a page is never stuck behind noise (issue 13, item 0)', () => {
     const t0 = clock.now();
     // the batch arrives and the outbox takes what it can at once; then escalation level 0 fires
     await ingest(storm(300, 'firing'));
-    const k = t.app.services.keys;
     await drain({ settle: false });
     await run(60_000);
     const stormSends = log.length;
