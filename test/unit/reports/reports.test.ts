@@ -243,8 +243,6 @@ describe('statistics', () => {
     await expect(renderStatsChart(s, 'last 7 days', { maxBytes: 1_000 })).rejects.toThrow(
       /over 1000 bytes/,
     );
-    await expect(renderStatsChart(s, 'last 7 days', { timeoutMs: 1 })).rejects.toThrow(
-      /timed out/,
-    );
+    await expect(renderStatsChart(s, 'last 7 days', { timeoutMs: 1 })).rejects.toThrow(/timed out/);
   });
 });
