@@ -109,6 +109,8 @@ export function createKeys(prefix: string) {
     calTokenOf: (person: string) => `${p}cal:of:${person}`,
     /** Bumped by every change to silences, maintenance windows and DM subscriptions (intake's cache). */
     suppressionVersion: () => `${p}sup:ver`,
+    /** Who makes a timer's outside request now (a webhook delivery; timer_hold.lua), real-time lease. */
+    timerSend: (id: string) => `${p}tm:send:${id}`,
   };
 }
 

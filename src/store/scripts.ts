@@ -16,6 +16,7 @@ const SCRIPTS = [
   'ix_compact',
   'trade_decide',
   'override_add',
+  'timer_hold',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
