@@ -147,7 +147,7 @@ export function buildApp(opts: AppOptions) {
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
   const silences = createSilences({ redis, keys, clock });
   const maintenance = createMaintenance({ redis, keys, clock });
-  const timers = createTimerService({ scripts, keys, clock, logger, metrics });
+  const timers = createTimerService({ scripts, keys, clock, logger, metrics, redis });
   const escalation = createEscalation({
     redis,
     keys,

@@ -421,6 +421,8 @@ export function createAmSilences(deps: {
       actor: string,
       meta?: Omit<AmActor, 'name'>,
     ): Promise<((inc: Incident, now: number) => EffectPlan) | undefined> {
+      // no integration silences on acknowledgement: nothing to read (a button press saves a round trip)
+      if (!Object.values(config.integrations).some((i) => i.silence_on_ack)) return undefined;
       const inc = await repo.get(id);
       if (!inc) return undefined;
       const integration = integrationOf(inc);

@@ -114,6 +114,8 @@ export function createKeys(prefix: string) {
     runAlive: (runId: string) => `${p}run:${runId}:alive`,
     /** One instance's claim to recover a run whose alive lease lapsed (string, PX). */
     runRecover: (runId: string) => `${p}run:${runId}:recover`,
+    /** Who makes a timer's outside request now (a webhook delivery; timer_hold.lua), real-time lease. */
+    timerSend: (id: string) => `${p}tm:send:${id}`,
   };
 }
 

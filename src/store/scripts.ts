@@ -17,6 +17,7 @@ const SCRIPTS = [
   'trade_decide',
   'override_add',
   'inc_page',
+  'timer_hold',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

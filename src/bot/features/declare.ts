@@ -142,7 +142,9 @@ export function declareFeature(s: Services) {
     await confirm.replyHtml(ctx.tr('declare-done', { id }));
   }
 
-  c.use(
+  // only updates a conversation may want read its state: an incident button skips the storage read
+  const conv = c.filter((ctx) => !ctx.callbackQuery || !!ctx.callbackQuery.data?.startsWith('dc:'));
+  conv.use(
     conversations<BotContext, InnerContext>({
       storage: {
         type: 'key',
@@ -154,16 +156,16 @@ export function declareFeature(s: Services) {
       plugins: [opsbotFlavor(s)],
     }),
   );
-  c.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
+  conv.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
 
-  c.command('declare', async (ctx) => {
+  conv.command('declare', async (ctx) => {
     if (!(await requireRole(ctx, 'responder'))) return;
     const inline = String(ctx.match ?? '').trim();
     if (ctx.conversation.active(ID)) await ctx.conversation.exit(ID);
     await ctx.conversation.enter(ID, inline ? trimText(inline, 300) : undefined);
   });
 
-  c.command('cancel', async (ctx) => {
+  conv.command('cancel', async (ctx) => {
     const had = !!ctx.conversation.active(ID);
     if (had) await ctx.conversation.exit(ID);
     await ctx.replyHtml(ctx.tr(had ? 'declare-cancelled' : 'declare-nothing'));
