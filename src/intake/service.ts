@@ -13,7 +13,7 @@ import {
 import type { Metrics } from '../metrics.js';
 import { dmRecipients } from '../notify/subscriptions.js';
 import type { Keys } from '../store/keys.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';
 
 export interface IngestResult {

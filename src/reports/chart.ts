@@ -1,6 +1,6 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables } from 'chart.js';
-import { SEVERITIES } from '../intake/types.js';
+import { SEVERITIES } from '../domain/severity.js';
 import type { IncidentStats } from './stats.js';
 
 let registered = false;

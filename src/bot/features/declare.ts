@@ -6,11 +6,12 @@ import {
   type VersionedStateStorage,
 } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
-import { SEVERITIES, type Alert, type Severity } from '../../intake/types.js';
-import { escapeHtml, trimText } from '../../notify/html.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import type { Alert } from '../../domain/alert.js';
+import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import { opsbotFlavor } from '../bot.js';
-import { encodeCallback } from '../callback-data.js';
+import { encodeCallback } from '../../telegram/callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 

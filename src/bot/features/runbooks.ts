@@ -1,13 +1,13 @@
 import { Composer } from 'grammy';
 import { roleAtLeast } from '../../config.js';
 import { ValidationError } from '../../errors.js';
-import { normalizeIncidentId } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../domain/incident.js';
 import { parseChatKey } from '../../incidents/routing.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
+import { escapeHtml, trimHtml, trimText } from '../../telegram/html.js';
 import { describeAllowed, tokenizeArgs } from '../../runbooks/params.js';
 import type { Runbook } from '../../runbooks/schema.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { decodeCallback, encodeCallback } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 

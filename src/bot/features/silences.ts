@@ -11,10 +11,10 @@ import { formatAmMatchers, toAmMatchers } from '../../alertmanager/client.js';
 import { messageLink } from '../../alertmanager/silences.js';
 import { mergePlans } from '../../incidents/repository.js';
 import { matchLabels } from '../../matching/re2.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime } from '../../timezone.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { decodeCallback, encodeCallback } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 

@@ -1,10 +1,10 @@
 import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { TRADE_HORIZON_MS, type PlannedTrade, type TradeProblem } from '../../escalation/trades.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../../telegram/html.js';
 import { own } from '../../own.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { decodeCallback, encodeCallback } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 

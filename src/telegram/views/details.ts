@@ -1,8 +1,9 @@
 import { formatDuration } from '../../duration.js';
 import type { Locale, Translate } from '../../i18n.js';
-import type { Incident, TimelineEntry } from '../../incidents/model.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime, rolesLine, SEVERITY_EMOJI } from '../../notify/render.js';
+import type { Incident, TimelineEntry } from '../../domain/incident.js';
+import { escapeHtml, trimHtml, trimText } from '../html.js';
+import { formatTime } from '../../timezone.js';
+import { rolesLine, SEVERITY_EMOJI } from './incident.js';
 
 /** Details of an incident with its timeline (newest last), for /incident and the Details button. */
 export function renderDetails(
