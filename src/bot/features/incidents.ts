@@ -10,10 +10,11 @@ import { escapeHtml } from '../../telegram/html.js';
 import { formatTime } from '../../timezone.js';
 import { incidentKeyboard } from '../../telegram/views/incident.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../../telegram/callback-data.js';
+import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
-import { incidentLine, renderDetails } from '../../telegram/views/details.js';
+import { renderDetails } from '../../telegram/views/details.js';
+import { renderIncidentList } from '../../telegram/views/lists.js';
 import { own } from '../../own.js';
 
 const PAGE = 8;
@@ -164,9 +165,9 @@ export function incidentsFeature(s: Services) {
     }
   }
 
-  c.callbackQuery(/^i:(?!rb:)/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('inc', { except: ['rb'] }), async (ctx) => {
+    const d = unpack('inc', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const id = `INC-${d.seq}`;
     if (d.action === 'det') {
       const inc = await s.repo.get(id);
@@ -260,16 +261,7 @@ export function incidentsFeature(s: Services) {
       p === Math.max(0, page) && first.incidents.length
         ? first
         : await s.repo.openPage(p * PAGE, PAGE);
-    const lines = rows.map((i) => incidentLine(i, s.t, ctx.locale, now()));
-    const nav = [];
-    if (p > 0)
-      nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
-    if (p < pages - 1)
-      nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
-    return {
-      text: `${ctx.tr('incidents-title', { count: first.total, page: p + 1, pages })}\n${lines.join('\n')}`,
-      keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
-    };
+    return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale, now());
   }
 
   c.command('incidents', async (ctx) => {
@@ -277,9 +269,9 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(r.text, r.keyboard);
   });
 
-  c.callbackQuery(/^l:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'list') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('list'), async (ctx) => {
+    const d = unpack('list', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await listPage(ctx, d.page);
     await ctx.answerCallbackQuery();
     await ctx.editMessageText(r.text, {

@@ -37,10 +37,3 @@ export function renderDetails(
   }
   return trimHtml(lines.join('\n'));
 }
-
-/** One line per incident, for lists. */
-export function incidentLine(inc: Incident, t: Translate, locale: Locale, now: number): string {
-  return `${SEVERITY_EMOJI[inc.severity]} ${inc.severity} <code>${inc.id}</code> ${escapeHtml(trimText(inc.title, 60))} · ${escapeHtml(
-    t(locale, `state-${inc.state}`),
-  )} · ${formatDuration(now - inc.createdAt)}`;
-}
