@@ -62,6 +62,21 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
+/**
+ * The name of the alert behind an incident, as its sender calls it (what an on-call person searches
+ * by): Alertmanager's `alertname` (Grafana sets it to the rule name), the Events v2 `source` or
+ * `class`, an Opsgenie alert's alias; undefined when the sender gave none.
+ */
+export function alertName(inc: Pick<Incident, 'source' | 'labels' | 'dedup'>): string | undefined {
+  const l = inc.labels;
+  if (inc.source === 'events-v2') return l.source || l.class || undefined;
+  if (l.alertname) return l.alertname;
+  // an Opsgenie alias is the dedup key after `og:` (`og:msg:<hash>` when the sender gave none)
+  if (inc.source === 'opsgenie' && inc.dedup.startsWith('og:') && !inc.dedup.startsWith('og:msg:'))
+    return inc.dedup.slice(3) || undefined;
+  return undefined;
+}
+
 /** `INC-12` / `inc-12` / `12` → `INC-12`; undefined when not an incident id. */
 export function normalizeIncidentId(text: string | undefined): string | undefined {
   if (!text) return undefined;

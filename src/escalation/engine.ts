@@ -104,6 +104,28 @@ export function createEscalation(deps: EscalationDeps) {
     return { hset, timers: list };
   }
 
+  /**
+   * Telegram ids of the people the first level of `severity`'s policy pages when a new incident is
+   * created `now` (its `person:` targets and whoever is on call for its `schedule:` targets then).
+   */
+  async function firstLevelPeople(severity: Incident['severity'], now: number): Promise<string[]> {
+    const lvl = policyFor({ severity })?.levels[0];
+    if (!lvl) return [];
+    const out: string[] = [];
+    for (const target of lvl.notify) {
+      const [kind, ref] = target.split(':') as [string, string];
+      let person = ref;
+      if (kind === 'schedule') {
+        const who = await onCall(ref, now + lvl.after);
+        if (!who) continue;
+        person = who.person;
+      } else if (kind !== 'person') continue;
+      const p = own(config.people, person);
+      if (p) out.push(String(p.telegram_id));
+    }
+    return out;
+  }
+
   /** Cancels and schedules what an acknowledgement changes (for the ack plan). */
   function ackEffects(
     inc: Incident,
@@ -483,6 +505,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   return {
     creationPlan,
+    firstLevelPeople,
     ackEffects,
     escalateNow,
     onCall,

@@ -173,7 +173,7 @@ export function incidentsFeature(s: Services) {
       const inc = await s.repo.get(id);
       if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
       await ctx.answerCallbackQuery();
-      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
       return;
     }
     if (!(await requireRole(ctx, 'responder'))) return;
@@ -245,7 +245,7 @@ export function incidentsFeature(s: Services) {
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'incident' })));
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
   });
 
   async function listPage(
@@ -261,7 +261,7 @@ export function incidentsFeature(s: Services) {
       p === Math.max(0, page) && first.incidents.length
         ? first
         : await s.repo.openPage(p * PAGE, PAGE);
-    return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale, now());
+    return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale);
   }
 
   c.command('incidents', async (ctx) => {

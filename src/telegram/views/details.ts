@@ -11,15 +11,11 @@ export function renderDetails(
   timeline: TimelineEntry[],
   t: Translate,
   locale: Locale,
-  now: number,
 ): string {
   const lines = [
     `${SEVERITY_EMOJI[inc.severity]} <b>${inc.id}</b> · ${inc.severity} · ${escapeHtml(t(locale, `state-${inc.state}`))}`,
     `<b>${escapeHtml(trimText(inc.title, 300))}</b>`,
-    t(locale, 'details-opened', {
-      at: formatTime(inc.createdAt),
-      ago: formatDuration(now - inc.createdAt),
-    }),
+    t(locale, 'details-opened', { at: formatTime(inc.createdAt) }),
   ];
   if (inc.ackAt)
     lines.push(t(locale, 'details-tta', { d: formatDuration(inc.ackAt - inc.createdAt) }));

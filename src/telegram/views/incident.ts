@@ -1,7 +1,7 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import type { Locale, Translate } from '../../i18n.js';
-import { INCIDENT_ROLES, type Incident } from '../../domain/incident.js';
+import { alertName, INCIDENT_ROLES, type Incident } from '../../domain/incident.js';
 import type { Severity } from '../../domain/severity.js';
 import { formatTime } from '../../timezone.js';
 import { encodeCallback, type IncidentAction } from '../callback-data.js';
@@ -35,6 +35,9 @@ export function renderIncident(
     `${SEVERITY_EMOJI[inc.severity]}${STATE_EMOJI[inc.state]} <b>${inc.severity} · ${escapeHtml(state)}</b> · <code>${inc.id}</code>`,
   );
   lines.push(`<b>${escapeHtml(trimText(inc.title, 300))}</b>`);
+  const name = alertName(inc);
+  if (name && name !== inc.title)
+    lines.push(t(locale, 'inc-alert-name', { name: escapeHtml(trimText(name, 120)) }));
   if (inc.description) lines.push(escapeHtml(trimText(inc.description, 800)));
   const labels = Object.entries(inc.labels)
     .filter(([k]) => !HIDDEN_LABELS.has(k))
@@ -46,7 +49,6 @@ export function renderIncident(
       count: inc.alertCount,
       firing: inc.firingCount,
       started: formatTime(inc.startedAt),
-      ago: formatDuration(Math.max(0, now - inc.startedAt)),
     }),
   );
   const links = inc.links
