@@ -1,5 +1,5 @@
 import type { MiddlewareFn } from 'grammy';
-import { escapeHtml } from '../notify/html.js';
+import { escapeHtml } from '../telegram/html.js';
 import type { Services } from '../services.js';
 import type { BotContext } from './context.js';
 import { stripTags } from './roles.js';

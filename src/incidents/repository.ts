@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { scopeDedup } from '../intake/dedup.js';
-import { SEVERITIES, type Alert, type Severity } from '../intake/types.js';
+import { scopeDedup } from '../domain/dedup.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
+import type { Alert } from '../domain/alert.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
-import { decodeIncident, type Incident, type IncidentState, type TimelineEntry } from './model.js';
+import { decodeIncident } from '../store/incident-codec.js';
+import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
 
 export type IngestOutcome =
   'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';

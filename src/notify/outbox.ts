@@ -12,9 +12,9 @@ import { createWorkerLoop } from '../loop.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
-import { renderChecklist } from './checklist.js';
-import { escapeHtml, htmlTextLength, trimHtml } from './html.js';
-import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
+import { renderChecklist } from '../telegram/views/checklist.js';
+import { escapeHtml, htmlTextLength, trimHtml } from '../telegram/html.js';
+import { renderDigest, renderIncident, type RenderedMessage } from '../telegram/views/incident.js';
 import { createWarRooms } from './warroom.js';
 
 export interface OutboxJob {

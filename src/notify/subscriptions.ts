@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import { SEVERITIES, type Severity } from '../intake/types.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { Keys } from '../store/keys.js';
 
 /** What a person gets in their private chat: new incidents of this severity or worse, or nothing. */

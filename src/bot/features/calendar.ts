@@ -1,6 +1,6 @@
 import { Composer } from 'grammy';
 import { createCalendarTokens, schedulesOf } from '../../escalation/calendar.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 

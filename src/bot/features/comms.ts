@@ -2,15 +2,20 @@ import { Composer, InputFile } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { buildPostmortem } from '../../reports/postmortem.js';
 import { renderStatsText, statsFromAggregates } from '../../reports/stats.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { escapeHtml, trimHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
-import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { CHECKLIST_ITEMS } from '../../incidents/checklist.js';
+import { renderChecklist } from '../../telegram/views/checklist.js';
+import { route, unpack } from '../../telegram/callback-data.js';
+import {
+  renderStatusUpdate,
+  UPDATE_TEMPLATES,
+  updatePhaseKeyboard,
+} from '../../telegram/views/status-update.js';
 import { own } from '../../own.js';
 
 const DAY_MS = 86_400_000;
@@ -37,7 +42,6 @@ function inTopic(ctx: BotContext): { message_thread_id?: number } {
   return ctx.msg?.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {};
 }
 
-const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
 const pendingKey = (ctx: BotContext, seq: number) =>
   ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
 
@@ -45,7 +49,7 @@ const pendingKey = (ctx: BotContext, seq: number) =>
 export function commsFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  /** Posts a status update (seed 003 template) to the incident chats and the stakeholder chat. */
+  /** Posts a status update (phase, text, who, when) to the incident chats and the stakeholder chat. */
   async function postUpdate(
     ctx: BotContext,
     id: string,
@@ -65,22 +69,17 @@ export function commsFeature(s: Services) {
     const outbox = [];
     for (const chat of chats) {
       const locale = await s.localeOf(parseChatKey(chat).chatId);
-      const tr = (k: string, v?: Record<string, string | number>) => s.t(locale, k, v);
       outbox.push({
         chat,
         kind: 'text',
         data: {
           inc: id, // a P0/P1's status update goes in the outbox's first lane
-          text: tr('update-post', {
-            id,
-            severity: inc.severity,
-            title: escapeHtml(inc.title),
-            state: tr(`state-${inc.state}`),
-            phase: tr(`update-tpl-${template}`),
-            text: escapeHtml(body),
-            who: escapeHtml(ctx.person.name),
-            at: formatTime(s.clock.now()),
-          }),
+          text: renderStatusUpdate(
+            inc,
+            { template, text: body, who: ctx.person.name, at: s.clock.now() },
+            s.t,
+            locale,
+          ),
         },
       });
     }
@@ -99,23 +98,15 @@ export function commsFeature(s: Services) {
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
     await s.redis.set(pendingKey(ctx, inc.seq), rest.slice(0, 2000), 'EX', 600);
-    await ctx.replyHtml(ctx.tr('update-choose', { id }), {
-      inline_keyboard: [
-        UPDATE_TEMPLATES.slice(0, 2).map((tpl) => ({
-          text: ctx.tr(`update-tpl-${tpl}`),
-          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
-        })),
-        UPDATE_TEMPLATES.slice(2).map((tpl) => ({
-          text: ctx.tr(`update-tpl-${tpl}`),
-          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
-        })),
-      ],
-    });
+    await ctx.replyHtml(
+      ctx.tr('update-choose', { id }),
+      updatePhaseKeyboard(inc.seq, s.t, ctx.locale),
+    );
   });
 
-  c.callbackQuery(/^up:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'update' || !UPDATE_TEMPLATES.includes(d.template))
+  c.callbackQuery(route('update'), async (ctx) => {
+    const d = unpack('update', ctx.callbackQuery.data);
+    if (!d || !UPDATE_TEMPLATES.includes(d.template))
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const text = await s.redis.getdel(pendingKey(ctx, d.seq));
@@ -124,9 +115,9 @@ export function commsFeature(s: Services) {
     await postUpdate(ctx, `INC-${d.seq}`, d.template, text);
   });
 
-  c.callbackQuery(/^ck:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'checklist' || d.item >= CHECKLIST_ITEMS.length)
+  c.callbackQuery(route('checklist'), async (ctx) => {
+    const d = unpack('checklist', ctx.callbackQuery.data);
+    if (!d || d.item >= CHECKLIST_ITEMS.length)
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const id = `INC-${d.seq}`;

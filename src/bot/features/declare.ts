@@ -6,11 +6,12 @@ import {
   type VersionedStateStorage,
 } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
-import { SEVERITIES, type Alert, type Severity } from '../../intake/types.js';
-import { escapeHtml, trimText } from '../../notify/html.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import type { Alert } from '../../domain/alert.js';
+import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import { opsbotFlavor } from '../bot.js';
-import { encodeCallback } from '../callback-data.js';
+import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 
@@ -76,8 +77,11 @@ export function declareFeature(s: Services) {
         },
       ]),
     });
-    const press = await conversation.waitForCallbackQuery(/^dc:sev:P[0-3]$/, pass);
-    const severity = press.callbackQuery.data.slice('dc:sev:'.length) as Severity;
+    const press = await conversation.waitForCallbackQuery(
+      SEVERITIES.map((sev) => encodeCallback({ kind: 'declare', step: 'sev', value: sev })),
+      pass,
+    );
+    const severity = unpack('declare', press.callbackQuery.data)!.value as Severity;
     await press.answerCallbackQuery({ text: severity });
 
     await ctx.reply(ctx.tr('declare-ask-service'), {
@@ -108,8 +112,11 @@ export function declareFeature(s: Services) {
         ],
       },
     );
-    const confirm = await conversation.waitForCallbackQuery(/^dc:ok:(yes|no)$/, pass);
-    if (confirm.callbackQuery.data !== 'dc:ok:yes') {
+    const confirm = await conversation.waitForCallbackQuery(
+      ['yes', 'no'].map((value) => encodeCallback({ kind: 'declare', step: 'ok', value })),
+      pass,
+    );
+    if (unpack('declare', confirm.callbackQuery.data)?.value !== 'yes') {
       await confirm.answerCallbackQuery();
       await confirm.replyHtml(ctx.tr('declare-cancelled'));
       return;
@@ -172,7 +179,7 @@ export function declareFeature(s: Services) {
   });
 
   // a declare button that no conversation of the presser wants: someone else's, or a stale one
-  c.callbackQuery(/^dc:/, (ctx) =>
+  c.callbackQuery(route('declare'), (ctx) =>
     ctx.answerCallbackQuery({ text: stripTags(ctx.tr('declare-not-yours')) }),
   );
 

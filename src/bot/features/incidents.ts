@@ -3,16 +3,18 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import { messageLink, type AmActor } from '../../alertmanager/silences.js';
 import type { ActionResult, ExtraEffects } from '../../incidents/actions.js';
-import { normalizeIncidentId } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../domain/incident.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
-import { SEVERITIES, type Severity } from '../../intake/types.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime, incidentKeyboard } from '../../notify/render.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime } from '../../timezone.js';
+import { incidentKeyboard } from '../../telegram/views/incident.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
-import { incidentLine, renderDetails } from './incident-view.js';
+import { renderDetails } from '../../telegram/views/details.js';
+import { renderIncidentList } from '../../telegram/views/lists.js';
 import { own } from '../../own.js';
 
 const PAGE = 8;
@@ -163,15 +165,15 @@ export function incidentsFeature(s: Services) {
     }
   }
 
-  c.callbackQuery(/^i:(?!rb:)/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('inc', { except: ['rb'] }), async (ctx) => {
+    const d = unpack('inc', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const id = `INC-${d.seq}`;
     if (d.action === 'det') {
       const inc = await s.repo.get(id);
       if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
       await ctx.answerCallbackQuery();
-      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
       return;
     }
     if (!(await requireRole(ctx, 'responder'))) return;
@@ -243,7 +245,7 @@ export function incidentsFeature(s: Services) {
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'incident' })));
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
   });
 
   async function listPage(
@@ -259,16 +261,7 @@ export function incidentsFeature(s: Services) {
       p === Math.max(0, page) && first.incidents.length
         ? first
         : await s.repo.openPage(p * PAGE, PAGE);
-    const lines = rows.map((i) => incidentLine(i, s.t, ctx.locale, now()));
-    const nav = [];
-    if (p > 0)
-      nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
-    if (p < pages - 1)
-      nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
-    return {
-      text: `${ctx.tr('incidents-title', { count: first.total, page: p + 1, pages })}\n${lines.join('\n')}`,
-      keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
-    };
+    return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale);
   }
 
   c.command('incidents', async (ctx) => {
@@ -276,9 +269,9 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(r.text, r.keyboard);
   });
 
-  c.callbackQuery(/^l:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'list') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('list'), async (ctx) => {
+    const d = unpack('list', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await listPage(ctx, d.page);
     await ctx.answerCallbackQuery();
     await ctx.editMessageText(r.text, {

@@ -1,8 +1,8 @@
 import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { nextOnCall } from '../../escalation/schedule.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime, formatTimeIn } from '../../notify/render.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime, formatTimeIn } from '../../timezone.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { requireRole } from '../roles.js';

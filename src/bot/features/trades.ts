@@ -1,10 +1,10 @@
 import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { TRADE_HORIZON_MS, type PlannedTrade, type TradeProblem } from '../../escalation/trades.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../../telegram/html.js';
 import { own } from '../../own.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
 import { requireRole, stripTags } from '../roles.js';
 
@@ -86,10 +86,9 @@ export function tradesFeature(s: Services) {
     await post(ctx, plan);
   });
 
-  c.callbackQuery(/^tr:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'trade')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('trade'), async (ctx) => {
+    const d = unpack('trade', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const { outcome, rec } = await s.trades.decide(d.id, ctx.person, d.accept);
     const alert = (key: string, vars: Record<string, string> = {}) =>

@@ -1,6 +1,6 @@
 import { Composer, type Context } from 'grammy';
-import { INCIDENT_ROLES, type IncidentRole } from '../../incidents/model.js';
-import { escapeHtml, trimText } from '../../notify/html.js';
+import { INCIDENT_ROLES, type IncidentRole } from '../../domain/incident.js';
+import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
 import { requireRole } from '../roles.js';
