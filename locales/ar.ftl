@@ -361,3 +361,4 @@ cal-summary-person = مناوبة: { $schedule }
 cal-desc-cover = { $person } يغطي عن { $for }
 cal-desc-swap = { $person } يأخذ مناوبة { $for } (تبديل)
 cal-desc-override = تجاوز: { $person }
+help-unack = التراجع عن الإقرار: /unack INC-n

@@ -361,3 +361,4 @@ cal-summary-person = On call: { $schedule }
 cal-desc-cover = { $person } covers { $for }
 cal-desc-swap = { $person } takes { $for }'s shift (swap)
 cal-desc-override = Override: { $person }
+help-unack = take back an acknowledgement: /unack INC-n

@@ -6,6 +6,7 @@ import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
 import { formatTime } from '../../notify/render.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
@@ -89,8 +90,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(ctx.tr('did-update', { id }));
   }
 
-  c.command('update', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'update', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('update-usage')));
     const m = /^(investigating|identified|monitoring|resolved)\b[:\s-]*(.*)$/is.exec(rest);
@@ -157,8 +157,7 @@ export function commsFeature(s: Services) {
     await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });
   });
 
-  c.command('postmortem', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'postmortem', async (ctx) => {
     const { id } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'postmortem' })));
     const inc = await s.repo.get(id);
@@ -195,7 +194,7 @@ export function commsFeature(s: Services) {
     }
   });
 
-  c.command('stats', async (ctx) => {
+  command(c, 'stats', async (ctx) => {
     const arg = String(ctx.match ?? '').trim() || '7d';
     const span = parseDuration(arg);
     if (!span) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
@@ -231,8 +230,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(trimHtml(table));
   });
 
-  c.command('audit', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'audit', async (ctx) => {
     const n = Math.min(Math.max(Number(String(ctx.match ?? '').trim()) || 10, 1), 50);
     const rows = await s.audit.recent(n);
     if (rows.length === 0) return void (await ctx.replyHtml(ctx.tr('audit-none')));

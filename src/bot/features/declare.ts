@@ -12,7 +12,8 @@ import type { Services } from '../../services.js';
 import { opsbotFlavor } from '../bot.js';
 import { encodeCallback } from '../callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
-import { requireRole, stripTags } from '../roles.js';
+import { command } from '../commands.js';
+import { stripTags } from '../roles.js';
 
 const TTL_S = 1800;
 const ID = 'declare';
@@ -156,14 +157,13 @@ export function declareFeature(s: Services) {
   );
   c.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
 
-  c.command('declare', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'declare', async (ctx) => {
     const inline = String(ctx.match ?? '').trim();
     if (ctx.conversation.active(ID)) await ctx.conversation.exit(ID);
     await ctx.conversation.enter(ID, inline ? trimText(inline, 300) : undefined);
   });
 
-  c.command('cancel', async (ctx) => {
+  command(c, 'cancel', async (ctx) => {
     const had = !!ctx.conversation.active(ID);
     if (had) await ctx.conversation.exit(ID);
     await ctx.replyHtml(ctx.tr(had ? 'declare-cancelled' : 'declare-nothing'));

@@ -9,6 +9,7 @@ import type { Runbook } from '../../runbooks/schema.js';
 import type { Services } from '../../services.js';
 import { decodeCallback, encodeCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 /** /runbooks, /runbook, /run, the Runbooks button of incidents, and approval buttons. */
@@ -59,7 +60,7 @@ export function runbooksFeature(s: Services) {
     return trimHtml(lines.join('\n'));
   }
 
-  c.command('runbooks', async (ctx) => {
+  command(c, 'runbooks', async (ctx) => {
     // viewers see every runbook (to read); everyone else the ones their role may request
     const list = rbs.visibleTo('admin');
     const mine = ctx.person.role === 'viewer' ? [] : rbs.visibleTo(ctx.person.role);
@@ -87,7 +88,7 @@ export function runbooksFeature(s: Services) {
     await ctx.replyHtml(trimHtml(`${head}\n${lines.join('\n')}`), keyboard);
   });
 
-  c.command('runbook', async (ctx) => {
+  command(c, 'runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
     if (!rb) return void (await unknownRunbook(ctx, id));
@@ -148,8 +149,7 @@ export function runbooksFeature(s: Services) {
       );
   }
 
-  c.command('run', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'run', async (ctx) => {
     let tokens: string[];
     try {
       tokens = tokenizeArgs(String(ctx.match ?? ''));
