@@ -89,12 +89,21 @@ function store(kind: 'silences' | 'maintenance') {
        * A new entry and the hash field that stores it, for callers that store it inside a larger
        * atomic plan (a /silence and its Alertmanager copies).
        */
+      /**
+       * The silence as part of a larger atomic plan: its hash entry and the version bump that tells
+       * intake's cache to reload (leaving the bump out would let alerts through until another change).
+       */
       prepare(s: Omit<Suppression, 'id' | 'createdAt'>): {
         entry: Suppression;
         hset: { key: string; field: string; value: string };
+        incr: { key: string; by: number };
       } {
         const entry = { ...s, id: randomBytes(6).toString('hex'), createdAt: clock.now() };
-        return { entry, hset: { key, field: entry.id, value: JSON.stringify(entry) } };
+        return {
+          entry,
+          hset: { key, field: entry.id, value: JSON.stringify(entry) },
+          incr: { key: keys.suppressionVersion(), by: 1 },
+        };
       },
       async expire(id: string): Promise<boolean> {
         const res = await redis.multi().hdel(key, id).incr(keys.suppressionVersion()).exec();

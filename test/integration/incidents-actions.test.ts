@@ -164,6 +164,10 @@ describe('incident buttons', () => {
 
   it('forged, malformed and unknown callback data change nothing', async () => {
     const { id, msg } = await newIncident('forged');
+    // the first escalation level (due at once) writes its entry on its own time: wait for it first
+    await kit.waitFor(async () =>
+      (await t.app.services.repo.timeline(id)).some((e) => e.type === 'escalated'),
+    );
     const before = await t.app.services.repo.timeline(id);
     for (const data of [
       'i:ack:999999',

@@ -170,7 +170,7 @@ export function silencesFeature(s: Services) {
       return;
     }
     if (p.until <= s.clock.now()) return gone();
-    const { entry, hset } = s.silences.prepare({
+    const { entry, hset, incr } = s.silences.prepare({
       matchers: p.matchers,
       until: p.until,
       by: p.by,
@@ -190,7 +190,7 @@ export function silencesFeature(s: Services) {
       .join(' · ');
     await s.repo.apply(
       mergePlans(
-        { hset: [hset] },
+        { hset: [hset], incr: [incr] },
         ...s.amSilences.integrations().map((integration) =>
           s.amSilences.createPlan({
             origin: `s:${entry.id}`,

@@ -268,6 +268,8 @@ local function ix_incident_of(P, key)
   local id = key:sub(#pre + 1, -2)
   if not id:match('^INC%-%d+$') then return nil end
   return id
+end
+
 -- Appends runtime overrides (JSON array) to a schedule's list in P..'overrides' (a hash: schedule ->
 -- JSON array of { person, from, to, kind?, for? }), dropping those over for more than 35 days.
 -- Readers (readRuntimeOverrides in src/escalation/engine.ts) skip the ended ones; calendar feeds
