@@ -210,6 +210,8 @@ describe('incident commands', () => {
     ).toEqual([]);
     const notes = (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'note');
     expect(notes.map((e) => [e.actor, e.text])).toEqual([['alice', 'rolled back the deploy']]);
+    // closed again, so the /incidents page below still shows its own incident first
+    await t.app.services.actions.resolve(id, 'alice');
   });
 
   it('/note falls back to a reply when the reaction fails', async () => {
@@ -225,6 +227,7 @@ describe('incident commands', () => {
     expect(kit.callsOf('setMessageReaction').at(-1)?.status).toBe(400);
     const notes = (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'note');
     expect(notes.map((e) => e.text)).toEqual(['reactions are off here']);
+    await t.app.services.actions.resolve(id, 'alice');
   });
 
   it('/ack, /note, /sev, /assign, /resolve with a note; replies name the result', async () => {
