@@ -9,7 +9,7 @@ import { Composer } from 'grammy';
 import { SEVERITIES, type Alert, type Severity } from '../../intake/types.js';
 import { escapeHtml, trimText } from '../../notify/html.js';
 import type { Services } from '../../services.js';
-import { opsbotFlavor } from '../bot.js';
+import { opsbotFlavor } from '../flavor.js';
 import { encodeCallback } from '../callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
 import { command } from '../commands.js';
