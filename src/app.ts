@@ -28,6 +28,10 @@ import { createDmSubscriptions } from './notify/subscriptions.js';
 import { projectRoot } from './paths.js';
 import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
+import { createApprovalStore } from './store/approvals.js';
+import { createLockStore } from './store/locks.js';
+import { createRunStore } from './store/runs.js';
+import { createRunbookMessages } from './telegram/views/runbooks.js';
 import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
 import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
@@ -208,17 +212,16 @@ export function buildApp(opts: AppOptions) {
   });
   const audit = createAuditLog({ redis, keys, clock });
   const runbooks = createRunbookService({
-    redis,
-    keys,
-    scripts,
+    approvals: createApprovalStore({ redis, keys, scripts }),
+    runs: createRunStore({ redis, keys }),
+    locks: createLockStore({ redis, keys, scripts }),
     clock,
     config,
     runbooks: runbookMap,
     repo,
     audit,
     timers,
-    api,
-    t,
+    messages: createRunbookMessages(t),
     localeOf,
     logger,
     metrics,

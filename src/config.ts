@@ -6,14 +6,9 @@ import { ConfigError, readConfigText } from './errors.js';
 import { SEVERITIES, type Severity } from './intake/types.js';
 import { specProblem } from './matching/re2.js';
 import { isTimeZone } from './timezone.js';
+import { ROLES, SERVICE_ACCOUNTS } from './domain/people.js';
 
-export const ROLES = ['viewer', 'responder', 'approver', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** True when `have` is at least `need` on the role ladder viewer < responder < approver < admin. */
-export function roleAtLeast(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
+export { ROLES, roleAtLeast, type Role } from './domain/people.js';
 
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);
@@ -603,12 +598,7 @@ export function interpolatedVars(config: OpsbotConfig): ReadonlyMap<string, stri
   return interpolated.get(config) ?? new Map();
 }
 
-/**
- * Telegram's service accounts: 777000 (Telegram, channel posts forwarded into a linked group),
- * 1087968824 (GroupAnonymousBot, an anonymous group admin) and 136817688 (Channel_Bot, a message
- * sent on behalf of a channel). Anyone can post as them, so they never get a configured role.
- */
-export const SERVICE_ACCOUNTS: ReadonlySet<number> = new Set([777000, 1087968824, 136817688]);
+export { SERVICE_ACCOUNTS } from './domain/people.js';
 
 /** Config that loads but will not do what it seems to: one line each, logged at start. */
 export function configWarnings(c: OpsbotConfig): string[] {

@@ -1,19 +1,12 @@
 import type { ConversationFlavor } from '@grammyjs/conversations';
 import type { Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { Role } from '../config.js';
+import type { Person } from '../domain/people.js';
 import type { Locale } from '../i18n.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
-/** Who pressed or typed: a configured person, or a stranger (viewer). */
-export interface Person {
-  /** Config name (e.g. `alice`) or, for strangers, their Telegram name. */
-  name: string;
-  role: Role;
-  telegramId: number;
-  known: boolean;
-}
+export type { Person } from '../domain/people.js';
 
 /** opsbot's context flavor: services, the acting person, the chat's language and HTML replies. */
 export interface OpsbotFlavor {

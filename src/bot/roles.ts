@@ -1,6 +1,7 @@
 import type { OpsbotConfig, Role } from '../config.js';
-import { ROLES, SERVICE_ACCOUNTS, roleAtLeast } from '../config.js';
-import type { BotContext, Person } from './context.js';
+import { roleAtLeast } from '../config.js';
+import { resolvePerson, type Person } from '../domain/people.js';
+import type { BotContext } from './context.js';
 
 /**
  * Resolves a Telegram user to a configured person; people not listed are viewers, and so are
@@ -10,17 +11,7 @@ export function personOf(
   config: OpsbotConfig,
   user: { id: number; first_name?: string; username?: string },
 ): Person {
-  for (const [name, p] of Object.entries(config.people)) {
-    if (p.telegram_id === user.id && !SERVICE_ACCOUNTS.has(user.id)) {
-      const role = p.roles.reduce<Role>(
-        (best, r) => (ROLES.indexOf(r) > ROLES.indexOf(best) ? r : best),
-        'viewer',
-      );
-      return { name, role, telegramId: user.id, known: true };
-    }
-  }
-  const name = user.username ? `@${user.username}` : user.first_name || String(user.id);
-  return { name, role: 'viewer', telegramId: user.id, known: false };
+  return resolvePerson(config.people, user);
 }
 
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */

@@ -12,7 +12,7 @@ import {
   replacePlaceholders,
   type Runbook,
   type RunbookParam,
-} from './schema.js';
+} from './model.js';
 
 /** Longest accepted parameter value, in characters. */
 export const MAX_PARAM_VALUE_LENGTH = 256;

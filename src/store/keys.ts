@@ -109,6 +109,10 @@ export function createKeys(prefix: string) {
     calTokenOf: (person: string) => `${p}cal:of:${person}`,
     /** Bumped by every change to silences, maintenance windows and DM subscriptions (intake's cache). */
     suppressionVersion: () => `${p}sup:ver`,
+    /** A run's alive lease (string, instance id, PX): renewed while its instance lives. */
+    runAlive: (runId: string) => `${p}run:${runId}:alive`,
+    /** One instance's claim to recover a run whose alive lease lapsed (string, PX). */
+    runRecover: (runId: string) => `${p}run:${runId}:recover`,
   };
 }
 

@@ -3,11 +3,22 @@ import { roleAtLeast } from '../../config.js';
 import { ValidationError } from '../../errors.js';
 import { normalizeIncidentId } from '../../incidents/model.js';
 import { parseChatKey } from '../../incidents/routing.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { describeAllowed, tokenizeArgs } from '../../runbooks/params.js';
+import { tokenizeArgs } from '../../runbooks/params.js';
 import type { Runbook } from '../../runbooks/schema.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import {
+  describeRunbook,
+  renderRun,
+  runBadToken,
+  runbookList,
+  runbookOffers,
+  runInvalid,
+  runOutput,
+  runUsage,
+  unknownRunbook as unknownRunbookText,
+  voteKeyboard,
+} from '../../telegram/views/runbooks.js';
+import { decodeCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
@@ -18,81 +29,22 @@ export function runbooksFeature(s: Services) {
   const rbs = s.runbooks;
 
   const unknownRunbook = (ctx: BotContext, id: string) =>
-    ctx.replyHtml(
-      ctx.tr('runbook-unknown', {
-        id: escapeHtml(trimText(id, 64)),
-        ids: [...rbs.runbooks.keys()].join(', '),
-      }),
-    );
-
-  function describe(ctx: BotContext, rb: Runbook): string {
-    const lines = [
-      `🛠 <b>${escapeHtml(rb.id)}</b> — ${escapeHtml(rb.title)}`,
-      escapeHtml(rb.description),
-      ctx.tr('runbook-kind', { kind: rb.kind, role: ctx.tr(`role-${rb.role}`) }),
-      rb.approval.required
-        ? ctx.tr('runbook-approval', {
-            n: rb.approval.approvers,
-            role: ctx.tr(`role-${rb.approveRole}`),
-          })
-        : ctx.tr('runbook-no-approval'),
-    ];
-    if (rb.params.length) {
-      lines.push(ctx.tr('runbook-params'));
-      for (const p of rb.params)
-        lines.push(
-          `• <code>${escapeHtml(p.name)}</code>: ${escapeHtml(describeAllowed(p))}${p.default !== undefined ? ` (${ctx.tr('default')} <code>${escapeHtml(p.default)}</code>)` : ''}${p.required ? ` ${ctx.tr('required')}` : ''}`,
-        );
-    }
-    lines.push(ctx.tr('runbook-steps'));
-    rb.steps.forEach((st, i) =>
-      lines.push(
-        `${i + 1}. ${escapeHtml(st.name)}: <code>${escapeHtml(trimText(st.run.join(' '), 200))}</code>`,
-      ),
-    );
-    lines.push(
-      '',
-      `<code>/run ${escapeHtml(rb.id)}${rb.params
-        .filter((p) => p.required)
-        .map((p) => ` ${p.name}=…`)
-        .join('')}</code>`,
-    );
-    return trimHtml(lines.join('\n'));
-  }
+    ctx.replyHtml(unknownRunbookText(ctx.tr, id, rbs.runbooks.keys()));
 
   command(c, 'runbooks', async (ctx) => {
     // viewers see every runbook (to read); everyone else the ones their role may request
     const list = rbs.visibleTo('admin');
     const mine = ctx.person.role === 'viewer' ? [] : rbs.visibleTo(ctx.person.role);
     if (list.length === 0) return void (await ctx.replyHtml(ctx.tr('runbooks-none')));
-    const lines = (mine.length ? mine : list).map(
-      (r) =>
-        `${r.kind === 'diagnostic' ? '🔎' : '🛠'} <code>${escapeHtml(r.id)}</code> — ${escapeHtml(r.title)}${r.approval.required ? ` 🔐${r.approval.approvers > 1 ? '×' + r.approval.approvers : ''}` : ''}`,
-    );
-    const keyboard = {
-      inline_keyboard: (mine.length ? mine : list)
-        .slice(0, 30)
-        .reduce<{ text: string; callback_data: string }[][]>((rows, r, i) => {
-          const b = {
-            text: r.id,
-            callback_data: encodeCallback({ kind: 'runbook-show', runbook: r.id }),
-          };
-          if (i % 2 === 0) rows.push([b]);
-          else rows[rows.length - 1]!.push(b);
-          return rows;
-        }, []),
-    };
-    const head = mine.length
-      ? ctx.tr('runbooks-title', { count: mine.length })
-      : ctx.tr('runbooks-title-viewer', { count: list.length });
-    await ctx.replyHtml(trimHtml(`${head}\n${lines.join('\n')}`), keyboard);
+    const { text, keyboard } = runbookList(ctx.tr, list, mine);
+    await ctx.replyHtml(text, keyboard);
   });
 
   command(c, 'runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
     if (!rb) return void (await unknownRunbook(ctx, id));
-    await ctx.replyHtml(describe(ctx, rb));
+    await ctx.replyHtml(describeRunbook(ctx.tr, rb));
   });
 
   c.callbackQuery(/^rs:/, async (ctx) => {
@@ -100,7 +52,7 @@ export function runbooksFeature(s: Services) {
     const rb = d?.kind === 'runbook-show' ? rbs.runbooks.get(d.runbook) : undefined;
     if (!rb) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     await ctx.answerCallbackQuery();
-    await ctx.replyHtml(describe(ctx, rb));
+    await ctx.replyHtml(describeRunbook(ctx.tr, rb));
   });
 
   /** Posts the request (or starts at once when no approval is needed). */
@@ -127,18 +79,15 @@ export function runbooksFeature(s: Services) {
       rec = await s.runbooks.request(rb, values, ctx.person, chat, incident);
     } catch (e) {
       if (e instanceof ValidationError) {
-        const issues = e.issues
-          .map((i) => `• <code>${escapeHtml(i.path)}</code>: ${escapeHtml(i.message)}`)
-          .join('\n');
-        await ctx.replyHtml(`${ctx.tr('run-invalid', { id: escapeHtml(rb.id) })}\n${issues}`);
+        await ctx.replyHtml(runInvalid(ctx.tr, rb, e.issues));
         return;
       }
       throw e;
     }
-    const text = s.runbooks.renderRun(rb, rec, ctx.locale);
+    const text = renderRun(ctx.tr, rb, rec);
     const msg = (await ctx.replyHtml(
       text,
-      rb.approval.required ? s.runbooks.voteKeyboard(rec.token, ctx.locale) : undefined,
+      rb.approval.required ? voteKeyboard(ctx.tr, rec.token) : undefined,
     )) as { message_id: number };
     await s.runbooks.attachMessage(rec.token, msg.message_id);
     if (!rb.approval.required)
@@ -154,9 +103,7 @@ export function runbooksFeature(s: Services) {
     try {
       tokens = tokenizeArgs(String(ctx.match ?? ''));
     } catch (e) {
-      return void (await ctx.replyHtml(
-        ctx.tr('run-usage') + `\n${escapeHtml((e as Error).message)}`,
-      ));
+      return void (await ctx.replyHtml(runUsage(ctx.tr, (e as Error).message)));
     }
     const [id = '', ...rest] = tokens;
     const rb = rbs.runbooks.get(id);
@@ -170,10 +117,7 @@ export function runbooksFeature(s: Services) {
         continue;
       }
       const eq = tok.indexOf('=');
-      if (eq <= 0)
-        return void (await ctx.replyHtml(
-          ctx.tr('run-bad-token', { token: escapeHtml(trimText(tok, 64)) }),
-        ));
+      if (eq <= 0) return void (await ctx.replyHtml(runBadToken(ctx.tr, tok)));
       values[tok.slice(0, eq)] = tok.slice(eq + 1);
     }
     incident ??= ctx.topicIncident; // /run in a war-room topic is about its incident
@@ -195,14 +139,8 @@ export function runbooksFeature(s: Services) {
     await ctx.answerCallbackQuery();
     if (fits.length === 0)
       return void (await ctx.replyHtml(ctx.tr('runbooks-none-match', { id: inc.id })));
-    await ctx.replyHtml(ctx.tr('runbooks-for', { id: inc.id }), {
-      inline_keyboard: fits.slice(0, 10).map((r) => [
-        {
-          text: `${r.kind === 'diagnostic' ? '🔎' : '🛠'} ${r.title}`.slice(0, 60),
-          callback_data: encodeCallback({ kind: 'runbook-offer', runbook: r.id, seq: inc.seq }),
-        },
-      ]),
-    });
+    const offers = runbookOffers(ctx.tr, inc, fits);
+    await ctx.replyHtml(offers.text, offers.keyboard);
   });
 
   c.callbackQuery(/^ro:/, async (ctx) => {
@@ -246,10 +184,7 @@ export function runbooksFeature(s: Services) {
     if (!(await requireRole(ctx, rbs.runbooks.get(out.run.runbook ?? '')?.role ?? 'responder')))
       return;
     await ctx.answerCallbackQuery();
-    const tail = out.output.length > 3500 ? `…${out.output.slice(-3500)}` : out.output;
-    await ctx.replyHtml(
-      `${ctx.tr('run-output', { id: escapeHtml(out.run.runbook ?? '') })}\n<pre>${escapeHtml(tail || '—')}</pre>`,
-    );
+    await ctx.replyHtml(runOutput(ctx.tr, out.run.runbook ?? '', out.output));
   });
 
   return c;
