@@ -39,8 +39,8 @@ function inTopic(ctx: BotContext): { message_thread_id?: number } {
 }
 
 const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
-const pendingKey = (ctx: BotContext, seq: number) =>
-  ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
+/** How long /update keeps its text waiting for the phase button. */
+const DRAFT_TTL_S = 600;
 
 /** /update (status updates), /audit. */
 export function commsFeature(s: Services) {
@@ -98,7 +98,13 @@ export function commsFeature(s: Services) {
     // no phase given: ask for it with buttons, keeping the text in Redis for 10 minutes
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await s.redis.set(pendingKey(ctx, inc.seq), rest.slice(0, 2000), 'EX', 600);
+    await s.drafts.saveUpdate(
+      ctx.chat.id,
+      ctx.person.telegramId,
+      inc.seq,
+      rest.slice(0, 2000),
+      DRAFT_TTL_S,
+    );
     await ctx.replyHtml(ctx.tr('update-choose', { id }), {
       inline_keyboard: [
         UPDATE_TEMPLATES.slice(0, 2).map((tpl) => ({
@@ -118,7 +124,7 @@ export function commsFeature(s: Services) {
     if (!d || d.kind !== 'update' || !UPDATE_TEMPLATES.includes(d.template))
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
-    const text = await s.redis.getdel(pendingKey(ctx, d.seq));
+    const text = await s.drafts.takeUpdate(ctx.chat?.id ?? 0, ctx.person.telegramId, d.seq);
     if (!text) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('update-expired')) });
     await ctx.answerCallbackQuery();
     await postUpdate(ctx, `INC-${d.seq}`, d.template, text);
@@ -132,10 +138,7 @@ export function commsFeature(s: Services) {
     const id = `INC-${d.seq}`;
     const inc = await s.repo.get(id);
     if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
-    const key = s.keys.checklist(id);
-    const field = String(d.item);
-    const ticked = (await s.redis.hsetnx(key, field, ctx.person.name)) === 1;
-    if (!ticked) await s.redis.hdel(key, field);
+    const { ticked, state } = await s.checklists.toggle(id, d.item, ctx.person.name);
     const item = CHECKLIST_ITEMS[d.item]!;
     await s.repo.apply({
       timeline: [
@@ -151,7 +154,6 @@ export function commsFeature(s: Services) {
         },
       ],
     });
-    const state = await s.redis.hgetall(key);
     const r = renderChecklist(inc, state, s.t, ctx.locale);
     await ctx.answerCallbackQuery({ text: ticked ? '✅' : '⬜' });
     await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });

@@ -3,6 +3,7 @@ import {
   conversations,
   createConversation,
   type Conversation,
+  type VersionedState,
   type VersionedStateStorage,
 } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
@@ -23,19 +24,11 @@ const ID = 'declare';
  * updates reach their conversation), expiring after 30 minutes of silence. A restart or another
  * replica picks the conversation up where it was.
  */
-function redisStorage<S>(s: Services): VersionedStateStorage<string, S> {
-  const key = s.keys.conversation;
+function draftStorage<S>(s: Services): VersionedStateStorage<string, S> {
   return {
-    async read(k) {
-      const raw = await s.redis.get(key(k));
-      return raw ? JSON.parse(raw) : undefined;
-    },
-    async write(k, state) {
-      await s.redis.set(key(k), JSON.stringify(state), 'EX', TTL_S);
-    },
-    async delete(k) {
-      await s.redis.del(key(k));
-    },
+    read: async (k) => (await s.drafts.readConversation(k)) as VersionedState<S> | undefined,
+    write: (k, state) => s.drafts.writeConversation(k, state, TTL_S),
+    delete: (k) => s.drafts.deleteConversation(k),
   };
 }
 
@@ -150,7 +143,7 @@ export function declareFeature(s: Services) {
         version: 2,
         getStorageKey: (ctx) =>
           ctx.chat && ctx.from ? `${ctx.chat.id}:${ctx.from.id}` : undefined,
-        adapter: redisStorage(s),
+        adapter: draftStorage(s),
       },
       plugins: [opsbotFlavor(s)],
     }),
