@@ -18,7 +18,8 @@ module.exports = {
     },
     {
       name: 'domain-not-edges',
-      comment: 'Domain modules speak incidents: they import no bot, http, telegram view or app code.',
+      comment:
+        'Domain modules speak incidents: they import no bot, http, telegram view or app code.',
       severity: 'error',
       from: { path: DOMAIN },
       to: { path: [EDGES, '^src/telegram/'] },

@@ -15,4 +15,12 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // CommonJS config files (dependency-cruiser)
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
 );

@@ -13,6 +13,7 @@ import { parseWith } from '../intake/common.js';
 import type { ActionResult } from '../incidents/actions.js';
 import { normalizeIncidentId } from '../incidents/model.js';
 import type { Services } from '../services.js';
+import type { RateLimits } from '../store/rate-limits.js';
 import { matchToken, safeEqual } from './auth.js';
 
 /** An error answered in Opsgenie's shape: `{message, took, requestId}` (plus `errors` for 422). */
@@ -43,8 +44,12 @@ export function genieKey(header: string | undefined): string | undefined {
  * Creates go through the same intake service as every other integration; close, acknowledge and
  * notes act on the incident the identifier names. Answers and errors are shaped like Opsgenie's.
  */
-export function opsgenieRoutes(deps: { services: Services; heartbeats: Heartbeats }) {
-  const { services: s, heartbeats } = deps;
+export function opsgenieRoutes(deps: {
+  services: Services;
+  heartbeats: Heartbeats;
+  rates: RateLimits;
+}) {
+  const { services: s, heartbeats, rates } = deps;
   const { config } = s;
 
   return async function plugin(app: FastifyInstance) {
@@ -101,13 +106,9 @@ export function opsgenieRoutes(deps: { services: Services; heartbeats: Heartbeat
 
     async function rateLimit(name: string) {
       const lim = config.integrations[name]?.rate_limit ?? { max: 6000, per: 60_000 };
-      const now = s.clock.now();
-      const window = Math.floor(now / lim.per);
-      const key = s.keys.rate(`${name}:${window}`);
-      const n = await s.redis.incr(key);
-      if (n === 1) await s.redis.pexpire(key, lim.per * 2);
-      if (n > lim.max) {
-        const retry = Math.max(1, Math.ceil(((window + 1) * lim.per - now) / 1000));
+      const hit = await rates.hit(s.keys.rate(name), lim.max, lim.per);
+      if (!hit.allowed) {
+        const retry = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
         s.metrics.alerts.inc({ integration: name, outcome: 'rate_limited' });
         throw new OpsgenieError(429, 'Too many requests.', undefined, {
           'retry-after': String(retry),

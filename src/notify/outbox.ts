@@ -377,6 +377,13 @@ export function createOutbox(deps: OutboxDeps) {
       case 'checklist': {
         const inc = await repo.get(String(job.data.inc));
         if (!inc) return finish(job, 'done');
+        // folded into a storm digest after the checklist was queued, never shown on its own here:
+        // the digest's re-render shows it resolved; no message, no pacing slot (ob_push does the same)
+        const [mid0, dg] = await Promise.all([
+          redis.hget(keys.messages(inc.id), job.chat),
+          redis.hget(keys.incident(inc.id), `dg:${job.chat}`),
+        ]);
+        if (!mid0 && dg) return finish(job, 'noop');
         const state = await redis.hgetall(keys.checklist(inc.id));
         const r = renderChecklist(inc, state, t, locale);
         const topic = await warRooms.threadFor(job.chat, inc, locale);

@@ -232,7 +232,13 @@ export function createExecution(deps: ExecutionDeps) {
               const at = Date.now();
               if (at - lastEdit < interval) return;
               lastEdit = at;
-              void runs.touch(runId, deps.instanceId, aliveTtl);
+              // a refused or lost write must not become an unhandled rejection (it would end the
+              // process); the 5 s lease renewal tries again
+              void runs
+                .touch(runId, deps.instanceId, aliveTtl)
+                .catch((e: unknown) =>
+                  logger.warn({ run: runId, err: e }, 'runbook alive lease not refreshed'),
+                );
               void edit(
                 chatMessage.chat,
                 chatMessage.messageId,

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { storageError } from './errors.js';
 
 /**
  * The one ioredis factory. Commands issued while disconnected fail fast instead of queueing forever,
@@ -15,6 +16,7 @@ export function createRedis(url: string, logger?: Logger, extra: RedisOptions = 
     ...extra,
   });
   watch(redis, logger);
+  typedErrors(redis);
   return redis;
 }
 
@@ -38,6 +40,7 @@ export function createRedisCluster(
     },
   });
   watch(cluster, logger);
+  typedErrors(cluster);
   return cluster as unknown as Redis;
 }
 
@@ -49,6 +52,47 @@ export function createRedisCluster(
 export function clusterPrefix(prefix: string): string {
   if (/\{[^}]+\}/.test(prefix)) return prefix;
   return `{${prefix.replace(/:+$/, '') || 'opsbot'}}:`;
+}
+
+type Send = (...args: unknown[]) => unknown;
+type Pending = { reject: (e: unknown) => void; [typed]?: true };
+const typed = Symbol('opsbot.typedErrors');
+
+/**
+ * Makes every failure of this client that means "Redis is unavailable" a StorageUnavailableError
+ * (see storageError), whether it comes from a command, a script, a pipeline or a transaction; other
+ * errors (a wrong type, a script's own error reply) reach the caller unchanged. Each command's
+ * rejection is converted where ioredis makes it, so no extra promise is left to reject unheard.
+ */
+function typedErrors(client: Redis | Cluster) {
+  const c = client as unknown as Record<'sendCommand' | 'pipeline' | 'multi', Send>;
+  const send = c.sendCommand.bind(client);
+  c.sendCommand = (...args) => {
+    const cmd = args[0] as Pending;
+    if (!cmd[typed]) {
+      const reject = cmd.reject;
+      cmd.reject = (e) => reject(storageError(e));
+      cmd[typed] = true;
+    }
+    return send(...args);
+  };
+  for (const name of ['pipeline', 'multi'] as const) {
+    const make = c[name].bind(client);
+    c[name] = (...args) => {
+      const batch = make(...args) as { exec?: Send };
+      const exec = batch.exec?.bind(batch);
+      if (exec)
+        batch.exec = (...a) => {
+          const res = exec(...a);
+          return res instanceof Promise
+            ? res.catch((e: unknown) => {
+                throw storageError(e);
+              })
+            : res;
+        };
+      return batch;
+    };
+  }
 }
 
 function watch(redis: Redis | Cluster, logger?: Logger) {

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
-import { GROUP, TOKENS, testConfig } from '../helpers/config.js';
+import { GROUP, TOKENS, testConfig, testConfigYaml } from '../helpers/config.js';
+import { parseConfig } from '../../src/config.js';
 import { REDIS_URL, dropPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -246,4 +247,72 @@ describe('a page is never stuck behind noise (issue 13, item 0)', () => {
     expect(await redis.zcard(t.app.services.keys.obWindow(String(GROUP)))).toBe(2);
     expect(await groupOutboxEmpty()).toEqual(EMPTY);
   });
+});
+
+describe('the end of a big mixed storm costs a bounded number of messages (issues 13 and 15)', () => {
+  it('2,000 alerts of every severity in batches of 500, then all resolved: digest edits only, nothing left open, the queue drains', async () => {
+    // the bench's storm (bench/scale.ts), smaller: escalation level 0 an hour out, no intake limit
+    await t.stop();
+    const yaml = testConfigYaml({ levels: '      - { after: 1h, notify: ["chat:ops"] }' }).replace(
+      'rate_limit: { max: 1000, per: 1m }',
+      'rate_limit: { max: 1000000, per: 1m }',
+    );
+    t = await startTestApp({
+      apiRoot: kit.apiRoot,
+      token: kit.token,
+      config: parseConfig(yaml, {}),
+      clock,
+      polling: false,
+    });
+    prefixes.push(t.prefix);
+    await t.app.services.outbox.stop();
+    const N = 2_000;
+    const alerts = (status: 'firing' | 'resolved') =>
+      Array.from({ length: N }, (_, i) => ({
+        title: `storm ${i}`,
+        status,
+        dedup_key: `storm-${i}`,
+        severity: ['critical', 'error', 'warning', 'info'][i % 4],
+      }));
+    const drainFor = async (ms: number) => {
+      const end = clock.now() + ms;
+      while (clock.now() < end) {
+        await drain({ settle: false });
+        if ((await t.app.services.outbox.depth()) === 0) return;
+        clock.advance(1_000);
+      }
+    };
+    const firing = alerts('firing');
+    for (let i = 0; i < N; i += 500) {
+      await ingest(firing.slice(i, i + 500));
+      await drain({ settle: false });
+      clock.advance(1_000);
+    }
+    await drainFor(10 * 60_000);
+    expect(await t.app.services.outbox.depth()).toBe(0);
+    const digests = log.filter((s) => s.method === 'sendMessage' && s.text.includes('Alert storm'));
+    expect(digests.length).toBeGreaterThan(0);
+    expect(digests.length).toBeLessThanOrEqual(Math.ceil(N / 200) + 2);
+    expect(await t.app.services.repo.countOpen()).toBe(N);
+
+    clock.advance(1_000);
+    const tResolved = clock.now();
+    const resolved = alerts('resolved');
+    for (let i = 0; i < N; i += 500) {
+      await ingest(resolved.slice(i, i + 500));
+      await drain({ settle: false });
+      clock.advance(1_000);
+    }
+    // every incident resolved: the counters and the open index agree
+    expect(await t.app.services.repo.countOpen()).toBe(0);
+    expect(await redis.zcard(t.app.services.keys.open())).toBe(0);
+    // the end of the storm: at most one edit per digest (and no new message), then an empty queue
+    await drainFor(5 * 60_000);
+    const after = log.filter((s) => s.at >= tResolved);
+    expect(after.filter((s) => s.method === 'sendMessage').map((s) => s.text.slice(0, 60))).toEqual(
+      [],
+    );
+    expect(after.length).toBeLessThanOrEqual(digests.length + 2);
+    expect(await groupOutboxEmpty()).toEqual(EMPTY);
+  }, 240_000);
 });

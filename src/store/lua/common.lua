@@ -32,6 +32,14 @@ local function ob_lane_of(P, kind, data, isnew)
   return 3
 end
 
+-- true when `chat` was shown incident `inc` only folded into a storm digest: no card of its own, sent
+-- or on its way
+local function ob_digest_only(P, chat, inc)
+  local ik = P .. 'inc:{' .. tostring(inc) .. '}'
+  if redis.call('HEXISTS', ik, 'dg:' .. chat) == 0 then return false end
+  return redis.call('HEXISTS', ik .. ':msgs', chat) == 0 and redis.call('HEXISTS', ik .. ':pend', chat) == 0
+end
+
 local function ob_push(P, now, chat, kind, data, coalesce, isnew)
   -- Queue one outbox job for `chat`; a pending job with the same coalesce key is replaced, not duplicated.
   -- A re-render of an incident that this chat saw only inside a storm digest re-renders that digest
@@ -45,6 +53,9 @@ local function ob_push(P, now, chat, kind, data, coalesce, isnew)
       end
     end
   end
+  -- an incident this chat saw only inside a storm digest gets no post-emergency checklist there: the
+  -- digest's re-render shows it resolved (the end of a storm costs one edit per digest, issue 13)
+  if kind == 'checklist' and data['inc'] and ob_digest_only(P, chat, data['inc']) then return nil end
   local lane = ob_lane_of(P, kind, data, isnew)
   if coalesce ~= nil and coalesce ~= '' then
     local existing = redis.call('HGET', P .. 'ob:co:' .. chat, coalesce)

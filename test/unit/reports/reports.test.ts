@@ -238,4 +238,11 @@ describe('statistics', () => {
     expect(png.length).toBeGreaterThan(5_000);
     expect(png.length).toBeLessThan(500_000);
   });
+
+  it('renders in a child process that is held to a size cap and a timeout', async () => {
+    await expect(renderStatsChart(s, 'last 7 days', { maxBytes: 1_000 })).rejects.toThrow(
+      /over 1000 bytes/,
+    );
+    await expect(renderStatsChart(s, 'last 7 days', { timeoutMs: 1 })).rejects.toThrow(/timed out/);
+  });
 });
