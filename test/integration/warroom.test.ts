@@ -165,7 +165,10 @@ describe('war-room topic per incident', () => {
 
   it('resolving in the topic closes it and renames it ✅; a re-trigger reopens it for the new incident', async () => {
     await u(PEOPLE.alice).command('/resolve rolled back', { thread });
-    await kit.waitFor(() => topicState(thread)?.closed);
+    // the topic is closed first, then renamed: wait for both
+    await kit.waitFor(
+      () => topicState(thread)?.closed && topicState(thread)!.name.startsWith('✅'),
+    );
     expect(topicState(thread)!.name).toBe(`✅ ${id} · API error rate above 5%`);
     expect(kit.callsOf('closeForumTopic').map((c) => c.body.message_thread_id)).toEqual([thread]);
     expect((await repo().get(id))!.state).toBe('resolved');
