@@ -364,7 +364,7 @@ async function retention(add: Add) {
   try {
     await seedIncidents(redis, prefix, N, { days: 10, endAt: Date.now() - 200 * DAY });
     const before = await prefixMemory(redis, prefix);
-    const resolved = Number(await redis.hget(`${prefix}cnt`, 'st:resolved'));
+    const resolved = await redis.zcard(`${prefix}incs:st:resolved`);
     const keys = createKeys(prefix);
     const retentionMs = parseConfig(testConfigYaml(), {}).retention.resolved;
     const h = createHistory({

@@ -148,7 +148,6 @@ export function createIncidentActions(deps: {
           ],
           hdel: [{ key: ik, field: 'esc_step' }],
           cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
-          zrem: [{ key: keys.open(), member: id }],
           del: [keys.dedup(scopeDedup(inc.integration, inc.dedup))],
           timeline: [tl(inc, now, 'resolved', actor, note)],
           sync: [{ inc: id }],

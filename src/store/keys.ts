@@ -16,6 +16,7 @@ export function createKeys(prefix: string) {
     pendingCards: (id: string) => `${p}inc:{${id}}:pend`,
     checklist: (id: string) => `${p}inc:{${id}}:checklist`,
     dedup: (key: string) => `${p}dedup:${key}`,
+    /** Legacy (schema < 3): zsets of open / all incidents; the start-up migration reads and drops them. */
     open: () => `${p}incs:open`,
     all: () => `${p}incs:all`,
     byChat: (chat: string) => `${p}incs:chat:${chat}`,
@@ -81,7 +82,7 @@ export function createKeys(prefix: string) {
     silencedIndex: () => `${p}incs:silenced`,
     /** zset id -> resolved_at: retention walks it. */
     resolvedAt: () => `${p}incs:rt`,
-    /** hash open:P0..P3 and st:<state> -> counts. */
+    /** Legacy (schema 2): hash open:P0..P3 and st:<state> -> counts; dropped by the migration to 3. */
     counters: () => `${p}cnt`,
     /** Daily aggregates by UTC day number (ms / 86,400,000) of incident creation. */
     aggDay: (day: number) => `${p}agg:d:${day}`,

@@ -16,6 +16,7 @@ const SCRIPTS = [
   'ix_compact',
   'trade_decide',
   'override_add',
+  'inc_page',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
