@@ -362,3 +362,4 @@ cal-desc-cover = { $person } يغطي عن { $for }
 cal-desc-swap = { $person } يأخذ مناوبة { $for } (تبديل)
 cal-desc-override = تجاوز: { $person }
 inc-alert-name = 📛 التنبيه: <code>{ $name }</code>
+help-unack = التراجع عن الإقرار: /unack INC-n

@@ -362,3 +362,4 @@ cal-desc-cover = { $person } covers { $for }
 cal-desc-swap = { $person } takes { $for }'s shift (swap)
 cal-desc-override = Override: { $person }
 inc-alert-name = 📛 Alert: <code>{ $name }</code>
+help-unack = take back an acknowledgement: /unack INC-n

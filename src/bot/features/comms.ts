@@ -5,6 +5,7 @@ import { renderStatsText, statsFromAggregates } from '../../reports/stats.js';
 import { escapeHtml, trimHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
@@ -42,8 +43,8 @@ function inTopic(ctx: BotContext): { message_thread_id?: number } {
   return ctx.msg?.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {};
 }
 
-const pendingKey = (ctx: BotContext, seq: number) =>
-  ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
+/** How long /update keeps its text waiting for the phase button. */
+const DRAFT_TTL_S = 600;
 
 /** /update (status updates), /audit. */
 export function commsFeature(s: Services) {
@@ -88,8 +89,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(ctx.tr('did-update', { id }));
   }
 
-  c.command('update', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'update', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('update-usage')));
     const m = /^(investigating|identified|monitoring|resolved)\b[:\s-]*(.*)$/is.exec(rest);
@@ -97,7 +97,13 @@ export function commsFeature(s: Services) {
     // no phase given: ask for it with buttons, keeping the text in Redis for 10 minutes
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await s.redis.set(pendingKey(ctx, inc.seq), rest.slice(0, 2000), 'EX', 600);
+    await s.drafts.saveUpdate(
+      ctx.chat.id,
+      ctx.person.telegramId,
+      inc.seq,
+      rest.slice(0, 2000),
+      DRAFT_TTL_S,
+    );
     await ctx.replyHtml(
       ctx.tr('update-choose', { id }),
       updatePhaseKeyboard(inc.seq, s.t, ctx.locale),
@@ -109,7 +115,7 @@ export function commsFeature(s: Services) {
     if (!d || !UPDATE_TEMPLATES.includes(d.template))
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
-    const text = await s.redis.getdel(pendingKey(ctx, d.seq));
+    const text = await s.drafts.takeUpdate(ctx.chat?.id ?? 0, ctx.person.telegramId, d.seq);
     if (!text) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('update-expired')) });
     await ctx.answerCallbackQuery();
     await postUpdate(ctx, `INC-${d.seq}`, d.template, text);
@@ -123,10 +129,7 @@ export function commsFeature(s: Services) {
     const id = `INC-${d.seq}`;
     const inc = await s.repo.get(id);
     if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
-    const key = s.keys.checklist(id);
-    const field = String(d.item);
-    const ticked = (await s.redis.hsetnx(key, field, ctx.person.name)) === 1;
-    if (!ticked) await s.redis.hdel(key, field);
+    const { ticked, state } = await s.checklists.toggle(id, d.item, ctx.person.name);
     const item = CHECKLIST_ITEMS[d.item]!;
     await s.repo.apply({
       timeline: [
@@ -142,14 +145,12 @@ export function commsFeature(s: Services) {
         },
       ],
     });
-    const state = await s.redis.hgetall(key);
     const r = renderChecklist(inc, state, s.t, ctx.locale);
     await ctx.answerCallbackQuery({ text: ticked ? '✅' : '⬜' });
     await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });
   });
 
-  c.command('postmortem', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'postmortem', async (ctx) => {
     const { id } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'postmortem' })));
     const inc = await s.repo.get(id);
@@ -186,7 +187,7 @@ export function commsFeature(s: Services) {
     }
   });
 
-  c.command('stats', async (ctx) => {
+  command(c, 'stats', async (ctx) => {
     const arg = String(ctx.match ?? '').trim() || '7d';
     const span = parseDuration(arg);
     if (!span) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
@@ -222,8 +223,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(trimHtml(table));
   });
 
-  c.command('audit', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'audit', async (ctx) => {
     const n = Math.min(Math.max(Number(String(ctx.match ?? '').trim()) || 10, 1), 50);
     const rows = await s.audit.recent(n);
     if (rows.length === 0) return void (await ctx.replyHtml(ctx.tr('audit-none')));

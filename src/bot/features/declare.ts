@@ -3,6 +3,7 @@ import {
   conversations,
   createConversation,
   type Conversation,
+  type VersionedState,
   type VersionedStateStorage,
 } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
@@ -10,10 +11,11 @@ import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import type { Alert } from '../../domain/alert.js';
 import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
-import { opsbotFlavor } from '../bot.js';
+import { opsbotFlavor } from '../flavor.js';
 import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
-import { requireRole, stripTags } from '../roles.js';
+import { command } from '../commands.js';
+import { stripTags } from '../roles.js';
 
 const TTL_S = 1800;
 const ID = 'declare';
@@ -23,19 +25,11 @@ const ID = 'declare';
  * updates reach their conversation), expiring after 30 minutes of silence. A restart or another
  * replica picks the conversation up where it was.
  */
-function redisStorage<S>(s: Services): VersionedStateStorage<string, S> {
-  const key = s.keys.conversation;
+function draftStorage<S>(s: Services): VersionedStateStorage<string, S> {
   return {
-    async read(k) {
-      const raw = await s.redis.get(key(k));
-      return raw ? JSON.parse(raw) : undefined;
-    },
-    async write(k, state) {
-      await s.redis.set(key(k), JSON.stringify(state), 'EX', TTL_S);
-    },
-    async delete(k) {
-      await s.redis.del(key(k));
-    },
+    read: async (k) => (await s.drafts.readConversation(k)) as VersionedState<S> | undefined,
+    write: (k, state) => s.drafts.writeConversation(k, state, TTL_S),
+    delete: (k) => s.drafts.deleteConversation(k),
   };
 }
 
@@ -158,21 +152,20 @@ export function declareFeature(s: Services) {
         version: 2,
         getStorageKey: (ctx) =>
           ctx.chat && ctx.from ? `${ctx.chat.id}:${ctx.from.id}` : undefined,
-        adapter: redisStorage(s),
+        adapter: draftStorage(s),
       },
       plugins: [opsbotFlavor(s)],
     }),
   );
   conv.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
 
-  conv.command('declare', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(conv, 'declare', async (ctx) => {
     const inline = String(ctx.match ?? '').trim();
     if (ctx.conversation.active(ID)) await ctx.conversation.exit(ID);
     await ctx.conversation.enter(ID, inline ? trimText(inline, 300) : undefined);
   });
 
-  conv.command('cancel', async (ctx) => {
+  command(conv, 'cancel', async (ctx) => {
     const had = !!ctx.conversation.active(ID);
     if (had) await ctx.conversation.exit(ID);
     await ctx.replyHtml(ctx.tr(had ? 'declare-cancelled' : 'declare-nothing'));

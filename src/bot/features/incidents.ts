@@ -12,6 +12,7 @@ import { incidentKeyboard } from '../../telegram/views/incident.js';
 import type { Services } from '../../services.js';
 import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 import { renderDetails } from '../../telegram/views/details.js';
 import { renderIncidentList } from '../../telegram/views/lists.js';
@@ -195,8 +196,7 @@ export function incidentsFeature(s: Services) {
   });
 
   const simple = (cmd: string, action: string) =>
-    c.command(cmd, async (ctx) => {
-      if (!(await requireRole(ctx, 'responder'))) return;
+    command(c, cmd, async (ctx) => {
       const { id, rest } = incidentFromCommand(ctx);
       if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd })));
       await ctx.replyHtml(await run(ctx, id, action, rest));
@@ -206,16 +206,23 @@ export function incidentsFeature(s: Services) {
   simple('resolve', 'res');
   simple('escalate', 'esc');
 
-  c.command('note', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'note', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('note-usage')));
     const r = await s.actions.note(id, ctx.person.name, rest.slice(0, 2000));
+    if (r.ok) {
+      // a 👍 on the command keeps a busy group quiet; a reply only where reactions fail
+      try {
+        await ctx.react('👍');
+        return;
+      } catch (e) {
+        ctx.log.info({ err: e }, 'setMessageReaction failed; acknowledging the note with a reply');
+      }
+    }
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-note'));
   });
 
-  c.command('sev', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'sev', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     const sev = rest.trim().toUpperCase() as Severity;
     if (!id || !SEVERITIES.includes(sev)) return void (await ctx.replyHtml(ctx.tr('sev-usage')));
@@ -223,8 +230,7 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-sev', { sev }));
   });
 
-  c.command('assign', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'assign', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('assign-usage')));
     const target = rest.trim().replace(/^@/, '') || ctx.person.name;
@@ -240,7 +246,7 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-assign', { assignee: escapeHtml(target) }));
   });
 
-  c.command('incident', async (ctx) => {
+  command(c, 'incident', async (ctx) => {
     const { id } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'incident' })));
     const inc = await s.repo.get(id);
@@ -264,7 +270,7 @@ export function incidentsFeature(s: Services) {
     return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale);
   }
 
-  c.command('incidents', async (ctx) => {
+  command(c, 'incidents', async (ctx) => {
     const r = await listPage(ctx, 0);
     await ctx.replyHtml(r.text, r.keyboard);
   });

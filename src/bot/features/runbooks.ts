@@ -20,6 +20,7 @@ import {
 } from '../../telegram/views/runbooks.js';
 import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 /** /runbooks, /runbook, /run, the Runbooks button of incidents, and approval buttons. */
@@ -30,7 +31,7 @@ export function runbooksFeature(s: Services) {
   const unknownRunbook = (ctx: BotContext, id: string) =>
     ctx.replyHtml(unknownRunbookText(ctx.tr, id, rbs.runbooks.keys()));
 
-  c.command('runbooks', async (ctx) => {
+  command(c, 'runbooks', async (ctx) => {
     // viewers see every runbook (to read); everyone else the ones their role may request
     const list = rbs.visibleTo('admin');
     const mine = ctx.person.role === 'viewer' ? [] : rbs.visibleTo(ctx.person.role);
@@ -39,7 +40,7 @@ export function runbooksFeature(s: Services) {
     await ctx.replyHtml(text, keyboard);
   });
 
-  c.command('runbook', async (ctx) => {
+  command(c, 'runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
     if (!rb) return void (await unknownRunbook(ctx, id));
@@ -97,8 +98,7 @@ export function runbooksFeature(s: Services) {
       );
   }
 
-  c.command('run', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'run', async (ctx) => {
     let tokens: string[];
     try {
       tokens = tokenizeArgs(String(ctx.match ?? ''));

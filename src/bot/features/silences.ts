@@ -16,6 +16,7 @@ import { formatTime } from '../../timezone.js';
 import type { Services } from '../../services.js';
 import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 const fmtMatchers = (m: Record<string, string>) =>
@@ -71,8 +72,7 @@ export function silencesFeature(s: Services) {
     return { ms, matchers: parsed.matchers, reason };
   }
 
-  c.command('silence', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'silence', async (ctx) => {
     const p = await parseSuppression(ctx, 'silence-usage', true);
     if (!p) return;
     const shown = escapeHtml(fmtMatchers(p.matchers));
@@ -242,12 +242,11 @@ export function silencesFeature(s: Services) {
     );
   }
 
-  c.command('maintenance', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'maintenance', async (ctx) => {
     await add(ctx, s.maintenance, 'maintenance');
   });
 
-  c.command('silences', async (ctx) => {
+  command(c, 'silences', async (ctx) => {
     const list = [
       ...(await s.silences.active()).map((x) => ({ ...x, kind: 'silence' })),
       ...(await s.maintenance.active()).map((x) => ({ ...x, kind: 'maintenance' })),

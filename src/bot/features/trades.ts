@@ -6,6 +6,7 @@ import { own } from '../../own.js';
 import type { Services } from '../../services.js';
 import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 /** /cover and /swap: shift trades asked for in a chat, decided by Accept / Decline buttons. */
@@ -55,8 +56,7 @@ export function tradesFeature(s: Services) {
     await s.trades.attachMessage(rec.id, msg.message_id);
   }
 
-  c.command('cover', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'cover', async (ctx) => {
     const [schedule = '', dur = '', person, ...rest] = args(ctx);
     const ms = parseDuration(dur);
     if (!schedule || !ms || ms > 30 * 86_400_000 || rest.length)
@@ -70,8 +70,7 @@ export function tradesFeature(s: Services) {
     await post(ctx, plan);
   });
 
-  c.command('swap', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'swap', async (ctx) => {
     const [schedule = '', date = '', person = '', ...rest] = args(ctx);
     if (!schedule || !date || !person || rest.length)
       return void (await ctx.replyHtml(ctx.tr('swap-usage', lists())));
