@@ -15,7 +15,7 @@ import { createI18n } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createHistory } from './incidents/history.js';
 import { createIncidentRepository } from './incidents/repository.js';
-import { createMaintenance, createSilences } from './incidents/silences.js';
+import { createSuppressions } from './incidents/silences.js';
 import { migrateDedupKeys } from './intake/dedup.js';
 import { createHeartbeats } from './intake/heartbeat.js';
 import { createIntake } from './intake/service.js';
@@ -39,6 +39,11 @@ import { createLocaleStore } from './store/locales.js';
 import { createOverrideStore } from './store/overrides.js';
 import { createRateLimits } from './store/rate-limits.js';
 import { createUpdateClaims } from './store/update-claims.js';
+import { createAmSilenceStore } from './store/am-silences.js';
+import { createDedupMigrationStore } from './store/dedup-migration.js';
+import { createHeartbeatStore } from './store/heartbeats.js';
+import { createHistoryStore } from './store/history.js';
+import { createSuppressionRecords, loadSuppressionSnapshot } from './store/suppressions.js';
 import { createTelegramProbe } from './telegram/health.js';
 import { retryUntilDone } from './retry.js';
 import { readVersion } from './version.js';
@@ -111,8 +116,14 @@ export function buildApp(opts: AppOptions) {
   }
 
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
-  const silences = createSilences({ redis, keys, clock });
-  const maintenance = createMaintenance({ redis, keys, clock });
+  const silences = createSuppressions({
+    records: createSuppressionRecords({ redis, keys }, 'silences'),
+    clock,
+  });
+  const maintenance = createSuppressions({
+    records: createSuppressionRecords({ redis, keys }, 'maintenance'),
+    clock,
+  });
   const timers = createTimerService({ scripts, keys, clock, logger, metrics, redis });
   const escalation = createEscalation({
     redis,
@@ -129,8 +140,7 @@ export function buildApp(opts: AppOptions) {
     metrics,
   });
   const amSilences = createAmSilences({
-    redis,
-    keys,
+    store: createAmSilenceStore({ redis, keys }),
     clock,
     config,
     repo,
@@ -166,8 +176,7 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     escalation,
-    redis,
-    keys,
+    loadSuppressions: () => loadSuppressionSnapshot(redis, keys),
     clock,
     metrics,
     onResolved: (id) => amSilences.released(id),
@@ -195,11 +204,16 @@ export function buildApp(opts: AppOptions) {
     progressIntervalMs: opts.progressIntervalMs,
     secrets: stepSecrets,
   });
-  const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
+  const heartbeats = createHeartbeats({
+    store: createHeartbeatStore({ redis, keys }),
+    clock,
+    config,
+    repo,
+    intake,
+    timers,
+  });
   const history = createHistory({
-    redis,
-    keys,
-    scripts,
+    store: createHistoryStore({ redis, keys, scripts }),
     clock,
     logger,
     retentionMs: config.retention.resolved,
@@ -289,7 +303,7 @@ export function buildApp(opts: AppOptions) {
       started = true;
       try {
         // before intake opens: legacy dedup keys must be per integration first (intake/dedup.ts)
-        await migrateDedupKeys({ redis, keys, logger });
+        await migrateDedupKeys({ store: createDedupMigrationStore({ redis, keys }), logger });
       } catch (e) {
         logger.warn({ err: (e as Error).message }, 'dedup key migration deferred: Redis not ready');
       }
