@@ -305,13 +305,13 @@ export function buildApp(opts: AppOptions) {
         // before intake opens: legacy dedup keys must be per integration first (intake/dedup.ts)
         await migrateDedupKeys({ store: createDedupMigrationStore({ redis, keys }), logger });
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'dedup key migration deferred: Redis not ready');
+        logger.warn({ err: e }, 'dedup key migration deferred: Redis not ready');
       }
       try {
         // data stored by an older version gets its counters and indexes before anything reads them
         await history.migrate();
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'start-up migration deferred: Redis not ready');
+        logger.warn({ err: e }, 'start-up migration deferred: Redis not ready');
       }
       if (startOpts.listen !== false)
         await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
@@ -323,7 +323,7 @@ export function buildApp(opts: AppOptions) {
         await runbooks.recoverInterrupted();
         await heartbeats.armAll();
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'start-up recovery deferred: Redis not ready');
+        logger.warn({ err: e }, 'start-up recovery deferred: Redis not ready');
       }
       await Promise.race([ensureInit(), new Promise((r) => setTimeout(r, 3000))]);
       if (env.webhookUrl) {
@@ -333,7 +333,7 @@ export function buildApp(opts: AppOptions) {
               env.webhookUrl!,
               env.webhookSecret ? { secret_token: env.webhookSecret } : {},
             )
-            .catch((e: Error) => logger.error({ err: e.message }, 'setWebhook failed')),
+            .catch((err: unknown) => logger.error({ err }, 'setWebhook failed')),
         );
       } else if (startOpts.polling !== false) {
         void ensureInit().then(() => dispatcher.startPolling());

@@ -174,10 +174,7 @@ export function commsFeature(s: Services) {
       );
       return;
     } catch (e) {
-      ctx.log.info(
-        { err: (e as Error).message },
-        'sendDocument unavailable; sending the postmortem as messages',
-      );
+      ctx.log.info({ err: e }, 'sendDocument unavailable; sending the postmortem as messages');
     }
     const chunks = chunk(md, 3500);
     for (let i = 0; i < chunks.length; i++) {
@@ -218,7 +215,7 @@ export function commsFeature(s: Services) {
         ...inTopic(ctx),
       });
     } catch (e) {
-      ctx.log.info({ err: (e as Error).message }, 'photo unavailable; stats as text only');
+      ctx.log.info({ err: e }, 'photo unavailable; stats as text only');
     }
     await ctx.replyHtml(trimHtml(table));
   });
