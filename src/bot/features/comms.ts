@@ -12,6 +12,7 @@ import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
 import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
 import { decodeCallback, encodeCallback } from '../callback-data.js';
 import { own } from '../../own.js';
+import type { OutboxEntry } from '../../domain/outbox.js';
 
 const DAY_MS = 86_400_000;
 /** The longest /stats window: daily aggregates are kept this long (and a little more). */
@@ -62,7 +63,7 @@ export function commsFeature(s: Services) {
       ? own(s.config.chats, s.config.stakeholder_chat)
       : undefined;
     if (sh) chats.add(chatKeyOf(sh));
-    const outbox = [];
+    const outbox: OutboxEntry[] = [];
     for (const chat of chats) {
       const locale = await s.localeOf(parseChatKey(chat).chatId);
       const tr = (k: string, v?: Record<string, string | number>) => s.t(locale, k, v);

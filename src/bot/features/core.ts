@@ -3,7 +3,7 @@ import { roleAtLeast } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import { isLocale } from '../../i18n.js';
 import { escapeHtml } from '../../notify/html.js';
-import { isDmSetting } from '../../notify/subscriptions.js';
+import { isDmSetting } from '../../domain/subscriptions.js';
 import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
 import { SEVERITIES } from '../../intake/types.js';
 import type { Services } from '../../services.js';
