@@ -364,7 +364,7 @@ async function retention(add: Add) {
   try {
     await seedIncidents(redis, prefix, N, { days: 10, endAt: Date.now() - 200 * DAY });
     const before = await prefixMemory(redis, prefix);
-    const resolved = Number(await redis.hget(`${prefix}cnt`, 'st:resolved'));
+    const resolved = await redis.zcard(`${prefix}incs:st:resolved`);
     const keys = createKeys(prefix);
     const retentionMs = parseConfig(testConfigYaml(), {}).retention.resolved;
     const h = createHistory({
@@ -484,6 +484,17 @@ async function escalation(kit: TelegramKit, add: Add) {
           severity: 'critical',
         })),
       );
+    // polled from the replicas' own counters (cheap): reading 10,000 timelines every half second
+    // would load the same process and Redis the bot is being measured on; timelines are read once
+    const firedOk = async () => {
+      let n = 0;
+      for (const a of apps)
+        for (const v of (await a.app.services.metrics.escalations.get()).values)
+          if (v.labels.result === 'ok') n += v.value;
+      return n;
+    };
+    // level 0 of every incident fired at creation: wait for it, so the jump starts from quiet
+    await until(async () => (await firedOk()) >= N, 120_000, 50);
     const due = created + 10_000;
     clock.jumpTo(due);
     const redis = new Redis(REDIS_URL);
@@ -500,7 +511,8 @@ async function escalation(kit: TelegramKit, add: Add) {
     };
     try {
       const wall0 = performance.now();
-      await until(async () => (await fired()).every((x) => x.length >= 1), 120_000, 500);
+      // level 1 of every incident (level 0 fired at creation)
+      await until(async () => (await firedOk()) >= 2 * N, 120_000, 50);
       const allFiredS = (performance.now() - wall0) / 1000;
       await until(() => pageCount >= N, 60_000, 200);
       await sleep(1000); // a late duplicate would show here
@@ -563,6 +575,18 @@ async function buttons(kit: TelegramKit, add: Add) {
     const open = await t.app.services.repo.listOpen(N);
     const lat: number[] = [];
     const jobs: Promise<void>[] = [];
+    // the target's meaning: inside the bot, from the update's arrival to the moment its
+    // answerCallbackQuery goes out (what the presser waits for); the emulator's own answer time,
+    // which shares this process, is not the bot's
+    const arrived = new Map<string, number>();
+    const answered: number[] = [];
+    t.app.bot.api.config.use((prev, method, payload, signal) => {
+      if (method === 'answerCallbackQuery') {
+        const at = arrived.get((payload as { callback_query_id: string }).callback_query_id);
+        if (at !== undefined) answered.push(performance.now() - at);
+      }
+      return prev(method, payload, signal);
+    });
     const t0 = performance.now();
     for (let i = 0; i < open.length; i++) {
       const wait = t0 + i - performance.now(); // 1,000 per second
@@ -582,6 +606,7 @@ async function buttons(kit: TelegramKit, add: Add) {
         },
       };
       const s = performance.now();
+      arrived.set(String(i), s);
       jobs.push(t.app.dispatcher.dispatch(u).then(() => void lat.push(performance.now() - s)));
     }
     const sentIn = performance.now() - t0;
@@ -589,8 +614,20 @@ async function buttons(kit: TelegramKit, add: Add) {
     const acked = (await t.app.services.repo.counts()).states.acknowledged;
     add(S, 'presses sent / handled / incidents acknowledged', `${N} / ${lat.length} / ${acked}`);
     add(S, 'achieved press rate (/s)', fmt(N / (sentIn / 1000), 0));
-    add(S, 'handling p50 (ms)', fmt(pct(lat, 50)));
-    add(S, 'handling p99 (ms)', fmt(pct(lat, 99)), '< 50 ms', pct(lat, 99) < 50);
+    add(S, 'answered presses', String(answered.length));
+    add(S, 'handling p50, update in → answerCallbackQuery sent (ms)', fmt(pct(answered, 50)));
+    add(
+      S,
+      'handling p99, update in → answerCallbackQuery sent (ms)',
+      fmt(pct(answered, 99)),
+      '< 50 ms',
+      pct(answered, 99) < 50,
+    );
+    add(
+      S,
+      'dispatch settled p50 / p99, incl. the emulator answering (ms)',
+      `${fmt(pct(lat, 50))} / ${fmt(pct(lat, 99))}`,
+    );
   } finally {
     await t.stop();
     await dropPrefix(t.prefix);

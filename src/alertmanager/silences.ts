@@ -4,10 +4,10 @@ import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { TimerData, TimerService } from '../escalation/timers.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
-import type { Alert } from '../intake/types.js';
+import type { Alert } from '../domain/alert.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
 import {
@@ -421,6 +421,8 @@ export function createAmSilences(deps: {
       actor: string,
       meta?: Omit<AmActor, 'name'>,
     ): Promise<((inc: Incident, now: number) => EffectPlan) | undefined> {
+      // no integration silences on acknowledgement: nothing to read (a button press saves a round trip)
+      if (!Object.values(config.integrations).some((i) => i.silence_on_ack)) return undefined;
       const inc = await repo.get(id);
       if (!inc) return undefined;
       const integration = integrationOf(inc);

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../intake/types.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 
 /** What a person gets in their private chat: new incidents of this severity or worse, or nothing. */
 export type DmSetting = Severity | 'off';

@@ -2,14 +2,15 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
+import { decodeIncident } from '../store/incident-codec.js';
 import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
 import { chatKeyOf, parseChatKey } from '../incidents/routing.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { formatDuration } from '../duration.js';
-import { escapeHtml } from '../notify/html.js';
+import { escapeHtml } from '../telegram/html.js';
 import type { Keys } from '../store/keys.js';
 import { createWebhookNotifier, webhookTimer } from './notifiers.js';
 import { onCallAt, type Override } from './schedule.js';
@@ -104,6 +105,28 @@ export function createEscalation(deps: EscalationDeps) {
     return { hset, timers: list };
   }
 
+  /**
+   * Telegram ids of the people the first level of `severity`'s policy pages when a new incident is
+   * created `now` (its `person:` targets and whoever is on call for its `schedule:` targets then).
+   */
+  async function firstLevelPeople(severity: Incident['severity'], now: number): Promise<string[]> {
+    const lvl = policyFor({ severity })?.levels[0];
+    if (!lvl) return [];
+    const out: string[] = [];
+    for (const target of lvl.notify) {
+      const [kind, ref] = target.split(':') as [string, string];
+      let person = ref;
+      if (kind === 'schedule') {
+        const who = await onCall(ref, now + lvl.after);
+        if (!who) continue;
+        person = who.person;
+      } else if (kind !== 'person') continue;
+      const p = own(config.people, person);
+      if (p) out.push(String(p.telegram_id));
+    }
+    return out;
+  }
+
   /** Cancels and schedules what an acknowledgement changes (for the ack plan). */
   function ackEffects(
     inc: Incident,
@@ -137,17 +160,21 @@ export function createEscalation(deps: EscalationDeps) {
   async function suppressedUntil(inc: Incident): Promise<number | undefined> {
     const now = clock.now();
     if (inc.silencedUntil && inc.silencedUntil > now) return inc.silencedUntil;
-    const m = await deps.maintenance.matching(inc.labels);
-    if (m) return m.until;
-    const s = await deps.silences.matching(inc.labels);
-    return s?.until;
+    // both read at once: one round trip, not two in a row
+    const [m, s] = await Promise.all([
+      deps.maintenance.matching(inc.labels),
+      deps.silences.matching(inc.labels),
+    ]);
+    return m ? m.until : s?.until;
   }
 
   async function fireLevel(id: string, data: TimerData): Promise<void> {
     const incId = String(data.inc);
     const loop = Number(data.loop);
     const level = Number(data.level);
-    const inc = await repo.get(incId);
+    // the incident and its loop start in one read
+    const raw = await redis.hgetall(keys.incident(incId));
+    const inc = decodeIncident(raw);
     const policy = inc && policyFor(inc);
     const settle = { once: id, release: id };
     const step = `${loop}:${level}`;
@@ -228,7 +255,7 @@ export function createEscalation(deps: EscalationDeps) {
     }
     // what comes next: the following level, or the chain again (repeat), or nothing
     let next: { loop: number; level: number; due: number } | undefined;
-    const loopStart = Number((await redis.hget(ik, 'loop_start')) ?? inc.createdAt);
+    const loopStart = Number(raw.loop_start ?? inc.createdAt);
     if (level + 1 < policy.levels.length) {
       next = { loop, level: level + 1, due: loopStart + policy.levels[level + 1]!.after };
     } else if (loop < policy.repeat) {
@@ -483,6 +510,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   return {
     creationPlan,
+    firstLevelPeople,
     ackEffects,
     escalateNow,
     onCall,

@@ -1,16 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { NotifierConfig, OpsbotConfig } from '../config.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
+import { createScripts } from '../store/scripts.js';
 import type { TimerData, TimerService } from './timers.js';
 
 /** Retries of one delivery stop this long after the level fired. */
 export const WEBHOOK_RETRY_WINDOW = 10 * 60_000;
 const FIRST_BACKOFF = 5_000;
+/** Requests one replica has under way at once (more wait their turn, before their timeout starts). */
+export const WEBHOOK_CONCURRENCY = 32;
+/** How long a delivery's hold outlives its request timeout unless renewed (a crashed holder's runs out). */
+const HOLD_MARGIN = 5_000;
+const HOLD_RENEW_EVERY = 2_000;
 const MAX_BACKOFF = 120_000;
 
 /** Delay before retry number `attempt + 1`: 5s, 10s, 20s, ... at most 2 min. */
@@ -117,14 +124,69 @@ export interface WebhookDeps {
 
 /**
  * Delivers `webhook:NAME` escalation targets (phone calls, SMS and push through ntfy, Twilio,
- * Pushover...). At least once: a delivery is a durable timer that is settled only after the request
- * answered; failures are retried with backoff for up to 10 minutes after the level fired. Each outcome
+ * Pushover...). A delivery is a durable timer that is settled only after the request answered;
+ * failures are retried with backoff for up to 10 minutes after the level fired. Once per level across
+ * replicas: just before the request, the replica takes the delivery's hold (timer_hold.lua), which it
+ * renews while the request runs and drops when it settles, so a claim that outlived its lease and was
+ * claimed again elsewhere never sends twice; only a crashed holder's delivery is sent again, once its
+ * hold ran out (at least once across a crash). Each outcome
  * goes to the incident timeline (`webhook phone → 200`). No redirects are followed (a 3xx is a
  * failure), each request times out, and secrets come only from `${VAR}` in the config.
  */
 export function createWebhookNotifier(deps: WebhookDeps) {
   const { redis, keys, clock, config, repo, timers, logger } = deps;
+  const scripts = createScripts(redis, `${keys.prefix}route`);
   const pending = new Set<Promise<void>>();
+  /** This replica's identity as a holder; deliveries queued or under way here, by timer id. */
+  const holder = randomUUID();
+  const mine = new Set<string>();
+  /** Holds being renewed (timer id -> hold ms). */
+  const holds = new Map<string, number>();
+  let renewer: NodeJS.Timeout | undefined;
+  let sending = 0;
+  const waiting: (() => void)[] = [];
+
+  async function slot(): Promise<() => void> {
+    if (sending >= WEBHOOK_CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
+    else sending++;
+    return () => {
+      const next = waiting.shift();
+      if (next) next();
+      else sending--;
+    };
+  }
+
+  function renewHolds() {
+    for (const [id, ms] of holds)
+      void scripts
+        .run('lock_renew', [keys.timerSend(id), holder, ms])
+        .catch((e: Error) => logger.warn({ id, err: e.message }, 'webhook hold renewal failed'));
+  }
+
+  /** Takes the one right to send this delivery, or says why not ('busy' elsewhere, 'done'). */
+  async function hold(id: string, ms: number): Promise<string> {
+    const r = (await scripts.run('timer_hold', [
+      keys.prefix,
+      clock.now(),
+      id,
+      holder,
+      ms,
+      timers.leaseMs,
+    ])) as string;
+    if (r === 'ok') {
+      holds.set(id, ms);
+      renewer ??= setInterval(renewHolds, HOLD_RENEW_EVERY).unref();
+    }
+    return r;
+  }
+
+  function unhold(id: string) {
+    holds.delete(id);
+    if (!holds.size && renewer) {
+      clearInterval(renewer);
+      renewer = undefined;
+    }
+  }
 
   function entry(inc: string, text: string, data: Record<string, unknown>) {
     return [{ inc, entry: { t: clock.now(), type: 'webhook', actor: 'opsbot', text, data } }];
@@ -178,10 +240,17 @@ export function createWebhookNotifier(deps: WebhookDeps) {
     const name = String(data.notifier);
     const attempt = Number(data.attempt);
     const first = Number(data.first);
-    const settle: EffectPlan = { once: id, release: id };
     const n = config.notifiers[name];
+    // the hold is dropped in the same step that settles the delivery
+    const settle: EffectPlan = { once: id, release: id, del: [keys.timerSend(id)] };
+    if (!n) return void (await repo.apply(settle));
+    const held = await hold(id, n.timeout + HOLD_MARGIN);
+    if (held !== 'ok') {
+      logger.debug({ id, held }, 'webhook delivery taken elsewhere or settled; not sent here');
+      return;
+    }
     const inc = await repo.get(incId);
-    if (!n || !inc) return void (await repo.apply(settle));
+    if (!inc) return void (await repo.apply(settle));
     if (inc.state !== 'triggered') {
       // someone took it (or it resolved) before the call went out: do not ring a phone for nothing
       await repo.apply({
@@ -230,18 +299,30 @@ export function createWebhookNotifier(deps: WebhookDeps) {
     timers.notify();
   }
 
-  timers.register('webhook', async (id, data) => {
-    const n = config.notifiers[String(data.notifier)];
-    // a request may outlast the timer lease: keep the claim until it has answered or timed out, so
-    // no other replica sends it meanwhile (a crashed sender's claim still runs out and is retried)
-    await redis.zadd(keys.timerInflight(), 'XX', clock.now() + (n?.timeout ?? 10_000) + 5_000, id);
-    // delivery runs beside the timer loop, so a slow receiver never delays other escalations
-    const p = deliver(id, data)
+  timers.register('webhook', (id, data) => {
+    // this replica claimed it again (its lease ran out while it waited here): it is already queued
+    if (mine.has(id)) return Promise.resolve();
+    mine.add(id);
+    // delivery runs beside the timer loop, so a slow receiver never delays other escalations; at
+    // most WEBHOOK_CONCURRENCY requests at once, and a request's timeout starts when it is sent
+    const p = slot()
+      .then(async (done) => {
+        try {
+          await deliver(id, data);
+        } finally {
+          done();
+        }
+      })
       .catch((e: Error) =>
         logger.error({ id, err: e.message }, 'webhook delivery failed; retried after its lease'),
       )
-      .finally(() => pending.delete(p));
+      .finally(() => {
+        unhold(id);
+        mine.delete(id);
+        pending.delete(p);
+      });
     pending.add(p);
+    return Promise.resolve();
   });
 
   return {

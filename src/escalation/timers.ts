@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createWorkerLoop } from '../loop.js';
@@ -25,15 +26,17 @@ export function createTimerService(deps: {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** Renews the leases of timers still firing (optional: without it a lease is never renewed). */
+  redis?: Redis;
   leaseMs?: number;
-  /** Timers of one claimed batch fired at once. */
+  /** Timers fired at once by this replica (claims never exceed the free room). */
   concurrency?: number;
 }) {
   const { scripts, keys, clock, logger, metrics } = deps;
   const handlers = new Map<string, TimerHandler>();
   const lease = deps.leaseMs ?? 5_000;
 
-  const concurrency = deps.concurrency ?? 25;
+  const concurrency = deps.concurrency ?? 64;
 
   async function fire(id: string, data: TimerData): Promise<boolean> {
     const h = handlers.get(data.kind);
@@ -54,29 +57,52 @@ export function createTimerService(deps: {
     }
   }
 
-  /** Claims and fires every due timer; returns ms until the next one (-1 when none). */
+  /**
+   * Claims and fires every due timer; returns ms until the next one (-1 when none). Timers fire in a
+   * pool of `concurrency`, and the pool claims only what it has room for, so a claimed timer starts at
+   * once and its lease covers its own handler, never a queue behind others (a claim that outlived its
+   * lease would be claimed again by another replica). Leases of timers still firing here are renewed.
+   */
   async function runDue(): Promise<{ fired: number; nextInMs: number }> {
     let fired = 0;
+    let nextInMs = -1;
+    let more = true;
+    const running = new Map<string, Promise<void>>();
+    let renewedAt = clock.now();
     for (;;) {
-      const r = (await scripts.run('timer_claim', [
-        keys.prefix,
-        clock.now(),
-        lease,
-        100,
-      ])) as string[];
-      const nextInMs = Number(r[r.length - 1]);
-      const pairs = r.length - 1;
-      const claimed: [string, TimerData][] = [];
-      for (let i = 0; i < pairs; i += 2) claimed.push([r[i]!, JSON.parse(r[i + 1]!) as TimerData]);
-      // claimed timers are disjoint and every handler settles through an atomic script, so a batch
-      // fires concurrently: a burst of due levels costs a few round trips, not one chain per timer
-      for (let i = 0; i < claimed.length; i += concurrency) {
-        const done = await Promise.all(
-          claimed.slice(i, i + concurrency).map(([id, data]) => fire(id, data)),
-        );
-        fired += done.filter(Boolean).length;
+      if (running.size && clock.now() - renewedAt >= lease / 3) {
+        renewedAt = clock.now();
+        const args: (string | number)[] = [];
+        for (const id of running.keys()) args.push(renewedAt + lease, id);
+        // XX: only timers still in flight (a settled one is gone); GT: never shorten a longer hold
+        await deps.redis?.zadd(keys.timerInflight(), 'XX', 'GT', ...args);
       }
-      if (pairs < 200) return { fired, nextInMs };
+      const room = concurrency - running.size;
+      // refill when half the pool is free: a few claims per batch, not one per finished timer
+      if (more && room >= Math.max(1, concurrency >> 1)) {
+        const r = (await scripts.run('timer_claim', [
+          keys.prefix,
+          clock.now(),
+          lease,
+          room,
+        ])) as string[];
+        nextInMs = Number(r[r.length - 1]);
+        const pairs = (r.length - 1) / 2;
+        for (let i = 0; i < pairs; i++) {
+          const id = r[2 * i]!;
+          const data = JSON.parse(r[2 * i + 1]!) as TimerData;
+          // claimed timers are disjoint and every handler settles through an atomic script
+          const p = fire(id, data).then((ok) => {
+            if (ok) fired++;
+            running.delete(id);
+          });
+          running.set(id, p);
+        }
+        if (pairs < room) more = false;
+        continue;
+      }
+      if (running.size === 0) return { fired, nextInMs };
+      await Promise.race(running.values());
     }
   }
 
@@ -91,6 +117,8 @@ export function createTimerService(deps: {
   );
 
   return {
+    /** How long a claim lasts (ms of the clock) unless renewed. */
+    leaseMs: lease,
     register(kind: string, handler: TimerHandler) {
       handlers.set(kind, handler);
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../errors.js';
-import { normalizeIncidentId } from '../incidents/model.js';
+import { normalizeIncidentId } from '../domain/incident.js';
 import type { PageState } from '../incidents/repository.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
@@ -63,14 +63,11 @@ export function readApiRoutes(deps: { services: Services }) {
     app.get<{ Querystring: Record<string, unknown> }>('/incidents', async (req) => {
       requireApi(req);
       const q = parseListQuery(req.query);
-      const page = await s.repo.page(q);
-      const tails = await s.repo.timelineTails(
-        page.incidents.map((i) => i.id),
-        LIST_TIMELINE_ENTRIES,
-      );
+      // one round trip: index range, hashes and timeline tails (inc_page.lua)
+      const page = await s.repo.page({ ...q, timeline: LIST_TIMELINE_ENTRIES });
       return {
         incidents: page.incidents.map((inc) => {
-          const tl = tails.get(inc.id);
+          const tl = page.timelines.get(inc.id);
           return {
             ...inc,
             // the last entries only; the whole timeline is at timeline_url

@@ -5,8 +5,11 @@ import { createWorkerLoop } from '../loop.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 
-/** The data layout this version writes: 2 = counters, state indexes and daily aggregates. */
-export const SCHEMA_VERSION = 2;
+/**
+ * The data layout this version writes: 2 = counters, state indexes and daily aggregates; 3 = counts
+ * read from the state indexes, without the `cnt` hash and the `incs:open` / `incs:all` indexes.
+ */
+export const SCHEMA_VERSION = 3;
 const DAY_MS = 86_400_000;
 /** Daily aggregates older than this many days are dropped (/stats reads at most 90). */
 export const AGGREGATE_DAYS = 92;
@@ -32,8 +35,10 @@ export function createHistory(deps: {
   let migrated = false;
 
   /**
-   * Brings data stored by an older version up to SCHEMA_VERSION: walks `incs:all` with ZSCAN in
-   * batches, counting every incident not counted yet (ix_migrate.lua), then records the version.
+   * Brings data stored by an older version up to SCHEMA_VERSION. Before 2: walks `incs:all` (which
+   * versions before 3 kept) with ZSCAN in batches, counting every incident not counted yet
+   * (ix_migrate.lua). Before 3: drops what version 2 kept and nothing reads any more (the `cnt`
+   * hash, `incs:open`, `incs:all`; UNLINK frees them off the main thread). Then records the version.
    * Resumable: the ZSCAN cursor is kept, and an incident is never counted twice.
    */
   async function migrate(): Promise<{ migrated: number; from: number }> {
@@ -43,16 +48,19 @@ export function createHistory(deps: {
       return { migrated: 0, from };
     }
     logger.info({ from, to: SCHEMA_VERSION }, 'migrating stored incidents to counters and indexes');
-    let cursor = (await redis.get(keys.migrationCursor())) ?? '0';
     let count = 0;
-    do {
-      const [next, flat] = await redis.zscan(keys.all(), cursor, 'COUNT', batch);
-      const ids = flat.filter((_, i) => i % 2 === 0);
-      if (ids.length)
-        count += Number(await scripts.run('ix_migrate', [keys.prefix, clock.now(), ...ids]));
-      cursor = next;
-      await redis.set(keys.migrationCursor(), cursor);
-    } while (cursor !== '0');
+    if (from < 2) {
+      let cursor = (await redis.get(keys.migrationCursor())) ?? '0';
+      do {
+        const [next, flat] = await redis.zscan(keys.all(), cursor, 'COUNT', batch);
+        const ids = flat.filter((_, i) => i % 2 === 0);
+        if (ids.length)
+          count += Number(await scripts.run('ix_migrate', [keys.prefix, clock.now(), ...ids]));
+        cursor = next;
+        await redis.set(keys.migrationCursor(), cursor);
+      } while (cursor !== '0');
+    }
+    await redis.unlink(keys.counters(), keys.open(), keys.all());
     await redis.set(keys.schemaVersion(), String(SCHEMA_VERSION));
     await redis.del(keys.migrationCursor());
     logger.info({ migrated: count }, 'migration done');
@@ -70,8 +78,18 @@ export function createHistory(deps: {
     const last = Math.floor(now / DAY_MS) - AGGREGATE_DAYS;
     let floor = Number(await redis.get(keys.aggFloor()));
     if (!Number.isFinite(floor) || floor <= 0) {
-      const oldest = await redis.zrange(keys.all(), 0, 0, 'WITHSCORES');
-      floor = oldest[1] ? Math.floor(Number(oldest[1]) / DAY_MS) : last;
+      // the oldest incident stored: the lowest number of the three state indexes
+      const pipe = redis.pipeline();
+      for (const st of ['triggered', 'acknowledged', 'resolved'] as const)
+        pipe.zrange(keys.stateIndex(st), 0, 0, 'WITHSCORES');
+      let oldest: string | undefined;
+      let low = Infinity;
+      for (const [err, r] of (await pipe.exec()) ?? []) {
+        const [id, score] = err ? [] : (r as string[]);
+        if (id && Number(score) < low) [oldest, low] = [id, Number(score)];
+      }
+      const created = oldest ? Number(await redis.hget(keys.incident(oldest), 'created_at')) : NaN;
+      floor = Number.isFinite(created) && created > 0 ? Math.floor(created / DAY_MS) : last;
     }
     const upTo = Math.min(last, floor + 30);
     if (upTo >= floor) {

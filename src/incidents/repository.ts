@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OutboxEntry } from '../domain/outbox.js';
-import { scopeDedup } from '../intake/dedup.js';
-import { SEVERITIES, type Alert, type Severity } from '../intake/types.js';
+import { scopeDedup } from '../domain/dedup.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
+import type { Alert } from '../domain/alert.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
-import { decodeIncident, type Incident, type IncidentState, type TimelineEntry } from './model.js';
+import { decodeIncident } from '../store/incident-codec.js';
+import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
 
 export type IngestOutcome =
   'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
@@ -73,21 +75,23 @@ export function createIncidentRepository(deps: {
       .filter((i): i is Incident => !!i);
   }
 
-  /** The counters the scripts keep: open incidents by severity, incidents by state. */
-  async function counts(): Promise<Counts> {
-    const h = await redis.hgetall(keys.counters());
-    const n = (k: string) => Math.max(0, Number(h[k] ?? 0) || 0);
-    return {
-      open: Object.fromEntries(SEVERITIES.map((sev) => [sev, n(`open:${sev}`)])) as Record<
-        Severity,
-        number
-      >,
-      states: {
-        triggered: n('st:triggered'),
-        acknowledged: n('st:acknowledged'),
-        resolved: n('st:resolved'),
-      },
-    };
+  const counts = (): Promise<Counts> => readCounts(redis, keys);
+
+  /** Ids of the incidents in `states`, by incident number (`desc`: newest first), at most `max`. */
+  async function idsOf(states: IncidentState[], max: number, desc: boolean): Promise<string[]> {
+    if (max <= 0) return [];
+    const pipe = redis.pipeline();
+    for (const st of states)
+      if (desc) pipe.zrevrange(keys.stateIndex(st), 0, max - 1, 'WITHSCORES');
+      else pipe.zrange(keys.stateIndex(st), 0, max - 1, 'WITHSCORES');
+    const rows: [string, number][] = [];
+    for (const [err, r] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      const flat = r as string[];
+      for (let i = 0; i < flat.length; i += 2) rows.push([flat[i]!, Number(flat[i + 1])]);
+    }
+    rows.sort((a, b) => (desc ? b[1] - a[1] : a[1] - b[1]));
+    return rows.slice(0, max).map(([id]) => id);
   }
 
   /**
@@ -204,12 +208,19 @@ export function createIncidentRepository(deps: {
 
     /** Open incidents, oldest first, at most `max` (bounded: use `openPage` or `page` to walk all). */
     async listOpen(max = 1000): Promise<Incident[]> {
-      return getMany(await redis.zrange(keys.open(), 0, max - 1));
+      return getMany(await idsOf(['triggered', 'acknowledged'], max, false));
     },
 
-    /** Incidents created since `since`, newest first, at most `max`. */
+    /** Incidents created since `since`, newest first, at most `max` (incident numbers count up in
+     * creation order, so the walk stops at the first one created earlier). */
     async listSince(since: number, max = 1000): Promise<Incident[]> {
-      return getMany(await redis.zrevrangebyscore(keys.all(), '+inf', since, 'LIMIT', 0, max));
+      const ids = await idsOf(['triggered', 'acknowledged', 'resolved'], max, true);
+      const out: Incident[] = [];
+      for (const inc of await getMany(ids)) {
+        if (inc.createdAt < since) break;
+        out.push(inc);
+      }
+      return out;
     },
 
     async countOpen(): Promise<number> {
@@ -245,13 +256,20 @@ export function createIncidentRepository(deps: {
     /**
      * One page of incidents, newest first, from the per-state indexes (scored by incident number,
      * which counts up in creation order). `cursor` is the last id of the previous page; the page
-     * holds incidents with a lower number, so new incidents never shift a walk in progress.
+     * holds incidents with a lower number, so new incidents never shift a walk in progress. With
+     * `timeline`, each incident's last `timeline` entries and timeline length come along. One round
+     * trip (inc_page.lua): index ranges, hashes and timeline tails read in one script.
      */
     async page(opts: {
       state?: PageState;
       limit: number;
       cursor?: number;
-    }): Promise<{ incidents: Incident[]; next?: string }> {
+      timeline?: number;
+    }): Promise<{
+      incidents: Incident[];
+      next?: string;
+      timelines: Map<string, { entries: TimelineEntry[]; total: number }>;
+    }> {
       const states: IncidentState[] =
         opts.state === 'open'
           ? ['triggered', 'acknowledged']
@@ -259,31 +277,29 @@ export function createIncidentRepository(deps: {
             ? [opts.state]
             : ['triggered', 'acknowledged', 'resolved'];
       const max = opts.cursor === undefined ? '+inf' : `(${opts.cursor}`;
-      const tx = redis.multi();
-      for (const st of states)
-        tx.zrevrangebyscore(
-          keys.stateIndex(st),
-          max,
-          '-inf',
-          'WITHSCORES',
-          'LIMIT',
-          0,
-          opts.limit + 1,
-        );
-      const res = (await tx.exec()) ?? [];
-      const rows: [string, number][] = [];
-      for (const [err, r] of res) {
-        if (err) throw err;
-        const flat = r as string[];
-        for (let i = 0; i < flat.length; i += 2) rows.push([flat[i]!, Number(flat[i + 1])]);
+      const res = (await scripts.run('inc_page', [
+        keys.prefix,
+        max,
+        opts.limit,
+        opts.timeline ?? 0,
+        ...states,
+      ])) as [string, ...(string | number | string[])[]];
+      const incidents: Incident[] = [];
+      const timelines = new Map<string, { entries: TimelineEntry[]; total: number }>();
+      for (let i = 1; i + 3 < res.length; i += 4) {
+        const id = res[i] as string;
+        const flat = res[i + 1] as string[];
+        const h: Record<string, string> = {};
+        for (let k = 0; k < flat.length; k += 2) h[flat[k]!] = flat[k + 1]!;
+        const inc = decodeIncident(h);
+        if (!inc) continue;
+        incidents.push(inc);
+        timelines.set(id, {
+          entries: (res[i + 3] as string[]).map((r) => JSON.parse(r) as TimelineEntry),
+          total: Number(res[i + 2]),
+        });
       }
-      rows.sort((a, b) => b[1] - a[1]);
-      const shown = rows.slice(0, opts.limit);
-      const incidents = await getMany(shown.map(([id]) => id));
-      return {
-        incidents,
-        next: rows.length > opts.limit && shown.length ? shown[shown.length - 1]![0] : undefined,
-      };
+      return { incidents, next: res[0] || undefined, timelines };
     },
 
     /** The last `n` timeline entries of each incident, and each timeline's length (one round trip). */
@@ -347,12 +363,39 @@ export function createIncidentRepository(deps: {
 
     /** At most `limit` open incidents, the most recent first (a bounded read for previews). */
     async recentOpen(limit: number): Promise<Incident[]> {
-      return getMany(await redis.zrevrange(keys.open(), 0, Math.max(0, limit - 1)));
+      return getMany(await idsOf(['triggered', 'acknowledged'], limit, true));
     },
   };
 }
 
 export type PageState = IncidentState | 'open' | 'all';
+
+/**
+ * Open incidents by severity and incidents by state, read from the indexes the scripts keep (one
+ * round trip, O(log n)): a state's count is its index's size, a severity's open count the size of
+ * its score range in `incs:opensev` (severity rank * 1e12 + incident number).
+ */
+export async function readCounts(redis: Redis, keys: Keys): Promise<Counts> {
+  const states: IncidentState[] = ['triggered', 'acknowledged', 'resolved'];
+  const pipe = redis.pipeline();
+  for (const st of states) pipe.zcard(keys.stateIndex(st));
+  SEVERITIES.forEach((_, rank) =>
+    pipe.zcount(keys.openBySeverity(), rank * 1e12, `(${(rank + 1) * 1e12}`),
+  );
+  const res = (await pipe.exec()) ?? [];
+  const n = (i: number) => {
+    const [err, v] = res[i] ?? [];
+    if (err) throw err;
+    return Number(v ?? 0) || 0;
+  };
+  return {
+    open: Object.fromEntries(SEVERITIES.map((sev, rank) => [sev, n(3 + rank)])) as Record<
+      Severity,
+      number
+    >,
+    states: { triggered: n(0), acknowledged: n(1), resolved: n(2) },
+  };
+}
 
 export interface Counts {
   open: Record<Severity, number>;

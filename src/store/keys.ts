@@ -16,6 +16,7 @@ export function createKeys(prefix: string) {
     pendingCards: (id: string) => `${p}inc:{${id}}:pend`,
     checklist: (id: string) => `${p}inc:{${id}}:checklist`,
     dedup: (key: string) => `${p}dedup:${key}`,
+    /** Legacy (schema < 3): zsets of open / all incidents; the start-up migration reads and drops them. */
     open: () => `${p}incs:open`,
     all: () => `${p}incs:all`,
     byChat: (chat: string) => `${p}incs:chat:${chat}`,
@@ -71,7 +72,7 @@ export function createKeys(prefix: string) {
     /** Hash of finished start-up data migrations (field = migration name, value = version). */
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
-    commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
+    commandRate: (userId: number) => `${p}rate:cmd:${userId}`,
     // read side (kept by the scripts through common.lua's ix_apply; names mirror it)
     /** zset id -> seq of the incidents in one state: cursor pages. */
     stateIndex: (state: 'triggered' | 'acknowledged' | 'resolved') => `${p}incs:st:${state}`,
@@ -81,7 +82,7 @@ export function createKeys(prefix: string) {
     silencedIndex: () => `${p}incs:silenced`,
     /** zset id -> resolved_at: retention walks it. */
     resolvedAt: () => `${p}incs:rt`,
-    /** hash open:P0..P3 and st:<state> -> counts. */
+    /** Legacy (schema 2): hash open:P0..P3 and st:<state> -> counts; dropped by the migration to 3. */
     counters: () => `${p}cnt`,
     /** Daily aggregates by UTC day number (ms / 86,400,000) of incident creation. */
     aggDay: (day: number) => `${p}agg:d:${day}`,
@@ -113,6 +114,8 @@ export function createKeys(prefix: string) {
     runAlive: (runId: string) => `${p}run:${runId}:alive`,
     /** One instance's claim to recover a run whose alive lease lapsed (string, PX). */
     runRecover: (runId: string) => `${p}run:${runId}:recover`,
+    /** Who makes a timer's outside request now (a webhook delivery; timer_hold.lua), real-time lease. */
+    timerSend: (id: string) => `${p}tm:send:${id}`,
   };
 }
 

@@ -16,6 +16,8 @@ const SCRIPTS = [
   'ix_compact',
   'trade_decide',
   'override_add',
+  'inc_page',
+  'timer_hold',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 

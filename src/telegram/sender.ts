@@ -3,7 +3,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { OutboxKeyboard } from '../domain/outbox.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Metrics } from '../metrics.js';
-import { htmlTextLength, trimHtml } from '../notify/html.js';
+import { htmlTextLength, trimHtml } from './html.js';
 
 /** Telegram's limit on a photo caption (characters after HTML parsing). */
 export const CAPTION_MAX = 1024;

@@ -1,12 +1,12 @@
 import { GrammyError, type Api } from 'grammy';
 import type { Clock } from '../clock.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
-import type { Severity } from '../intake/types.js';
+import type { Severity } from '../domain/severity.js';
 import type { Logger } from '../logger.js';
-import { escapeHtml, trimText } from '../notify/html.js';
+import { escapeHtml, trimText } from './html.js';
 import type { WarRoomStore } from '../store/warrooms.js';
 
 /** Telegram's limit on a forum topic's name (createForumTopic, editForumTopic). */

@@ -144,7 +144,6 @@ describe('a page is never stuck behind noise (issue 13, item 0)', () => {
     const t0 = clock.now();
     // the batch arrives and the outbox takes what it can at once; then escalation level 0 fires
     await ingest(storm(300, 'firing'));
-    const k = t.app.services.keys;
     await drain({ settle: false });
     await run(60_000);
     const stormSends = log.length;
@@ -154,7 +153,10 @@ describe('a page is never stuck behind noise (issue 13, item 0)', () => {
     // the storm ends: all 300 resolve
     const tResolved = clock.now();
     await ingest(storm(300, 'resolved'));
-    expect(await redis.zcard(k.open())).toBe(0);
+    expect((await t.app.services.repo.counts()).states).toMatchObject({
+      triggered: 0,
+      acknowledged: 0,
+    });
     await run(5_000);
 
     // a new P0
@@ -230,7 +232,7 @@ describe('a page is never stuck behind noise (issue 13, item 0)', () => {
     await ingest({ title: 'disk 91%', severity: 'warning', status: 'firing', dedup_key: 'a' });
     await drain();
     expect(log.map((s) => s.method)).toEqual(['sendMessage']);
-    const [id] = await redis.zrange(t.app.services.keys.open(), 0, -1);
+    const [id] = await redis.zrange(t.app.services.keys.stateIndex('triggered'), 0, -1);
     clock.advance(1_000);
     // a re-render with no change of state (the "started … ago" clock alone moved)
     await t.app.services.repo.apply({ sync: [{ inc: id! }] });
@@ -305,7 +307,10 @@ describe('the end of a big mixed storm costs a bounded number of messages (issue
     }
     // every incident resolved: the counters and the open index agree
     expect(await t.app.services.repo.countOpen()).toBe(0);
-    expect(await redis.zcard(t.app.services.keys.open())).toBe(0);
+    expect((await t.app.services.repo.counts()).states).toMatchObject({
+      triggered: 0,
+      acknowledged: 0,
+    });
     // the end of the storm: at most one edit per digest (and no new message), then an empty queue
     await drainFor(5 * 60_000);
     const after = log.filter((s) => s.at >= tResolved);

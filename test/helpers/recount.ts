@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { SEVERITIES } from '../../src/intake/types.js';
+import { readCounts } from '../../src/incidents/repository.js';
+import { SEVERITIES } from '../../src/domain/severity.js';
 import type { Keys } from '../../src/store/keys.js';
 
 const DAY = 86_400_000;
@@ -56,14 +57,10 @@ export async function recount(redis: Redis, keys: Keys) {
     }
     if (h.breached === '1') add('b');
   }
-  const cnt = await redis.hgetall(keys.counters());
+  const cnt = await readCounts(redis, keys);
   const have = {
-    open: Object.fromEntries(SEVERITIES.map((s) => [s, Number(cnt[`open:${s}`] ?? 0)])),
-    states: {
-      triggered: Number(cnt['st:triggered'] ?? 0),
-      acknowledged: Number(cnt['st:acknowledged'] ?? 0),
-      resolved: Number(cnt['st:resolved'] ?? 0),
-    } as Record<string, number>,
+    open: Object.fromEntries(SEVERITIES.map((s) => [s, cnt.open[s]])),
+    states: { ...cnt.states } as Record<string, number>,
     index: {} as Record<string, string[]>,
     opensev: (await redis.zrange(keys.openBySeverity(), 0, -1)).sort(),
     silencedOpen: (await redis.zrange(keys.silencedIndex(), 0, -1)).sort(),

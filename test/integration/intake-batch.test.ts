@@ -87,6 +87,44 @@ describe('intake: one round trip per request', () => {
   });
 });
 
+describe('intake: outbox job numbers', () => {
+  it('stay distinct when a batch mixes new incidents with an update that queues a sync', async () => {
+    const s = t.app.services;
+    await s.outbox.stop();
+    try {
+      const first = await post(`${t.url}/hooks/generic`, batch(9000, 1), TOKENS.ci);
+      const a = (first.body.incidents as string[])[0]!;
+      const chat = (await s.repo.get(a))!.chats[0]!;
+      // its first card delivered: shown in the chat, its job gone, so the resolution's re-render
+      // is a new job that ob_push numbers itself
+      await other.hset(s.keys.messages(a), chat, '77');
+      await other.hdel(s.keys.obCoalesce(chat), `sync:${a}`);
+      const mixed = [
+        ...batch(9001, 1),
+        { ...batch(9000, 1)[0]!, status: 'resolved' },
+        ...batch(9002, 1),
+      ];
+      const r = await post(`${t.url}/hooks/generic`, mixed, TOKENS.ci);
+      expect(r.status).toBe(202);
+      const [b, , c] = r.body.incidents as string[];
+      const co = await other.hgetall(s.keys.obCoalesce(chat));
+      const ids = [a, b!, c!].map((i) => co[`sync:${i}`]);
+      expect(new Set(ids).size).toBe(3);
+      for (const [k, inc] of [a, b!, c!].entries()) {
+        const job = JSON.parse((await other.get(s.keys.obJob(ids[k]!)))!) as {
+          data: { inc: string };
+        };
+        expect(job.data.inc).toBe(inc);
+      }
+      expect(Number(await other.get(s.keys.obSeq()))).toBeGreaterThanOrEqual(
+        Math.max(...ids.map(Number)),
+      );
+    } finally {
+      s.outbox.start();
+    }
+  });
+});
+
 describe('intake: the suppression cache never serves a stale silence', () => {
   it('a silence created by another replica applies to an alert 1 ms later', async () => {
     const first = await post(`${t.url}/hooks/generic`, batch(7000, 1, { team: 'db' }), TOKENS.ci);

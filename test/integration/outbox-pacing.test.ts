@@ -109,7 +109,7 @@ describe('outbox pacing (fake clock, real Redis)', () => {
       const { a, r } = alert(i);
       await repo.ingest(a, r);
     }
-    expect(await redis.zcard(keys.open())).toBe(2000);
+    expect(await redis.zcard(keys.stateIndex('triggered'))).toBe(2000);
     const sent = await simulate(5 * 60_000, 250);
     // every incident is covered exactly once, by its own message or a digest
     const covered = sent.flatMap((s) => (s.kind === 'digest' ? s.incs! : ['single']));

@@ -113,7 +113,8 @@ end
 --   incs:opensev      zset id -> severity rank * 1e12 + seq: open incidents as /incidents lists them
 --   incs:silenced     zset id -> silenced until (ms; silenced=1 means +inf), open incidents only
 --   incs:rt           zset id -> resolved_at: what retention compaction walks
---   cnt               hash open:P0..P3, st:<state> -> counts
+-- Counts are read from these (ZCARD of a state index; ZCOUNT of a severity's score range of
+-- incs:opensev), so no counter is written (schema 3 dropped the `cnt` hash and `incs:open`/`incs:all`).
 --   agg:d:<day>       hash per UTC day of creation: <sev>|<integration>|n|a|r|b|ta<i>|tr<i>
 --   agg:noisy:<day>   zset title -> alerts;  agg:resp:<day> zset person -> human actions
 --   inc:{ID}:tm       set of the incident's timers (esc/breach/remind/reack), cancelled on resolution
@@ -205,21 +206,13 @@ local function ix_apply(P, id, before)
   -- state index and counters
   local bst, ast = b and b.state or nil, a and a.state or nil
   if bst ~= ast or (b and a and b.seq ~= a.seq) then
-    if bst then
-      redis.call('ZREM', P .. 'incs:st:' .. bst, id)
-      redis.call('HINCRBY', P .. 'cnt', 'st:' .. bst, -1)
-    end
-    if ast then
-      redis.call('ZADD', P .. 'incs:st:' .. ast, tonumber(a.seq) or 0, id)
-      redis.call('HINCRBY', P .. 'cnt', 'st:' .. ast, 1)
-    end
+    if bst then redis.call('ZREM', P .. 'incs:st:' .. bst, id) end
+    if ast then redis.call('ZADD', P .. 'incs:st:' .. ast, tonumber(a.seq) or 0, id) end
   end
   local bopen = (b ~= nil) and b.state ~= 'resolved'
   local aopen = (a ~= nil) and a.state ~= 'resolved'
   if bopen ~= aopen or (bopen and b.severity ~= a.severity) then
-    if bopen then redis.call('HINCRBY', P .. 'cnt', 'open:' .. b.severity, -1) end
     if aopen then
-      redis.call('HINCRBY', P .. 'cnt', 'open:' .. a.severity, 1)
       redis.call('ZADD', P .. 'incs:opensev', ix_open_score(a), id)
     else
       redis.call('ZREM', P .. 'incs:opensev', id)

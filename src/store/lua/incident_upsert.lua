@@ -24,8 +24,9 @@ local now = tonumber(ARGV[2])
 local items = cjson.decode(ARGV[5])
 local plans = cjson.decode(ARGV[6])
 
--- one MGET for every string key the batch may read
-local mkeys = { P .. 'sup:ver', P .. 'inc:seq' }
+-- one MGET for every string key the batch may read (3: outbox job sequence, 4: rate-limit counter)
+local rl = ARGV[4] ~= '' and cjson.decode(ARGV[4]) or nil
+local mkeys = { P .. 'sup:ver', P .. 'inc:seq', P .. 'ob:seq', rl and rl.k or P .. 'inc:seq' }
 local dpos, npos = {}, {}
 local function want(tbl, k)
   if tbl[k] == nil then
@@ -49,15 +50,19 @@ for i = 1, #mkeys, 1000 do
 end
 
 if ARGV[3] ~= '' and (pre[1] or '0') ~= ARGV[3] then return { 'stale', pre[1] or '0' } end
-if ARGV[4] ~= '' then
-  local rl = cjson.decode(ARGV[4])
-  local n = redis.call('INCR', rl.k)
-  if n == 1 then redis.call('PEXPIRE', rl.k, rl.ttl) end
+if rl then
+  -- the MGET saw whether the window's counter exists: one write either way
+  local n = 1
+  if pre[4] then n = redis.call('INCR', rl.k) else redis.call('SET', rl.k, 1, 'PX', rl.ttl) end
   if n > tonumber(rl.max) then return { 'rate_limited', n } end
 end
 
 local seq = tonumber(pre[2] or '0') or 0
 local seqDirty = false
+-- ob:seq as the MGET read it, while no ob_push (an update's sync, a checklist) has moved it since;
+-- then flush numbers the batch's new-card jobs from it and writes it back with its MSET
+local obseq = tonumber(pre[3] or '0') or 0
+local obKnown = true
 local dedupLocal = {} -- dedup key -> id (or false once deleted) written in this batch
 local function dget(dkey)
   local v = dedupLocal[dkey]
@@ -68,11 +73,9 @@ end
 -- gathered writes of the batch's new incidents
 local W
 local function reset()
-  W = { mset = {}, due = {}, open = {}, all = {}, trig = {}, opensev = {}, silenced = {}, cnt = {},
-    agg = {}, jobs = {}, created = {} }
+  W = { mset = {}, due = {}, trig = {}, opensev = {}, silenced = {}, agg = {}, jobs = {}, created = {} }
 end
 reset()
-local function cnt(k, n) W.cnt[k] = (W.cnt[k] or 0) + n end
 local function agg(day, field, n)
   local t = W.agg[day]
   if not t then t = {}; W.agg[day] = t end
@@ -102,7 +105,15 @@ local function flush()
   if seqDirty then push2(W.mset, P .. 'inc:seq', seq); seqDirty = false end
   local nj = #W.jobs
   if nj > 0 then
-    local base = redis.call('INCRBY', P .. 'ob:seq', nj) - nj
+    local base
+    if obKnown then
+      base = obseq
+      push2(W.mset, P .. 'ob:seq', obseq + nj)
+    else
+      base = redis.call('INCRBY', P .. 'ob:seq', nj) - nj
+      obKnown = true
+    end
+    obseq = base + nj
     local lanes, co, ready, order = {}, {}, {}, {}
     for i, j in ipairs(W.jobs) do
       local jid = tostring(base + i)
@@ -128,12 +139,9 @@ local function flush()
   end
   chunked('MSET', {}, W.mset)
   chunked('ZADD', { P .. 'tm:due', 'NX' }, W.due)
-  zadd(P .. 'incs:open', W.open)
-  zadd(P .. 'incs:all', W.all)
   zadd(P .. 'incs:st:triggered', W.trig)
   zadd(P .. 'incs:opensev', W.opensev)
   zadd(P .. 'incs:silenced', W.silenced)
-  for k, n in pairs(W.cnt) do redis.call('HINCRBY', P .. 'cnt', k, n) end
   for day, t in pairs(W.agg) do
     for f, n in pairs(t) do redis.call('HINCRBY', P .. 'agg:d:' .. day, f, n) end
   end
@@ -193,13 +201,9 @@ local function create(it, alert)
     end
   end
   -- [ix] what ix_apply(P, id, nil) would do for a triggered incident, gathered
-  push2(W.open, now, id)
-  push2(W.all, now, id)
   push2(W.trig, seq, id)
   push2(W.opensev, (IX_SEV[it.sev] or 3) * 1e12 + seq, id)
   if not notify then push2(W.silenced, '+inf', id) end
-  cnt('st:triggered', 1)
-  cnt('open:' .. it.sev, 1)
   local day = math.floor(now / IX_DAY)
   agg(day, it.sev .. '|' .. ((f.integration or '') ~= '' and f.integration or '-') .. '|n', 1)
   redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, f.title) -- ix_noise
@@ -212,6 +216,7 @@ local UPD = { 'state', 'severity', 'silenced', 'silenced_until', 'created_at', '
 
 local function update(it, alert, id, h)
   local ik = P .. 'inc:{' .. id .. '}'
+  obKnown = false -- its sync or checklist may queue a job (ob_push takes the next ob:seq itself)
   local fp, status, ack = it.fp, it.st, it.ack == 1
   local s = {}
   for i, f in ipairs(UPD) do s[f] = h[i] or '' end
@@ -238,7 +243,6 @@ local function update(it, alert, id, h)
   if firing == 0 then
     redis.call('HSET', ik, 'alert_count', count, 'firing_count', 0, 'updated_at', now,
       'state', 'resolved', 'resolved_at', now, 'resolved_by', source)
-    redis.call('ZREM', P .. 'incs:open', id)
     local dkey = P .. 'dedup:' .. it.d
     redis.call('DEL', dkey)
     dedupLocal[dkey] = false

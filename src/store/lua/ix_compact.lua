@@ -11,8 +11,7 @@ for _, id in ipairs(ids) do
   local h = redis.call('HMGET', ik, 'state', 'ix')
   redis.call('ZREM', P .. 'incs:rt', id)
   if h[1] == 'resolved' or not h[1] then
-    if h[1] and h[2] == '1' then redis.call('HINCRBY', P .. 'cnt', 'st:resolved', -1) end
-    for _, k in ipairs({ 'incs:st:resolved', 'incs:all', 'incs:open', 'incs:opensev', 'incs:silenced' }) do
+    for _, k in ipairs({ 'incs:st:resolved', 'incs:opensev', 'incs:silenced' }) do
       redis.call('ZREM', P .. k, id)
     end
     redis.call('DEL', ik, ik .. ':alerts', ik .. ':tl', ik .. ':msgs', ik .. ':checklist', ik .. ':firing', ik .. ':tm', ik .. ':pend')

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/clock.js';
 import type { OutboxJob, OutboxOutcome, OutboxRecord } from '../../../src/domain/outbox.js';
 import { createI18n } from '../../../src/i18n.js';
-import type { Incident } from '../../../src/incidents/model.js';
+import type { Incident } from '../../../src/domain/incident.js';
 import type { EffectPlan } from '../../../src/incidents/repository.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
