@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
+import type { OutboxEntry } from '../domain/outbox.js';
 import { scopeDedup } from '../domain/dedup.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { Alert } from '../domain/alert.js';
@@ -28,13 +29,7 @@ export interface EffectPlan {
   hdel?: { key: string; field: string }[];
   timeline?: { inc: string; entry: TimelineEntry }[];
   sync?: { inc: string; extra?: string[] }[];
-  outbox?: {
-    chat: string;
-    kind: string;
-    data: Record<string, unknown>;
-    coalesce?: string;
-    new?: boolean;
-  }[];
+  outbox?: OutboxEntry[];
   timers?: { id: string; due: number; data: Record<string, unknown> }[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];

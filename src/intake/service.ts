@@ -11,7 +11,7 @@ import {
   type SuppressionSnapshot,
 } from '../incidents/silences.js';
 import type { Metrics } from '../metrics.js';
-import { dmRecipients } from '../notify/subscriptions.js';
+import { dmRecipients } from '../domain/subscriptions.js';
 import type { Keys } from '../store/keys.js';
 import type { Alert } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
