@@ -4,9 +4,6 @@ import type { OutboxStore } from '../store/outbox.js';
 import { createDispatcher, type DispatchDeps } from './dispatch.js';
 import { isTransient, rateLimitedFor } from './sender.js';
 
-/** Attempts of a job that keeps failing transiently before it is dropped. */
-const MAX_ATTEMPTS = 30;
-
 export interface OutboxDeps extends DispatchDeps {
   store: DispatchDeps['store'] & Pick<OutboxStore, 'claim' | 'depth'>;
 }
@@ -31,11 +28,13 @@ export function createOutbox(deps: OutboxDeps) {
         return store.finish(job, 'retry', { delayMs: retryAfter });
       }
       const attempts = (job.attempts ?? 0) + 1;
-      if (isTransient(e) && attempts <= MAX_ATTEMPTS) {
+      if (isTransient(e)) {
+        // a Telegram outage (5xx, network) never drops a page: the job waits, each failure counted
+        // so the wait grows to at most 30 s, and goes out once Telegram answers again
         metrics.sends.inc({ method: job.kind, result: 'retry' });
         const delay = Math.min(500 * 2 ** Math.min(attempts, 6), 30_000);
         logger.warn({ chat: job.chat, attempts, err: e }, 'telegram send failed: will retry');
-        return store.finish(job, 'retry', { delayMs: delay });
+        return store.finish(job, 'retry', { delayMs: delay, failure: true });
       }
       metrics.sends.inc({ method: job.kind, result: 'dropped' });
       logger.error({ chat: job.chat, kind: job.kind, err: e }, 'telegram send failed: dropped');

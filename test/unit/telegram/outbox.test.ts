@@ -57,6 +57,7 @@ function setup(opts: { inc?: Incident; messages?: Record<string, string>; card?:
     outcome: OutboxOutcome;
     delayMs?: number;
     records: OutboxRecord[];
+    failure?: boolean;
   }[] = [];
   const applied: EffectPlan[] = [];
   const queue: OutboxJob[] = [];
@@ -96,10 +97,16 @@ function setup(opts: { inc?: Incident; messages?: Record<string, string>; card?:
     async finish(
       job: OutboxJob,
       outcome: OutboxOutcome,
-      o: { delayMs?: number } = {},
+      o: { delayMs?: number; failure?: boolean } = {},
       ...records: OutboxRecord[]
     ) {
-      finished.push({ job: job.id, outcome, delayMs: o.delayMs, records });
+      finished.push({
+        job: job.id,
+        outcome,
+        delayMs: o.delayMs,
+        records,
+        ...(o.failure ? { failure: true } : {}),
+      });
     },
     async cardState() {
       return opts.card ?? {};
@@ -253,6 +260,37 @@ describe('outbox dispatch', () => {
     await s.run({ id: '4', chat: CHAT, kind: 'text', data: { text: 'hi' }, coalesce: '', new: 0 });
     expect(s.calls).toEqual([]);
     expect(s.finished).toEqual([{ job: '4', outcome: 'retry', delayMs: 7000, records: [] }]);
+  });
+
+  it('a Telegram 5xx re-queues the job with its failure counted, so the wait grows; it is never dropped', async () => {
+    const serverError = new GrammyError(
+      'Call to sendMessage failed',
+      { ok: false, error_code: 502, description: 'Bad Gateway' },
+      'sendMessage',
+      {},
+    );
+    for (const attempts of [0, 3, 40]) {
+      const s = setup({ inc: incident() });
+      s.failNext(serverError);
+      const job = {
+        id: '5',
+        chat: CHAT,
+        kind: 'text' as const,
+        data: { text: 'hi' },
+        coalesce: '',
+        new: 0,
+      };
+      await s.run({ ...job, attempts });
+      expect(s.finished).toEqual([
+        {
+          job: '5',
+          outcome: 'retry',
+          delayMs: Math.min(500 * 2 ** Math.min(attempts + 1, 6), 30_000),
+          records: [],
+          failure: true,
+        },
+      ]);
+    }
   });
 
   it('a refused DM page mentions the person in the incident chat instead', async () => {
