@@ -5,7 +5,7 @@ import type { OpsbotConfig } from '../config.js';
 import type { TimerData, TimerService } from '../escalation/timers.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../incidents/model.js';
-import { mergePlans, type EffectPlan, type IncidentRepository } from '../incidents/repository.js';
+import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Alert } from '../intake/types.js';
 import type { Logger } from '../logger.js';

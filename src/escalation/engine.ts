@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
 import { decodeIncident, type Incident } from '../incidents/model.js';
-import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { chatKeyOf, parseChatKey } from '../incidents/routing.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';

@@ -5,7 +5,7 @@ import type { Severity } from '../intake/types.js';
 import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
 import type { Keys } from '../store/keys.js';
 import type { Incident, IncidentRole } from './model.js';
-import { mergePlans, type EffectPlan, type IncidentRepository } from './repository.js';
+import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';
 
 /** Who acted and where, for side effects that name them (an Alertmanager silence's createdBy and link). */
 export interface ActionMeta {

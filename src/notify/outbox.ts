@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import { createWorkerLoop } from '../loop.js';
@@ -99,25 +99,16 @@ export function createOutbox(deps: OutboxDeps) {
     record3?: Record3,
   ) {
     if (outcome === 'noop') metrics.sends.inc({ method: job.kind, result: 'noop' });
-    await scripts.run('outbox_finish', [
-      keys.prefix,
-      clock.now(),
-      job.id,
-      job.chat,
+    await scripts.outboxFinish({
+      now: clock.now(),
+      jobId: job.id,
+      chat: job.chat,
       outcome,
-      Math.ceil(delayMs),
-      record?.[0] ?? '',
-      record?.[1] ?? '',
-      record?.[2] ?? '',
-      failure ? 'err' : '',
-      job.slot ?? '',
-      record2?.[0] ?? '',
-      record2?.[1] ?? '',
-      record2?.[2] ?? '',
-      record3?.[0] ?? '',
-      record3?.[1] ?? '',
-      record3?.[2] ?? '',
-    ]);
+      delayMs,
+      records: [record, record2, record3],
+      failure,
+      slot: job.slot,
+    });
   }
 
   async function send(
@@ -437,19 +428,18 @@ export function createOutbox(deps: OutboxDeps) {
   }
 
   async function claim(): Promise<{ job?: OutboxJob; waitMs: number }> {
-    const r = (await scripts.run('outbox_claim', [
-      keys.prefix,
-      clock.now(),
-      lease,
-      lim.per_chat_interval,
-      lim.group_per_minute,
-      lim.global_per_second,
-      lim.digest_threshold,
-      200,
-    ])) as string[];
-    if (r[0] === 'job')
-      return { job: { ...(JSON.parse(r[1]!) as OutboxJob), slot: r[2] }, waitMs: 0 };
-    return { waitMs: Number(r[1]) };
+    const r = await scripts.outboxClaim({
+      now: clock.now(),
+      leaseMs: lease,
+      intervalMs: lim.per_chat_interval,
+      perMinute: lim.group_per_minute,
+      perSecond: lim.global_per_second,
+      digestAt: lim.digest_threshold,
+      digestMax: 200,
+    });
+    if (r.kind === 'job')
+      return { job: { ...(JSON.parse(r.job) as OutboxJob), slot: r.slot }, waitMs: 0 };
+    return { waitMs: r.ms };
   }
 
   async function handle(job: OutboxJob): Promise<void> {

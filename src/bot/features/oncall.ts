@@ -76,12 +76,7 @@ export function oncallFeature(s: Services) {
     }
     const now = s.clock.now();
     // appended in one script, so an accepted /cover at the same moment is never lost
-    await s.scripts.run('override_add', [
-      s.keys.prefix,
-      now,
-      schedule,
-      JSON.stringify([{ person, from: now, to: now + ms }]),
-    ]);
+    await s.scripts.overrideAdd(now, schedule, [{ person, from: now, to: now + ms }]);
     await s.audit.append('override.create', ctx.person, { schedule, person, to: now + ms });
     await ctx.replyHtml(
       ctx.tr('override-set', {
