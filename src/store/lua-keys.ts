@@ -7,9 +7,9 @@ import { createKeys } from './keys.js';
  * calling each builder with placeholders and splitting its result around them.
  */
 
-const PREFIX = '\u0000P\u0000';
-const arg = (i: number) => `\u0000${i}\u0000`;
-const PLACEHOLDER = /\u0000(P|\d+)\u0000/;
+const PREFIX = '\uE000P\uE000';
+const arg = (i: number) => `\uE000${i}\uE000`;
+const PLACEHOLDER = /\uE000(P|\d+)\uE000/;
 
 /** Builders whose result branches on an argument: generated per value of that (small, closed) set. */
 const ENUMERATED: Partial<Record<string, { index: number; values: readonly (string | number)[] }>> =
