@@ -2,14 +2,15 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
-import { decodeIncident, type Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
+import { decodeIncident } from '../store/incident-codec.js';
 import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { chatKeyOf, parseChatKey } from '../incidents/routing.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { formatDuration } from '../duration.js';
-import { escapeHtml } from '../notify/html.js';
+import { escapeHtml } from '../telegram/html.js';
 import type { Keys } from '../store/keys.js';
 import { createWebhookNotifier, webhookTimer } from './notifiers.js';
 import { onCallAt, type Override } from './schedule.js';
@@ -102,6 +103,28 @@ export function createEscalation(deps: EscalationDeps) {
       list.push({ id: `breach:%ID%`, due, data: { kind: 'breach', inc: '%ID%', due } });
     }
     return { hset, timers: list };
+  }
+
+  /**
+   * Telegram ids of the people the first level of `severity`'s policy pages when a new incident is
+   * created `now` (its `person:` targets and whoever is on call for its `schedule:` targets then).
+   */
+  async function firstLevelPeople(severity: Incident['severity'], now: number): Promise<string[]> {
+    const lvl = policyFor({ severity })?.levels[0];
+    if (!lvl) return [];
+    const out: string[] = [];
+    for (const target of lvl.notify) {
+      const [kind, ref] = target.split(':') as [string, string];
+      let person = ref;
+      if (kind === 'schedule') {
+        const who = await onCall(ref, now + lvl.after);
+        if (!who) continue;
+        person = who.person;
+      } else if (kind !== 'person') continue;
+      const p = own(config.people, person);
+      if (p) out.push(String(p.telegram_id));
+    }
+    return out;
   }
 
   /** Cancels and schedules what an acknowledgement changes (for the ack plan). */
@@ -487,6 +510,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   return {
     creationPlan,
+    firstLevelPeople,
     ackEffects,
     escalateNow,
     onCall,

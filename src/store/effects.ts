@@ -1,4 +1,5 @@
-import type { TimelineEntry } from '../incidents/model.js';
+import type { TimelineEntry } from '../domain/incident.js';
+import type { OutboxEntry } from '../domain/outbox.js';
 
 /** A multi-key change for apply_effects.lua; see the header of that script. */
 export interface EffectPlan {
@@ -16,13 +17,7 @@ export interface EffectPlan {
   hdel?: { key: string; field: string }[];
   timeline?: { inc: string; entry: TimelineEntry }[];
   sync?: { inc: string; extra?: string[] }[];
-  outbox?: {
-    chat: string;
-    kind: string;
-    data: Record<string, unknown>;
-    coalesce?: string;
-    new?: boolean;
-  }[];
+  outbox?: OutboxEntry[];
   timers?: { id: string; due: number; data: Record<string, unknown> }[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];

@@ -1,5 +1,6 @@
-import { scopeDedup } from '../intake/dedup.js';
-import type { Alert, Severity } from '../intake/types.js';
+import type { Alert } from '../domain/alert.js';
+import { scopeDedup } from '../domain/dedup.js';
+import type { Severity } from '../domain/severity.js';
 
 export interface RoutedAlert {
   severity: Severity;
@@ -33,7 +34,7 @@ export function encodeBatch(
       planIndex.set(plan, c);
     }
     items.push({
-      // per-integration: another integration's token never reaches this incident (intake/dedup.ts)
+      // per-integration: another integration's token never reaches this incident (domain/dedup.ts)
       d: scopeDedup(alert.integration, alert.dedupKey),
       fp: alert.fingerprint,
       st: alert.status,

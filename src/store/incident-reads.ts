@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { IncidentState } from '../incidents/model.js';
-import { SEVERITIES, type Severity } from '../intake/types.js';
+import type { IncidentState } from '../domain/incident.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { Keys } from './keys.js';
 
 /**

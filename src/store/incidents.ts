@@ -1,12 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { SEVERITIES, type Alert } from '../intake/types.js';
-import {
-  decodeIncident,
-  type Incident,
-  type IncidentState,
-  type TimelineEntry,
-} from '../incidents/model.js';
+import type { Alert } from '../domain/alert.js';
+import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
+import { SEVERITIES } from '../domain/severity.js';
+import { decodeIncident } from './incident-codec.js';
 import type { EffectPlan, EffectResult } from './effects.js';
 import { encodeBatch, type RoutedAlert } from './incident-ingest.js';
 import { readAggregates, readCounts, type Counts } from './incident-reads.js';

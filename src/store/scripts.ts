@@ -142,12 +142,7 @@ export function createScripts(redis: Redis, keys: Keys) {
     },
 
     /** inc_page.lua: one read-API page: [next id or '', id, flat hash, timeline length, tail, ...]. */
-    async incPage(a: {
-      states: string[];
-      max: string;
-      limit: number;
-      tail: number;
-    }): Promise<{
+    async incPage(a: { states: string[]; max: string; limit: number; tail: number }): Promise<{
       next: string;
       rows: { id: string; hash: string[]; total: number; tail: string[] }[];
     }> {
