@@ -370,7 +370,7 @@ async function retention(add: Add) {
     const h = createHistory({
       redis,
       keys,
-      scripts: createScripts(redis),
+      scripts: createScripts(redis, keys),
       clock: { now: () => Date.now() },
       logger: createLogger('silent'),
       retentionMs,

@@ -14,7 +14,7 @@ import { buildHttp } from './http/server.js';
 import { createI18n } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createHistory } from './incidents/history.js';
-import { createIncidentRepository } from './incidents/repository.js';
+import { createIncidentRepository } from './store/incidents.js';
 import { createMaintenance, createSilences } from './incidents/silences.js';
 import { migrateDedupKeys } from './intake/dedup.js';
 import { createHeartbeats } from './intake/heartbeat.js';
@@ -84,7 +84,7 @@ export function buildApp(opts: AppOptions) {
         })
       : createRedis(env.redisUrl, logger));
   const keys = createKeys(cluster ? clusterPrefix(env.redisPrefix) : env.redisPrefix);
-  const scripts = createScripts(redis, `${keys.prefix}route`);
+  const scripts = createScripts(redis, keys);
   const metrics = createMetrics({ defaults: opts.defaultMetrics });
   const { t } = createI18n();
   // sends give up well inside the outbox lease, so a hung call is retried by this worker, not raced by another

@@ -6,7 +6,7 @@ import type { Escalation } from './escalation/engine.js';
 import type { TimerService } from './escalation/timers.js';
 import type { Locale, Translate } from './i18n.js';
 import type { IncidentActions } from './incidents/actions.js';
-import type { IncidentRepository } from './incidents/repository.js';
+import type { IncidentRepository } from './store/incidents.js';
 import type { SuppressionStore } from './incidents/silences.js';
 import type { Intake } from './intake/service.js';
 import type { Logger } from './logger.js';

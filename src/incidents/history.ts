@@ -54,8 +54,7 @@ export function createHistory(deps: {
       do {
         const [next, flat] = await redis.zscan(keys.all(), cursor, 'COUNT', batch);
         const ids = flat.filter((_, i) => i % 2 === 0);
-        if (ids.length)
-          count += Number(await scripts.run('ix_migrate', [keys.prefix, clock.now(), ...ids]));
+        if (ids.length) count += await scripts.ixMigrate(clock.now(), ids);
         cursor = next;
         await redis.set(keys.migrationCursor(), cursor);
       } while (cursor !== '0');
@@ -71,9 +70,7 @@ export function createHistory(deps: {
   /** One bounded retention pass: at most one batch of incidents and a few days of aggregates. */
   async function compactOnce(): Promise<{ deleted: number; more: boolean }> {
     const now = clock.now();
-    const deleted = Number(
-      await scripts.run('ix_compact', [keys.prefix, now, now - deps.retentionMs, batch]),
-    );
+    const deleted = await scripts.ixCompact(now, now - deps.retentionMs, batch);
     // daily aggregates past the longest /stats window
     const last = Math.floor(now / DAY_MS) - AGGREGATE_DAYS;
     let floor = Number(await redis.get(keys.aggFloor()));

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { TimerService } from '../escalation/timers.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import type { Keys } from '../store/keys.js';
 import type { Intake } from './service.js';
 import type { Alert } from '../domain/alert.js';

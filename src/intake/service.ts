@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Escalation } from '../escalation/engine.js';
-import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../incidents/repository.js';
+import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../store/incidents.js';
 import { routeAlert } from '../incidents/routing.js';
 import { warRoomChat } from '../incidents/warroom.js';
 import {

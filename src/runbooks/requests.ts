@@ -6,7 +6,7 @@ import type { ApprovalRecord, VoteOutcome } from '../domain/runs.js';
 import type { OutboxEntry } from '../domain/outbox.js';
 import type { TimerData, TimerService } from '../escalation/timers.js';
 import type { Locale } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { ApprovalStore } from '../store/approvals.js';
 import { editRunMessage, type Execution } from './execution.js';

@@ -75,19 +75,18 @@ export function createOutboxStore(deps: {
   return {
     /** The next job Telegram's limits allow now (outbox_claim.lua). */
     async claim(): Promise<Claim> {
-      const r = (await scripts.run('outbox_claim', [
-        keys.prefix,
-        clock.now(),
+      const r = await scripts.outboxClaim({
+        now: clock.now(),
         leaseMs,
-        limits.per_chat_interval,
-        limits.group_per_minute,
-        limits.global_per_second,
-        limits.digest_threshold,
-        DIGEST_MAX,
-      ])) as string[];
-      if (r[0] === 'job')
-        return { job: { ...(JSON.parse(r[1]!) as OutboxJob), slot: r[2] }, waitMs: 0 };
-      return { waitMs: Number(r[1]) };
+        intervalMs: limits.per_chat_interval,
+        perMinute: limits.group_per_minute,
+        perSecond: limits.global_per_second,
+        digestAt: limits.digest_threshold,
+        digestMax: DIGEST_MAX,
+      });
+      if (r.kind === 'job')
+        return { job: { ...(JSON.parse(r.job) as OutboxJob), slot: r.slot }, waitMs: 0 };
+      return { waitMs: r.ms };
     },
 
     /**
@@ -101,22 +100,16 @@ export function createOutboxStore(deps: {
       ...records: OutboxRecord[]
     ): Promise<void> {
       if (records.length > MAX_RECORDS) throw new Error('outbox finish: at most three records');
-      const args = records.flatMap(field);
-      const rec = (i: number) => args.slice(i * 3, i * 3 + 3);
-      const pad = (a: string[]) => (a.length ? a : ['', '', '']);
-      await scripts.run('outbox_finish', [
-        keys.prefix,
-        clock.now(),
-        job.id,
-        job.chat,
+      await scripts.outboxFinish({
+        now: clock.now(),
+        jobId: job.id,
+        chat: job.chat,
         outcome,
-        Math.ceil(opts.delayMs ?? 0),
-        ...pad(rec(0)),
-        opts.failure ? 'err' : '',
-        job.slot ?? '',
-        ...pad(rec(1)),
-        ...pad(rec(2)),
-      ]);
+        delayMs: opts.delayMs ?? 0,
+        records: records.map(field),
+        failure: opts.failure,
+        slot: job.slot,
+      });
     },
 
     /** What the chat's card of the incident last showed, and its shape. */

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { OutboxData, OutboxJob, OutboxOutcome, OutboxRecord } from '../domain/outbox.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

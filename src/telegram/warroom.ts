@@ -2,7 +2,7 @@ import { GrammyError, type Api } from 'grammy';
 import type { Clock } from '../clock.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
-import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Severity } from '../domain/severity.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@ import { FakeClock } from '../../../src/clock.js';
 import type { OutboxJob, OutboxOutcome, OutboxRecord } from '../../../src/domain/outbox.js';
 import { createI18n } from '../../../src/i18n.js';
 import type { Incident } from '../../../src/domain/incident.js';
-import type { EffectPlan } from '../../../src/incidents/repository.js';
+import type { EffectPlan } from '../../../src/store/incidents.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { CardState, DigestRecord } from '../../../src/store/outbox.js';
