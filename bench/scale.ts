@@ -369,7 +369,7 @@ async function retention(add: Add) {
     const keys = createKeys(prefix);
     const retentionMs = parseConfig(testConfigYaml(), {}).retention.resolved;
     const h = createHistory({
-      store: createHistoryStore({ redis, keys, scripts: createScripts(redis) }),
+      store: createHistoryStore({ redis, keys, scripts: createScripts(redis, keys) }),
       clock: { now: () => Date.now() },
       logger: createLogger('silent'),
       retentionMs,

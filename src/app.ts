@@ -14,21 +14,25 @@ import { buildHttp } from './http/server.js';
 import { createI18n } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createHistory } from './incidents/history.js';
-import { createIncidentRepository } from './incidents/repository.js';
+import { createIncidentRepository } from './store/incidents.js';
 import { createSuppressions } from './incidents/silences.js';
 import { migrateDedupKeys } from './intake/dedup.js';
 import { createHeartbeats } from './intake/heartbeat.js';
 import { createIntake } from './intake/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createOutbox } from './notify/outbox.js';
-import { createDmSubscriptions } from './notify/subscriptions.js';
+import { createOutbox } from './telegram/outbox.js';
+import { createDmSubscriptions } from './store/subscriptions.js';
 import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
 import { createApprovalStore } from './store/approvals.js';
 import { createLockStore } from './store/locks.js';
 import { createRunStore } from './store/runs.js';
 import { createRunbookMessages } from './telegram/views/runbooks.js';
+import { createOutboxStore } from './store/outbox.js';
+import { createWarRoomStore } from './store/warrooms.js';
+import { createSender } from './telegram/sender.js';
+import { createWarRooms } from './telegram/warroom.js';
 import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
 import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
@@ -85,7 +89,7 @@ export function buildApp(opts: AppOptions) {
         })
       : createRedis(env.redisUrl, logger));
   const keys = createKeys(cluster ? clusterPrefix(env.redisPrefix) : env.redisPrefix);
-  const scripts = createScripts(redis, `${keys.prefix}route`);
+  const scripts = createScripts(redis, keys);
   const metrics = createMetrics({ defaults: opts.defaultMetrics });
   const { t } = createI18n();
   // sends give up well inside the outbox lease, so a hung call is retried by this worker, not raced by another
@@ -158,18 +162,29 @@ export function buildApp(opts: AppOptions) {
     onRelease: (id) => amSilences.released(id),
   });
   const outbox = createOutbox({
-    redis,
-    keys,
-    scripts,
-    clock,
-    api,
+    store: createOutboxStore({
+      redis,
+      keys,
+      scripts,
+      clock,
+      limits: config.outbox,
+      leaseMs: config.outbox.lease,
+    }),
+    sender: createSender({ api, metrics }),
+    warRooms: createWarRooms({
+      store: createWarRoomStore({ redis, keys }),
+      api,
+      repo,
+      clock,
+      t,
+      logger,
+    }),
     repo,
-    config,
+    clock,
     t,
     localeOf,
     logger,
     metrics,
-    leaseMs: config.outbox.lease,
   });
   const dms = createDmSubscriptions({ redis, keys, clock, config });
   const intake = createIntake({

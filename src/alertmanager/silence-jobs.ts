@@ -4,7 +4,7 @@ import {
   mergePlans as merge,
   type EffectPlan,
   type IncidentRepository,
-} from '../incidents/repository.js';
+} from '../store/incidents.js';
 import type { Logger } from '../logger.js';
 import type { AmSilenceStore } from '../store/am-silences.js';
 import { AmError, type AmClient, type AmMatcher } from './client.js';

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { TimerService } from '../escalation/timers.js';
-import type { IncidentRepository } from '../incidents/repository.js';
 import type { HeartbeatStore } from '../store/heartbeats.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import type { Intake } from './service.js';
 import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';

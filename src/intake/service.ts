@@ -1,13 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Escalation } from '../escalation/engine.js';
-import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../incidents/repository.js';
+import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../store/incidents.js';
 import { routeAlert } from '../incidents/routing.js';
 import { warRoomChat } from '../incidents/warroom.js';
 import { matchingSuppression } from '../incidents/silences.js';
 import type { SuppressionSnapshot } from '../domain/suppression.js';
 import type { Metrics } from '../metrics.js';
-import { dmRecipients } from '../notify/subscriptions.js';
+import { dmRecipients } from '../domain/subscriptions.js';
 import type { Alert } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
 import { own } from '../own.js';

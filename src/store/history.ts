@@ -56,13 +56,13 @@ export function createHistoryStore(deps: {
       return { next, ids: flat.filter((_, i) => i % 2 === 0) };
     },
     async countLegacy(ids, now) {
-      return Number(await scripts.run('ix_migrate', [keys.prefix, now, ...ids]));
+      return scripts.ixMigrate(now, ids);
     },
     async dropLegacy() {
       await redis.unlink(keys.counters(), keys.open(), keys.all());
     },
     async compact(now, before, batch) {
-      return Number(await scripts.run('ix_compact', [keys.prefix, now, before, batch]));
+      return scripts.ixCompact(now, before, batch);
     },
     async aggregateFloor() {
       return Number(await redis.get(keys.aggFloor()));

@@ -18,6 +18,7 @@ import {
   updatePhaseKeyboard,
 } from '../../telegram/views/status-update.js';
 import { own } from '../../own.js';
+import type { OutboxEntry } from '../../domain/outbox.js';
 
 const DAY_MS = 86_400_000;
 /** The longest /stats window: daily aggregates are kept this long (and a little more). */
@@ -67,7 +68,7 @@ export function commsFeature(s: Services) {
       ? own(s.config.chats, s.config.stakeholder_chat)
       : undefined;
     if (sh) chats.add(chatKeyOf(sh));
-    const outbox = [];
+    const outbox: OutboxEntry[] = [];
     for (const chat of chats) {
       const locale = await s.localeOf(parseChatKey(chat).chatId);
       outbox.push({
