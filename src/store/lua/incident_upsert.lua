@@ -250,7 +250,7 @@ local function update(it, alert, id, h)
     outcome = 'resolved'
     local chats = cjson.decode(s.chats ~= '' and s.chats or '[]')
     if (s.severity == 'P0' or s.severity == 'P1') and chats[1] then
-      -- the post-emergency checklist (seed 001) follows the resolution of a P0/P1
+      -- the post-emergency checklist follows the resolution of a P0/P1
       ob_push(now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
     end
   elseif ack and s.state == 'triggered' then
