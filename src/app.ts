@@ -10,7 +10,6 @@ import { createUpdateDispatcher } from './bot/updates.js';
 import { systemClock, type Clock } from './clock.js';
 import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
-import { createTimerService } from './escalation/timers.js';
 import { createShiftTrades } from './escalation/trades.js';
 import { buildHttp } from './http/server.js';
 import { createI18n, isLocale, type Locale } from './i18n.js';
@@ -36,6 +35,9 @@ import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
 import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
 import { createScripts } from './store/scripts.js';
+import { createTimerService } from './scheduler/timers.js';
+import { createSchedulerStore } from './store/scheduler.js';
+import { createOverridesStore } from './store/overrides.js';
 
 export interface AppOptions {
   config: OpsbotConfig;
@@ -147,7 +149,12 @@ export function buildApp(opts: AppOptions) {
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
   const silences = createSilences({ redis, keys, clock });
   const maintenance = createMaintenance({ redis, keys, clock });
-  const timers = createTimerService({ scripts, keys, clock, logger, metrics, redis });
+  const timers = createTimerService({
+    store: createSchedulerStore({ scripts, keys, redis }),
+    clock,
+    logger,
+    metrics,
+  });
   const escalation = createEscalation({
     redis,
     keys,
@@ -155,10 +162,9 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     timers,
+    overrides: createOverridesStore(redis, keys),
     silences,
     maintenance,
-    t,
-    localeOf,
     logger,
     metrics,
   });

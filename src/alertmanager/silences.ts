@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import type { TimerData, TimerService } from '../escalation/timers.js';
+import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../incidents/model.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from '../incidents/repository.js';
@@ -209,22 +209,20 @@ export function createAmSilences(deps: {
     return merge(...(await existingRefs(origin)).map(expirePlan));
   }
 
-  async function handle(id: string, data: TimerData): Promise<void> {
-    const ref = String(data.ref);
-    const op = String(data.op);
-    const attempt = Number(data.attempt);
+  async function handle(id: string, data: TimerDataOf<'am-silence'>): Promise<void> {
+    const { ref, op, attempt } = data;
     const key = keys.amSilence(ref);
     const settle: EffectPlan = { once: id, release: id };
     const rec = await redis.hgetall(key);
     const client = rec.integration ? clients.get(rec.integration) : undefined;
     if (!client) return void (await repo.apply(merge(settle, { del: [key] })));
     const now = clock.now();
-    const retry = (nextOp: string): EffectPlan => {
+    const retry = (nextOp: 'create' | 'expire' | 'watch'): EffectPlan => {
       const due = now + amBackoff(attempt);
       return {
         timers: [
           {
-            id: timerId(ref, String(data.gen), nextOp, attempt + 1),
+            id: timerId(ref, data.gen, nextOp, attempt + 1),
             due,
             data: { ...data, op: nextOp, attempt: attempt + 1, due },
           },
@@ -233,7 +231,7 @@ export function createAmSilences(deps: {
     };
 
     if (op === 'create') {
-      if (rec.want !== 'on' || rec.gen !== String(data.gen)) return void (await repo.apply(settle));
+      if (rec.want !== 'on' || rec.gen !== data.gen) return void (await repo.apply(settle));
       if (Number(rec.ends) <= now) return void (await repo.apply(merge(settle, { del: [key] })));
       if (rec.ack_at) {
         const inc = await repo.get(rec.inc!);
@@ -254,7 +252,7 @@ export function createAmSilences(deps: {
           ? {
               timers: [
                 {
-                  id: timerId(ref, String(data.gen), 'watch', attempt + 1),
+                  id: timerId(ref, data.gen, 'watch', attempt + 1),
                   due: now + ACK_WATCH_MS,
                   data: { ...data, op: 'watch', attempt: attempt + 1, due: now + ACK_WATCH_MS },
                 },
@@ -267,7 +265,7 @@ export function createAmSilences(deps: {
             {
               guards: [
                 { key, field: 'want', eq: 'on' },
-                { key, field: 'gen', eq: String(data.gen) },
+                { key, field: 'gen', eq: data.gen },
               ],
               hset: [{ key, field: 'am_id', value: amId }],
             },
@@ -305,7 +303,7 @@ export function createAmSilences(deps: {
     }
 
     if (op === 'watch') {
-      if (rec.want !== 'on' || rec.gen !== String(data.gen)) return void (await repo.apply(settle));
+      if (rec.want !== 'on' || rec.gen !== data.gen) return void (await repo.apply(settle));
       const inc = await repo.get(rec.inc ?? '');
       if (inc?.state === 'acknowledged' && String(inc.ackAt) === rec.ack_at) {
         const due = now + ACK_WATCH_MS;
@@ -313,7 +311,7 @@ export function createAmSilences(deps: {
           merge(settle, {
             timers: [
               {
-                id: timerId(ref, String(data.gen), 'watch', attempt + 1),
+                id: timerId(ref, data.gen, 'watch', attempt + 1),
                 due,
                 data: { ...data, attempt: attempt + 1, due },
               },

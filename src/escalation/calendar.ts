@@ -5,7 +5,7 @@ import type { Translate } from '../i18n.js';
 import { own } from '../own.js';
 import type { Keys } from '../store/keys.js';
 import { wallClock, zoneOffset } from '../timezone.js';
-import { readRuntimeOverrides } from './engine.js';
+import { readRuntimeOverrides } from '../store/overrides.js';
 import { shiftsBetween, type ShiftPiece } from './schedule.js';
 
 const DAY = 86_400_000;

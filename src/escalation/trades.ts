@@ -13,9 +13,9 @@ import { own } from '../own.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
 import { zonedDay } from '../timezone.js';
-import { readRuntimeOverrides } from './engine.js';
+import { readRuntimeOverrides } from '../store/overrides.js';
 import { onCallAt, shiftsBetween, type ShiftPiece } from './schedule.js';
-import type { TimerData, TimerService } from './timers.js';
+import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -376,8 +376,8 @@ export function createShiftTrades(deps: {
     }
   }
 
-  async function expire(timerId: string, data: TimerData) {
-    const id = String(data.id);
+  async function expire(timerId: string, data: TimerDataOf<'trade'>) {
+    const { id } = data;
     const settle = { once: timerId, release: timerId };
     const rec = await get(id);
     if (!rec || rec.state !== 'pending') return void (await repo.apply(settle));

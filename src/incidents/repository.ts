@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { TimerSpec } from '../domain/timers.js';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { scopeDedup } from '../intake/dedup.js';
@@ -33,7 +34,7 @@ export interface EffectPlan {
     coalesce?: string;
     new?: boolean;
   }[];
-  timers?: { id: string; due: number; data: Record<string, unknown> }[];
+  timers?: TimerSpec[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];
   zrem?: { key: string; member: string }[];
@@ -49,7 +50,7 @@ export interface RoutedAlert {
   /** Fields and timers a newly created incident starts with; `%ID%` stands for its id. */
   onCreate?: {
     hset: Record<string, string | number>;
-    timers: { id: string; due: number; data: Record<string, unknown> }[];
+    timers: TimerSpec[];
     /** Private chats that subscribed to new incidents of this severity. */
     dms?: string[];
   };

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import type { TimerService } from '../escalation/timers.js';
+import type { TimerService } from '../scheduler/timers.js';
 import type { IncidentRepository } from '../incidents/repository.js';
 import type { Keys } from '../store/keys.js';
 import type { Intake } from './service.js';
@@ -57,7 +57,7 @@ export function createHeartbeats(deps: {
   }
 
   timers.register('hb', async (id, data) => {
-    const name = String(data.name);
+    const { name } = data;
     const integ = own(config.integrations, name);
     const last = await redis.hget(hbKey, name);
     if (integ?.kind === 'heartbeat' && last === String(data.ping)) {

@@ -16,6 +16,8 @@ import { renderChecklist } from './checklist.js';
 import { escapeHtml, htmlTextLength, trimHtml } from './html.js';
 import { renderDigest, renderIncident, type RenderedMessage } from './render.js';
 import { createWarRooms } from './warroom.js';
+import type { Notice } from '../domain/notices.js';
+import { renderNotice } from '../telegram/views/notices.js';
 
 export interface OutboxJob {
   id: string;
@@ -333,9 +335,11 @@ export function createOutbox(deps: OutboxDeps) {
         // a text about an incident (status update, breach notice) goes into its war-room topic
         const inc =
           job.data.inc && !job.data.general ? await repo.get(String(job.data.inc)) : undefined;
+        // a notice is rendered here, in the chat's language; older jobs carry their text
+        const notice = job.data.notice as Notice | undefined;
         await send(
           job.chat,
-          String(job.data.text),
+          notice ? renderNotice(notice, t, locale) : String(job.data.text),
           job.data.keyboard as InlineKeyboardMarkup | undefined,
           undefined,
           inc ? await warRooms.threadFor(job.chat, inc, locale) : undefined,
