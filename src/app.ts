@@ -155,6 +155,7 @@ export function buildApp(opts: AppOptions) {
     logger,
     metrics,
   });
+  const overrides = createOverridesStore(redis, keys);
   const escalation = createEscalation({
     redis,
     keys,
@@ -162,7 +163,7 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     timers,
-    overrides: createOverridesStore(redis, keys),
+    overrides,
     silences,
     maintenance,
     logger,
@@ -274,6 +275,7 @@ export function buildApp(opts: AppOptions) {
     health,
     trades: createShiftTrades({
       redis,
+      overrides,
       keys,
       scripts,
       clock,

@@ -41,7 +41,7 @@ export interface EscalationDeps {
  * Also breach announcements (ack_within), update reminders (update_every) and ack timeouts (reack_after).
  */
 export function createEscalation(deps: EscalationDeps) {
-  const { redis, keys, clock, config, repo, timers, logger, metrics } = deps;
+  const { redis, keys, clock, config, repo, timers, logger } = deps;
   const webhooks = createWebhookNotifier({ redis, keys, clock, config, repo, timers, logger });
   const policies = createPolicies({ config, clock, overrides: deps.overrides.active });
   const { policyFor } = policies;
