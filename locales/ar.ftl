@@ -75,7 +75,7 @@ lang-usage = الاستخدام: /lang en أو /lang ar
 lang-set = ✅ هذه المحادثة تتحدث العربية الآن.
 
 ## incident messages
-inc-alerts = 🔔 عدد التنبيهات { $count }، النشطة { $firing } · بدأت { $started } (منذ { $ago })
+inc-alerts = 🔔 عدد التنبيهات { $count }، النشطة { $firing } · بدأت { $started }
 inc-acked-by = 👀 استلمها <b>{ $who }</b> في { $at }
 inc-assignee = 👤 المسؤول: { $who }
 inc-resolved-by = ✅ حلّها { $who } في { $at } · استمرت { $duration }
@@ -129,7 +129,7 @@ note-usage = الاستخدام: /note INC-n نص (أو رُدّ على رسال
 sev-usage = الاستخدام: /sev INC-n P0|P1|P2|P3
 assign-usage = الاستخدام: /assign INC-n [شخص]
 assign-unknown = شخص غير معروف { $who }. المعروفون: { $people }
-details-opened = فُتحت { $at } (منذ { $ago })
+details-opened = فُتحت { $at }
 details-tta = زمن الاستلام: { $d }
 details-ttr = زمن الحل: { $d }
 details-timeline = <b>الخط الزمني</b>
@@ -361,3 +361,5 @@ cal-summary-person = مناوبة: { $schedule }
 cal-desc-cover = { $person } يغطي عن { $for }
 cal-desc-swap = { $person } يأخذ مناوبة { $for } (تبديل)
 cal-desc-override = تجاوز: { $person }
+inc-alert-name = 📛 التنبيه: <code>{ $name }</code>
+help-unack = التراجع عن الإقرار: /unack INC-n

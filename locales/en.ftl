@@ -75,7 +75,7 @@ lang-usage = Usage: /lang en or /lang ar
 lang-set = ✅ This chat now speaks English.
 
 ## incident messages
-inc-alerts = 🔔 { $count } alert(s), { $firing } firing · started { $started } ({ $ago } ago)
+inc-alerts = 🔔 { $count } alert(s), { $firing } firing · started { $started }
 inc-acked-by = 👀 Acknowledged by <b>{ $who }</b> at { $at }
 inc-assignee = 👤 Assignee: { $who }
 inc-resolved-by = ✅ Resolved by { $who } at { $at } · lasted { $duration }
@@ -129,7 +129,7 @@ note-usage = Usage: /note INC-n text (or reply to the incident message)
 sev-usage = Usage: /sev INC-n P0|P1|P2|P3
 assign-usage = Usage: /assign INC-n [person]
 assign-unknown = Unknown person { $who }. Known: { $people }
-details-opened = Opened { $at } ({ $ago } ago)
+details-opened = Opened { $at }
 details-tta = Time to acknowledge: { $d }
 details-ttr = Time to resolve: { $d }
 details-timeline = <b>Timeline</b>
@@ -361,3 +361,5 @@ cal-summary-person = On call: { $schedule }
 cal-desc-cover = { $person } covers { $for }
 cal-desc-swap = { $person } takes { $for }'s shift (swap)
 cal-desc-override = Override: { $person }
+inc-alert-name = 📛 Alert: <code>{ $name }</code>
+help-unack = take back an acknowledgement: /unack INC-n

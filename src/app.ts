@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Api } from 'grammy';
 import type { Redis } from 'ioredis';
 import { createAmSilences } from './alertmanager/silences.js';
@@ -12,7 +10,7 @@ import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.
 import { createEscalation } from './escalation/engine.js';
 import { createShiftTrades } from './escalation/trades.js';
 import { buildHttp } from './http/server.js';
-import { createI18n, isLocale, type Locale } from './i18n.js';
+import { createI18n } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createHistory } from './incidents/history.js';
 import { createIncidentRepository } from './incidents/repository.js';
@@ -22,22 +20,33 @@ import { createHeartbeats } from './intake/heartbeat.js';
 import { createIntake } from './intake/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createOutbox } from './notify/outbox.js';
-import { createDmSubscriptions } from './notify/subscriptions.js';
-import { projectRoot } from './paths.js';
+import { createOutbox } from './telegram/outbox.js';
+import { createDmSubscriptions } from './store/subscriptions.js';
 import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
 import { createApprovalStore } from './store/approvals.js';
 import { createLockStore } from './store/locks.js';
 import { createRunStore } from './store/runs.js';
 import { createRunbookMessages } from './telegram/views/runbooks.js';
+import { createOutboxStore } from './store/outbox.js';
+import { createWarRoomStore } from './store/warrooms.js';
+import { createSender } from './telegram/sender.js';
+import { createWarRooms } from './telegram/warroom.js';
 import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
 import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
 import { createScripts } from './store/scripts.js';
+import { createChecklistStore } from './store/checklists.js';
+import { createDraftStore } from './store/drafts.js';
+import { createLocaleStore } from './store/locales.js';
+import { createOverrideStore } from './store/overrides.js';
+import { createRateLimits } from './store/rate-limits.js';
+import { createUpdateClaims } from './store/update-claims.js';
+import { createTelegramProbe } from './telegram/health.js';
+import { retryUntilDone } from './retry.js';
+import { readVersion } from './version.js';
 import { createTimerService } from './scheduler/timers.js';
 import { createSchedulerStore } from './store/scheduler.js';
-import { createOverridesStore } from './store/overrides.js';
 
 export interface AppOptions {
   config: OpsbotConfig;
@@ -53,18 +62,6 @@ export interface AppOptions {
   progressIntervalMs?: number;
   /** Outbox/timer poll interval ceiling. */
   pollMs?: number;
-}
-
-function readVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as {
-        version: string;
-      }
-    ).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** Where people reach the HTTP server: `public_url`, else the origin of WEBHOOK_URL. */
@@ -110,40 +107,12 @@ export function buildApp(opts: AppOptions) {
     ...(config.calendar_token ? [config.calendar_token] : []),
   ];
 
-  const localeCache = new Map<number, { l: Locale; at: number }>();
-  async function localeOf(chatId: number): Promise<Locale> {
-    const hit = localeCache.get(chatId);
-    if (hit && Date.now() - hit.at < 2000) return hit.l;
-    let l: Locale = config.locale;
-    try {
-      const v = await redis.get(keys.chatLocale(chatId));
-      if (isLocale(v)) l = v;
-    } catch {
-      /* Redis down: default language */
-    }
-    localeCache.set(chatId, { l, at: Date.now() });
-    return l;
-  }
-  async function setLocale(chatId: number, l: Locale) {
-    await redis.set(keys.chatLocale(chatId), l);
-    localeCache.set(chatId, { l, at: Date.now() });
-  }
-
-  let tgHealth = { ok: false, at: 0 };
+  const locales = createLocaleStore({ redis, keys, defaultLocale: config.locale });
+  const { localeOf, setLocale } = locales;
+  const telegramHealthy = createTelegramProbe(api);
   async function health() {
-    const redisOk = await redisHealthy(redis);
-    if (Date.now() - tgHealth.at > 2000) {
-      try {
-        await Promise.race([
-          api.getMe(),
-          new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref()),
-        ]);
-        tgHealth = { ok: true, at: Date.now() };
-      } catch {
-        tgHealth = { ok: false, at: Date.now() };
-      }
-    }
-    return { redis: redisOk, telegram: tgHealth.ok };
+    const [redisOk, telegram] = await Promise.all([redisHealthy(redis), telegramHealthy()]);
+    return { redis: redisOk, telegram };
   }
 
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
@@ -155,7 +124,7 @@ export function buildApp(opts: AppOptions) {
     logger,
     metrics,
   });
-  const overrides = createOverridesStore(redis, keys);
+  const overrides = createOverrideStore({ scripts, keys, redis });
   const escalation = createEscalation({
     redis,
     keys,
@@ -189,18 +158,29 @@ export function buildApp(opts: AppOptions) {
     onRelease: (id) => amSilences.released(id),
   });
   const outbox = createOutbox({
-    redis,
-    keys,
-    scripts,
-    clock,
-    api,
+    store: createOutboxStore({
+      redis,
+      keys,
+      scripts,
+      clock,
+      limits: config.outbox,
+      leaseMs: config.outbox.lease,
+    }),
+    sender: createSender({ api, metrics }),
+    warRooms: createWarRooms({
+      store: createWarRoomStore({ redis, keys }),
+      api,
+      repo,
+      clock,
+      t,
+      logger,
+    }),
     repo,
-    config,
+    clock,
     t,
     localeOf,
     logger,
     metrics,
-    leaseMs: config.outbox.lease,
   });
   const dms = createDmSubscriptions({ redis, keys, clock, config });
   const intake = createIntake({
@@ -288,9 +268,17 @@ export function buildApp(opts: AppOptions) {
       logger,
     }),
     publicUrl: publicBaseUrl(config.public_url, env.webhookUrl),
+    checklists: createChecklistStore({ redis, keys }),
+    drafts: createDraftStore({ redis, keys }),
+    overrides,
+    rateLimits: createRateLimits({ redis, clock }),
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });
-  const dispatcher = createUpdateDispatcher({ bot, redis, keys, logger });
+  const dispatcher = createUpdateDispatcher({
+    bot,
+    claims: createUpdateClaims({ redis, keys }),
+    logger,
+  });
   const http = buildHttp({
     services,
     heartbeats,
@@ -303,18 +291,9 @@ export function buildApp(opts: AppOptions) {
 
   let initDone: Promise<void> | undefined;
   function ensureInit(): Promise<void> {
-    initDone ??= (async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await bot.init();
-          return;
-        } catch (e) {
-          if (attempt === 0)
-            logger.warn({ err: (e as Error).message }, 'Bot API not reachable yet; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 5000)));
-        }
-      }
-    })();
+    initDone ??= retryUntilDone(() => bot.init(), {
+      onFirstFailure: (e) => logger.warn({ err: e }, 'Bot API not reachable yet; retrying'),
+    });
     return initDone;
   }
 

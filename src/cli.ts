@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EX_CONFIG } from './errors.js';
-import { SEVERITIES } from './intake/types.js';
+import { SEVERITIES } from './domain/severity.js';
 import { sendTestAlert } from './cli/alert.js';
 import { checkConfigFile, formatFinding } from './cli/check.js';
 import {

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { ConfigError, readConfigText } from './errors.js';
-import { SEVERITIES, type Severity } from './intake/types.js';
+import { SEVERITIES, type Severity } from './domain/severity.js';
 import { specProblem } from './matching/re2.js';
 import { isTimeZone } from './timezone.js';
 import { ROLES, SERVICE_ACCOUNTS } from './domain/people.js';

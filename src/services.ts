@@ -11,14 +11,18 @@ import type { SuppressionStore } from './incidents/silences.js';
 import type { Intake } from './intake/service.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { Outbox } from './notify/outbox.js';
-import type { DmSubscriptions } from './notify/subscriptions.js';
+import type { Outbox } from './telegram/outbox.js';
+import type { DmSubscriptions } from './store/subscriptions.js';
 import type { RunbookService } from './runbooks/service.js';
 import type { Keys } from './store/keys.js';
 import type { Scripts } from './store/scripts.js';
 import type { AuditLog } from './audit.js';
 import type { AmSilences } from './alertmanager/silences.js';
 import type { ShiftTrades } from './escalation/trades.js';
+import type { ChecklistStore } from './store/checklists.js';
+import type { DraftStore } from './store/drafts.js';
+import type { OverrideStore } from './store/overrides.js';
+import type { RateLimits } from './store/rate-limits.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -55,4 +59,12 @@ export interface Services {
   trades: ShiftTrades;
   /** Public base URL of the HTTP server (`public_url`, else WEBHOOK_URL's origin), for feed links. */
   publicUrl?: string;
+  /** Incident response checklists (the card's checklist buttons). */
+  checklists: ChecklistStore;
+  /** Unfinished /declare conversations and /update texts. */
+  drafts: DraftStore;
+  /** Runtime on-call overrides (/override). */
+  overrides: OverrideStore;
+  /** Fixed-window counters shared by replicas (the per-person command limit). */
+  rateLimits: RateLimits;
 }

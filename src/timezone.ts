@@ -76,3 +76,16 @@ export function zonedDay(zone: string, date: string): { from: number; to: number
     return undefined;
   return { from: wallToInstant(zone, wall), to: wallToInstant(zone, wall + 86_400_000) };
 }
+
+/** `2026-11-24 21:30 UTC` */
+export function formatTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Like formatTime, in an IANA zone when one is given (`2026-03-30 09:00 Europe/Berlin`). */
+export function formatTimeIn(ms: number, zone?: string): string {
+  if (!zone) return formatTime(ms);
+  const w = wallClock(zone, ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)} ${zone}`;
+}

@@ -4,10 +4,10 @@ import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
-import type { Alert } from '../intake/types.js';
+import type { Alert } from '../domain/alert.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
 import {

@@ -1,5 +1,5 @@
 import type { MiddlewareFn } from 'grammy';
-import { escapeHtml } from '../notify/html.js';
+import { escapeHtml } from '../telegram/html.js';
 import type { Services } from '../services.js';
 import type { BotContext } from './context.js';
 import { stripTags } from './roles.js';
@@ -112,10 +112,7 @@ export function commandRateLimit(s: Services): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const counted = commandOf(ctx) !== undefined || (ctx.chat?.type === 'private' && ctx.message);
     if (!ctx.from || !counted) return next();
-    const window = Math.floor(s.clock.now() / 60_000);
-    const key = s.keys.commandRate(ctx.from.id, window);
-    const res = await s.redis.multi().incr(key).pexpire(key, 120_000).exec();
-    const n = Number(res?.[0]?.[1] ?? 0);
+    const { count: n } = await s.rateLimits.hit(s.keys.commandRate(ctx.from.id), max, 60_000);
     if (n <= max) return next();
     if (n === max + 1) {
       ctx.log.info({ user: ctx.from.id, max }, 'command rate limit reached');

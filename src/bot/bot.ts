@@ -1,9 +1,9 @@
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Bot, type Composer, type MiddlewareFn } from 'grammy';
+import { Bot, type Composer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Services } from '../services.js';
-import type { BotContext, InnerContext } from './context.js';
-import { personOf } from './roles.js';
+import type { BotContext } from './context.js';
+import { opsbotFlavor } from './flavor.js';
 import { accessControl, commandRateLimit } from './access.js';
 import { coreFeature } from './features/core.js';
 import { incidentsFeature } from './features/incidents.js';
@@ -12,7 +12,7 @@ import { oncallFeature } from './features/oncall.js';
 import { declareFeature } from './features/declare.js';
 import { runbooksFeature } from './features/runbooks.js';
 import { commsFeature } from './features/comms.js';
-import { topicIncidentOf, warRoomFeature } from './features/warroom.js';
+import { warRoomFeature } from './features/warroom.js';
 import { tradesFeature } from './features/trades.js';
 import { calendarFeature } from './features/calendar.js';
 
@@ -28,33 +28,6 @@ const FEATURES: [string, (s: Services) => Composer<BotContext>][] = [
   ['trades', tradesFeature],
   ['calendar', calendarFeature],
 ];
-
-/**
- * Fills opsbot's context flavor: services, the acting person, the chat's language, a logger per
- * update and HTML replies. Installed on the bot and, as a plugin, inside every conversation.
- */
-export function opsbotFlavor(services: Services): MiddlewareFn<InnerContext> {
-  return async (ctx, next) => {
-    ctx.services = services;
-    const from = ctx.from ?? { id: 0, first_name: 'unknown' };
-    ctx.person = personOf(services.config, from);
-    const chatId = ctx.chat?.id;
-    ctx.locale = chatId !== undefined ? await services.localeOf(chatId) : services.config.locale;
-    ctx.log = services.logger.child({ update: ctx.update.update_id, chat: chatId, user: from.id });
-    ctx.tr = (key, vars) => services.t(ctx.locale, key, vars);
-    ctx.topicIncident = await topicIncidentOf(services, ctx);
-    ctx.replyHtml = (text, keyboard) =>
-      ctx.reply(text, {
-        parse_mode: 'HTML',
-        link_preview_options: { is_disabled: true },
-        ...(keyboard ? { reply_markup: keyboard } : {}),
-        ...(ctx.msg?.message_thread_id && ctx.msg.is_topic_message
-          ? { message_thread_id: ctx.msg.message_thread_id }
-          : {}),
-      });
-    await next();
-  };
-}
 
 /**
  * Builds the grammY bot: identity, language and HTML helpers on every update, then one composer per

@@ -14,45 +14,6 @@ export function personOf(
   return resolvePerson(config.people, user);
 }
 
-/** Minimum role of each command, for /help and refusals. */
-export const COMMAND_ROLES: Record<string, Role> = {
-  start: 'viewer',
-  help: 'viewer',
-  status: 'viewer',
-  lang: 'viewer',
-  incidents: 'viewer',
-  incident: 'viewer',
-  oncall: 'viewer',
-  runbooks: 'viewer',
-  runbook: 'viewer',
-  silences: 'viewer',
-  stats: 'viewer',
-  ack: 'responder',
-  resolve: 'responder',
-  escalate: 'responder',
-  note: 'responder',
-  update: 'responder',
-  sev: 'responder',
-  assign: 'responder',
-  silence: 'responder',
-  declare: 'responder',
-  cancel: 'viewer',
-  run: 'responder',
-  postmortem: 'responder',
-  maintenance: 'admin',
-  override: 'admin',
-  audit: 'admin',
-  notify: 'viewer',
-  whoami: 'viewer',
-  role: 'responder',
-  cover: 'responder',
-  swap: 'responder',
-  calendar: 'viewer',
-};
-
-/** Commands /help lists only in a private chat (their answer is personal). */
-export const PRIVATE_COMMANDS: ReadonlySet<string> = new Set(['calendar']);
-
 /** True when the person may act; otherwise replies (or answers the button) naming the role needed. */
 export async function requireRole(ctx: BotContext, need: Role): Promise<boolean> {
   if (roleAtLeast(ctx.person.role, need)) return true;

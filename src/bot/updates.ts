@@ -1,7 +1,6 @@
 import type { Update } from 'grammy/types';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { Keys } from '../store/keys.js';
+import type { UpdateClaims } from '../store/update-claims.js';
 import type { OpsBot } from './bot.js';
 
 /**
@@ -11,11 +10,10 @@ import type { OpsBot } from './bot.js';
  */
 export function createUpdateDispatcher(deps: {
   bot: OpsBot;
-  redis: Redis;
-  keys: Keys;
+  claims: UpdateClaims;
   logger: Logger;
 }) {
-  const { bot, redis, keys, logger } = deps;
+  const { bot, claims, logger } = deps;
   const chains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
   let polling = false;
@@ -31,8 +29,7 @@ export function createUpdateDispatcher(deps: {
   }
 
   async function handleOnce(u: Update): Promise<void> {
-    const claimed = await redis.set(keys.updateSeen(u.update_id), '1', 'EX', 86_400, 'NX');
-    if (claimed !== 'OK') return;
+    if (!(await claims.claim(u.update_id))) return;
     await bot.handleUpdate(u);
   }
 

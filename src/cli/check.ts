@@ -8,7 +8,7 @@ import { roleAtLeast, type OpsbotConfig, type RouteConfig } from '../config.js';
 import { formatDuration } from '../duration.js';
 import { nextOnCall, onCallAt } from '../escalation/schedule.js';
 import { matchLabels } from '../incidents/routing.js';
-import { SEVERITIES } from '../intake/types.js';
+import { SEVERITIES } from '../domain/severity.js';
 import { checkRunbookDir } from '../runbooks/loader.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { isoMinute, readConfig, shown } from './common.js';

@@ -8,7 +8,8 @@ import { formatDuration } from '../duration.js';
 import { onCallAt, type Override } from '../escalation/schedule.js';
 import { routeAlert } from '../incidents/routing.js';
 import type { Suppression } from '../incidents/silences.js';
-import { SEVERITIES, type Alert, type Severity } from '../intake/types.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
+import type { Alert } from '../domain/alert.js';
 import { formatMatchers } from './check.js';
 import { isoMinute } from './common.js';
 

@@ -3,7 +3,7 @@ import type { OpsbotConfig } from '../config.js';
 import type { Notice } from '../domain/notices.js';
 import type { TimerDataOf } from '../domain/timers.js';
 import { formatDuration } from '../duration.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +12,7 @@ import { own } from '../own.js';
 import type { TimerService } from '../scheduler/timers.js';
 import { escalationFields } from '../store/escalation.js';
 import type { Keys } from '../store/keys.js';
-import type { OverridesStore } from '../store/overrides.js';
+import type { OverrideStore } from '../store/overrides.js';
 import { createLevelFiring } from './fire.js';
 import { createWebhookNotifier } from './notifiers.js';
 import * as plans from './plans.js';
@@ -28,7 +28,7 @@ export interface EscalationDeps {
   config: OpsbotConfig;
   repo: IncidentRepository;
   timers: TimerService;
-  overrides: OverridesStore;
+  overrides: Pick<OverrideStore, 'active'>;
   silences: SuppressionStore;
   maintenance: SuppressionStore;
   logger: Logger;
@@ -200,6 +200,7 @@ export function createEscalation(deps: EscalationDeps) {
 
   return {
     creationPlan,
+    firstLevelPeople: policies.firstLevelPeople,
     ackEffects,
     escalateNow,
     onCall: policies.onCall,

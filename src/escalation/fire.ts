@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { TimerDataOf } from '../domain/timers.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { IncidentRepository } from '../incidents/repository.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';

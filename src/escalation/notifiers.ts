@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { NotifierConfig, OpsbotConfig } from '../config.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';

@@ -1,6 +1,6 @@
 import type { OpsbotConfig } from '../config.js';
 import type { TimerSpec } from '../domain/timers.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import type { EffectPlan } from '../incidents/repository.js';
 import { creationFields, escalationFields } from '../store/escalation.js';
 import type { Keys } from '../store/keys.js';

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Override } from '../domain/oncall.js';
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../domain/incident.js';
 import { chatKeyOf } from '../incidents/routing.js';
 import { own } from '../own.js';
 import { onCallAt } from './schedule.js';
@@ -110,7 +110,29 @@ export function createPolicies(deps: {
     return out;
   }
 
-  return { policyFor, runtimeOverrides, onCall, targetsOf };
+  /**
+   * Telegram ids of the people the first level of `severity`'s policy pages when a new incident is
+   * created `now` (its `person:` targets and whoever is on call for its `schedule:` targets then).
+   */
+  async function firstLevelPeople(severity: Incident['severity'], now: number): Promise<string[]> {
+    const lvl = policyFor({ severity })?.levels[0];
+    if (!lvl) return [];
+    const out: string[] = [];
+    for (const target of lvl.notify) {
+      const [kind, ref] = target.split(':') as [string, string];
+      let person = ref;
+      if (kind === 'schedule') {
+        const who = await onCall(ref, now + lvl.after);
+        if (!who) continue;
+        person = who.person;
+      } else if (kind !== 'person') continue;
+      const p = own(config.people, person);
+      if (p) out.push(String(p.telegram_id));
+    }
+    return out;
+  }
+
+  return { policyFor, runtimeOverrides, onCall, targetsOf, firstLevelPeople };
 }
 
 export type Policies = ReturnType<typeof createPolicies>;

@@ -3,7 +3,7 @@ import type { IntegrationConfig } from '../config.js';
 import type { Heartbeats } from '../intake/heartbeat.js';
 import { parseAlertmanager, parseEventsV2, parseGeneric, parseGrafana } from '../intake/index.js';
 import { RateLimitedError } from '../intake/service.js';
-import type { Alert } from '../intake/types.js';
+import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';
 import type { Services } from '../services.js';
 import type { RateLimits } from '../store/rate-limits.js';

@@ -11,7 +11,7 @@ import {
 } from '../intake/opsgenie.js';
 import { parseWith } from '../intake/common.js';
 import type { ActionResult } from '../incidents/actions.js';
-import { normalizeIncidentId } from '../incidents/model.js';
+import { normalizeIncidentId } from '../domain/incident.js';
 import type { Services } from '../services.js';
 import type { RateLimits } from '../store/rate-limits.js';
 import { matchToken, safeEqual } from './auth.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../errors.js';
-import { normalizeIncidentId } from '../incidents/model.js';
+import { normalizeIncidentId } from '../domain/incident.js';
 import type { PageState } from '../incidents/repository.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';

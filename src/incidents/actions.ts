@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Escalation } from '../escalation/engine.js';
-import { scopeDedup } from '../intake/dedup.js';
-import type { Severity } from '../intake/types.js';
-import { CHECKLIST_SEVERITIES } from '../notify/checklist.js';
+import { scopeDedup } from '../domain/dedup.js';
+import type { Severity } from '../domain/severity.js';
+import { CHECKLIST_SEVERITIES } from './checklist.js';
 import type { Keys } from '../store/keys.js';
-import type { Incident, IncidentRole } from './model.js';
+import type { Incident, IncidentRole } from '../domain/incident.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from './repository.js';
 
 /** Who acted and where, for side effects that name them (an Alertmanager silence's createdBy and link). */

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { TimerSpec } from '../domain/timers.js';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { scopeDedup } from '../intake/dedup.js';
-import { SEVERITIES, type Alert, type Severity } from '../intake/types.js';
+import type { OutboxEntry } from '../domain/outbox.js';
+import { scopeDedup } from '../domain/dedup.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
+import type { Alert } from '../domain/alert.js';
 import type { Keys } from '../store/keys.js';
 import type { Scripts } from '../store/scripts.js';
-import { decodeIncident, type Incident, type IncidentState, type TimelineEntry } from './model.js';
+import { decodeIncident } from '../store/incident-codec.js';
+import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
 
 export type IngestOutcome =
   'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
@@ -27,13 +30,7 @@ export interface EffectPlan {
   hdel?: { key: string; field: string }[];
   timeline?: { inc: string; entry: TimelineEntry }[];
   sync?: { inc: string; extra?: string[] }[];
-  outbox?: {
-    chat: string;
-    kind: string;
-    data: Record<string, unknown>;
-    coalesce?: string;
-    new?: boolean;
-  }[];
+  outbox?: OutboxEntry[];
   timers?: TimerSpec[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];

@@ -1,5 +1,6 @@
 import type { ChatConfig, OpsbotConfig, RouteConfig } from '../config.js';
-import { mapSeverity, type Alert, type Severity } from '../intake/types.js';
+import { mapSeverity, type Severity } from '../domain/severity.js';
+import type { Alert } from '../domain/alert.js';
 import { matchLabels } from '../matching/re2.js';
 import { own } from '../own.js';
 

@@ -1,5 +1,5 @@
 import type { OpsbotConfig } from '../config.js';
-import { SEVERITIES, type Severity } from '../intake/types.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 import { chatKeyOf } from './routing.js';
 
 /**

@@ -10,7 +10,7 @@ import {
   promAlertSchema,
   title,
 } from './common.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
 
 const amAlert = promAlertSchema;
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { zodIssues } from '../config.js';
 import { ValidationError } from '../errors.js';
-import type { AlertLink } from './types.js';
+import type { AlertLink } from '../domain/alert.js';
 
 export const MAX_ALERTS = 1000;
 export const MAX_LABELS = 200;

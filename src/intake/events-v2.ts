@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { clean, links, parseWith, title } from './common.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
 
 const payloadSchema = z.object({
   summary: z.string().min(1).max(1024),

@@ -9,7 +9,7 @@ import {
   parseWith,
   title,
 } from './common.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
 
 const one = z.object({
   title: z.string().max(65536).transform(title).pipe(z.string().min(1, 'title must not be empty')),

@@ -5,7 +5,7 @@ import type { TimerService } from '../scheduler/timers.js';
 import type { IncidentRepository } from '../incidents/repository.js';
 import type { Keys } from '../store/keys.js';
 import type { Intake } from './service.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clean, hashLabels, links, MAX_LABELS, MAX_VALUE, parseWith, title } from './common.js';
-import type { Alert, Severity } from './types.js';
+import type { Alert } from '../domain/alert.js';
+import type { Severity } from '../domain/severity.js';
 
 /** Opsgenie priorities to opsbot severities: P1→P0, P2→P1, P3→P2, P4 and P5→P3. */
 export const OPSGENIE_PRIORITY: Record<string, Severity> = {

@@ -11,9 +11,10 @@ import {
   type SuppressionSnapshot,
 } from '../incidents/silences.js';
 import type { Metrics } from '../metrics.js';
-import { dmRecipients } from '../notify/subscriptions.js';
+import { dmRecipients } from '../domain/subscriptions.js';
 import type { Keys } from '../store/keys.js';
-import type { Alert } from './types.js';
+import type { Alert } from '../domain/alert.js';
+import type { Severity } from '../domain/severity.js';
 import { own } from '../own.js';
 
 export interface IngestResult {
@@ -77,7 +78,12 @@ export function createIntake(deps: {
     return loading;
   }
 
-  function route(alert: Alert, s: SuppressionSnapshot, now: number): RoutedAlert {
+  async function route(
+    alert: Alert,
+    s: SuppressionSnapshot,
+    now: number,
+    firstPaged: Map<Severity, Promise<string[]>>,
+  ): Promise<RoutedAlert> {
     const routing = routeAlert(config, alert);
     const integration = alert.integration ? own(config.integrations, alert.integration) : undefined;
     if (integration?.chat && !routing.route?.match) {
@@ -88,9 +94,20 @@ export function createIntake(deps: {
     const suppressed =
       matchingSuppression(s.maintenance, alert.labels, now) ??
       matchingSuppression(s.silences, alert.labels, now);
-    const dms = suppressed
+    let dms = suppressed
       ? []
       : dmRecipients(s.dmSubs, routing.severity, known).filter((c) => !routing.chats.includes(c));
+    // one message per person: whoever the first escalation level pages gets that page, not a DM too
+    if (dms.length) {
+      let paged = firstPaged.get(routing.severity);
+      if (!paged)
+        firstPaged.set(
+          routing.severity,
+          (paged = escalation.firstLevelPeople(routing.severity, now)),
+        );
+      const skip = new Set(await paged);
+      dms = dms.filter((c) => !skip.has(c));
+    }
     const plan = escalation.creationPlan(routing.severity, now);
     // a chat with war-room topics gets the new incident's own forum topic (created by the outbox)
     const wr = warRoomChat(config, routing.chats, routing.severity);
@@ -113,7 +130,10 @@ export function createIntake(deps: {
       let outcomes: IngestResult['outcomes'] | undefined;
       for (let attempt = 0; !outcomes; attempt++) {
         const now = clock.now();
-        const entries = alerts.map((alert) => ({ alert, routed: route(alert, s, now) }));
+        const firstPaged = new Map<Severity, Promise<string[]>>();
+        const entries = await Promise.all(
+          alerts.map(async (alert) => ({ alert, routed: await route(alert, s, now, firstPaged) })),
+        );
         if (entries.length === 0 && !opts.rate) {
           outcomes = [];
           break;

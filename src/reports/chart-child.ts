@@ -6,7 +6,7 @@
  */
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables } from 'chart.js';
-import { SEVERITIES } from '../intake/types.js';
+import { SEVERITIES } from '../domain/severity.js';
 import type { IncidentStats } from './stats.js';
 
 /** Renders incidents per severity and MTTA/MTTR medians (minutes) to an 800×450 PNG, no browser. */

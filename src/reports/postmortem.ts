@@ -1,5 +1,5 @@
 import { formatDuration } from '../duration.js';
-import { INCIDENT_ROLES, type Incident, type TimelineEntry } from '../incidents/model.js';
+import { INCIDENT_ROLES, type Incident, type TimelineEntry } from '../domain/incident.js';
 
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

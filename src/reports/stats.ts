@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration.js';
-import type { Incident, TimelineEntry } from '../incidents/model.js';
-import { SEVERITIES, type Severity } from '../intake/types.js';
+import type { Incident, TimelineEntry } from '../domain/incident.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 
 export interface SeverityStats {
   count: number;

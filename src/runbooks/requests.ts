@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit.js';
 import type { Clock } from '../clock.js';
 import { resolvePerson, roleAtLeast, type People, type Person } from '../domain/people.js';
 import type { ApprovalRecord, VoteOutcome } from '../domain/runs.js';
+import type { OutboxEntry } from '../domain/outbox.js';
 import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 import type { Locale } from '../i18n.js';
 import type { IncidentRepository } from '../incidents/repository.js';
@@ -39,7 +40,7 @@ export function createRunRequests(deps: RequestDeps, execution: Pick<Execution, 
     const settle = { once: id, release: id };
     if (!a || a.state !== 'pending') return void (await repo.apply(settle));
     const rb = runbooks.get(a.runbook);
-    const outbox =
+    const outbox: OutboxEntry[] =
       rb && a.messageId
         ? [
             {

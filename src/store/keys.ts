@@ -72,7 +72,7 @@ export function createKeys(prefix: string) {
     /** Hash of finished start-up data migrations (field = migration name, value = version). */
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
-    commandRate: (userId: number, window: number) => `${p}rate:cmd:${userId}:${window}`,
+    commandRate: (userId: number) => `${p}rate:cmd:${userId}`,
     // read side (kept by the scripts through common.lua's ix_apply; names mirror it)
     /** zset id -> seq of the incidents in one state: cursor pages. */
     stateIndex: (state: 'triggered' | 'acknowledged' | 'resolved') => `${p}incs:st:${state}`,

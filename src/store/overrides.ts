@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Override } from '../domain/oncall.js';
+import type { Scripts } from './scripts.js';
 import type { Keys } from './keys.js';
+
+/** One runtime on-call override: `person` is on call for the schedule from `from` to `to` (ms). */
+export interface OverrideEntry {
+  person: string;
+  from: number;
+  to: number;
+}
 
 /**
  * The runtime overrides (/override, accepted /cover and /swap) of a schedule that still last after
@@ -18,12 +26,24 @@ export async function readRuntimeOverrides(
   return list.filter((o) => o.to > now);
 }
 
-/** The runtime overrides bound to one Redis: what the domain is handed. */
-export function createOverridesStore(redis: Redis, keys: Keys) {
-  return {
-    /** Overrides of `schedule` still lasting after `now`. */
-    active: (schedule: string, now: number) => readRuntimeOverrides(redis, keys, schedule, now),
-  };
+/** Runtime on-call overrides (/override), added in one script step. */
+export interface OverrideStore {
+  /** Appends overrides to a schedule atomically, so an accepted /cover at the same moment is kept. */
+  add(schedule: string, entries: OverrideEntry[], now: number): Promise<void>;
+  /** Overrides of `schedule` still lasting after `now`. */
+  active(schedule: string, now: number): Promise<Override[]>;
 }
 
-export type OverridesStore = ReturnType<typeof createOverridesStore>;
+export function createOverrideStore(deps: {
+  scripts: Scripts;
+  keys: Keys;
+  redis: Redis;
+}): OverrideStore {
+  const { scripts, keys, redis } = deps;
+  return {
+    async add(schedule, entries, now) {
+      await scripts.run('override_add', [keys.prefix, now, schedule, JSON.stringify(entries)]);
+    },
+    active: (schedule, now) => readRuntimeOverrides(redis, keys, schedule, now),
+  };
+}

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { readCounts } from '../../src/incidents/repository.js';
-import { SEVERITIES } from '../../src/intake/types.js';
+import { SEVERITIES } from '../../src/domain/severity.js';
 import type { Keys } from '../../src/store/keys.js';
 
 const DAY = 86_400_000;

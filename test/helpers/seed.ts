@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { FakeClock } from '../../src/clock.js';
 import { createIncidentRepository } from '../../src/incidents/repository.js';
-import type { Alert, Severity } from '../../src/intake/types.js';
+import type { Alert } from '../../src/domain/alert.js';
+import type { Severity } from '../../src/domain/severity.js';
 import { createKeys } from '../../src/store/keys.js';
 import { createScripts } from '../../src/store/scripts.js';
 

@@ -40,6 +40,34 @@ const nextAnswer = async (n: number) =>
   kit.waitFor(() => kit.answers()[n], { label: 'callback answer' });
 const state = async (id: string) => (await t.app.services.repo.get(id))?.state;
 
+/** The id the emulator gave the last message a user sent with exactly this text. */
+function userMessageId(text: string): number {
+  const stored = kit.server.storage.userMessages as unknown as {
+    messageId: number;
+    message: { text?: string };
+  }[];
+  const m = stored.findLast((u) => u.message.text === text);
+  if (!m) throw new Error(`no user message ${text}`);
+  return m.messageId;
+}
+
+/** Waits for the 👍 the bot puts on a /note command, answered 200 by the Bot API. */
+async function noteReaction(text: string) {
+  const messageId = userMessageId(text);
+  return kit.waitFor(
+    () =>
+      kit
+        .callsOf('setMessageReaction')
+        .find(
+          (c) =>
+            c.status === 200 &&
+            Number(c.body.chat_id) === GROUP &&
+            Number(c.body.message_id) === messageId,
+        ),
+    { label: 'reaction on the /note command' },
+  );
+}
+
 describe('incident buttons', () => {
   it('viewer and stranger presses are refused naming the role, with no effect', async () => {
     const { id, seq, msg } = await newIncident('refusals');
@@ -167,12 +195,47 @@ describe('incident buttons', () => {
 });
 
 describe('incident commands', () => {
+  it('/note is acknowledged with a 👍 on the command, not a new message', async () => {
+    const { id } = await newIncident('note-reaction');
+    const text = `/note ${id} rolled back the deploy`;
+    const sent = kit.botMessages(GROUP).length;
+    await alice().command(text);
+    const call = await noteReaction(text);
+    expect(call.body.reaction).toEqual([{ type: 'emoji', emoji: '👍' }]);
+    expect(
+      kit
+        .botMessages(GROUP)
+        .slice(sent)
+        .filter((m) => m.text.includes('Note added')),
+    ).toEqual([]);
+    const notes = (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'note');
+    expect(notes.map((e) => [e.actor, e.text])).toEqual([['alice', 'rolled back the deploy']]);
+    // closed again, so the /incidents page below still shows its own incident first
+    await t.app.services.actions.resolve(id, 'alice');
+  });
+
+  it('/note falls back to a reply when the reaction fails', async () => {
+    const { id } = await newIncident('note-reaction-fails');
+    kit.failNext('setMessageReaction', 1, {
+      status: 400,
+      body: { ok: false, error_code: 400, description: 'Bad Request: REACTION_INVALID' },
+    });
+    await alice().command(`/note ${id} reactions are off here`);
+    await kit.waitForMessage((m) => m.text.includes('Note added') && m.text.includes(id), {
+      label: 'fallback reply',
+    });
+    expect(kit.callsOf('setMessageReaction').at(-1)?.status).toBe(400);
+    const notes = (await t.app.services.repo.timeline(id)).filter((e) => e.type === 'note');
+    expect(notes.map((e) => e.text)).toEqual(['reactions are off here']);
+    await t.app.services.actions.resolve(id, 'alice');
+  });
+
   it('/ack, /note, /sev, /assign, /resolve with a note; replies name the result', async () => {
     const { id } = await newIncident('commands');
     await alice().command(`/ack ${id}`);
     await kit.waitForMessage((m) => m.text.includes(`alice acknowledged`) && m.text.includes(id));
     await alice().command(`/note ${id} checked the load balancer`);
-    await kit.waitForMessage((m) => m.text.includes('Note added') && m.text.includes(id));
+    await noteReaction(`/note ${id} checked the load balancer`);
     await alice().command(`/sev ${id} P0`);
     await kit.waitForMessage((m) => m.text.includes(`${id}</code> is now P0`));
     await alice().command(`/assign ${id} bob`);

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { createMaintenance, createSilences } from '../../src/incidents/silences.js';
-import { createDmSubscriptions } from '../../src/notify/subscriptions.js';
+import { createDmSubscriptions } from '../../src/store/subscriptions.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
 import { PEOPLE, TOKENS } from '../helpers/config.js';
 import { dropPrefix, REDIS_URL } from '../helpers/redis.js';

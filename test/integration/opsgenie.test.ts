@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import type { Incident } from '../../src/incidents/model.js';
+import type { Incident } from '../../src/domain/incident.js';
 import { startAlertmanager, type AlertmanagerKit } from '../helpers/alertmanager.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
 import { TOKENS, testConfigYaml } from '../helpers/config.js';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { createIncidentRepository } from '../../src/incidents/repository.js';
-import type { Alert } from '../../src/intake/types.js';
+import type { Alert } from '../../src/domain/alert.js';
 import { createKeys } from '../../src/store/keys.js';
 import { createScripts } from '../../src/store/scripts.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';

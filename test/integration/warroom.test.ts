@@ -149,15 +149,26 @@ describe('war-room topic per incident', () => {
     ]);
     // the card shows them
     await inTopic(thread, 'Commander: alice · Comms: carol · Scribe: alice');
-    // and the postmortem (as messages: the emulator has no sendDocument)
+    // and the postmortem, a Markdown document posted in the topic
     await u(PEOPLE.alice).command('/postmortem', { thread });
-    const pm = await inTopic(thread, 'Incident commander');
-    expect(pm.text).toContain('failing over the primary db now');
+    const pm = await kit.waitFor(
+      () =>
+        kit.files.find(
+          (f) => f.method === 'sendDocument' && f.chatId === GROUP && f.threadId === thread,
+        ),
+      { label: 'postmortem document in the topic' },
+    );
+    const md = pm.bytes!.toString('utf8');
+    expect(md).toContain('Incident commander');
+    expect(md).toContain('failing over the primary db now');
   });
 
   it('resolving in the topic closes it and renames it ✅; a re-trigger reopens it for the new incident', async () => {
     await u(PEOPLE.alice).command('/resolve rolled back', { thread });
-    await kit.waitFor(() => topicState(thread)?.closed);
+    // the topic is closed first, then renamed: wait for both
+    await kit.waitFor(
+      () => topicState(thread)?.closed && topicState(thread)!.name.startsWith('✅'),
+    );
     expect(topicState(thread)!.name).toBe(`✅ ${id} · API error rate above 5%`);
     expect(kit.callsOf('closeForumTopic').map((c) => c.body.message_thread_id)).toEqual([thread]);
     expect((await repo().get(id))!.state).toBe('resolved');

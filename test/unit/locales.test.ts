@@ -50,7 +50,7 @@ describe('locales', () => {
     const src = [
       'src/bot/features/core.ts',
       'src/bot/features/incidents.ts',
-      'src/notify/render.ts',
+      'src/telegram/views/incident.ts',
       'src/escalation/engine.ts',
       'src/runbooks/service.ts',
     ]

@@ -1,8 +1,9 @@
 import { Composer } from 'grammy';
 import { createCalendarTokens, schedulesOf } from '../../escalation/calendar.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 
 /**
  * /calendar (private chat only): mints the person's calendar token and answers with their feed URLs;
@@ -12,7 +13,7 @@ export function calendarFeature(s: Services) {
   const c = new Composer<BotContext>();
   const tokens = createCalendarTokens({ redis: s.redis, keys: s.keys });
 
-  c.command('calendar', async (ctx) => {
+  command(c, 'calendar', async (ctx) => {
     if (ctx.chat.type !== 'private') return ctx.replyHtml(ctx.tr('calendar-private-only'));
     if (!ctx.person.known) return ctx.replyHtml(ctx.tr('notify-stranger'));
     const arg = String(ctx.match ?? '')

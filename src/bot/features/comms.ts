@@ -2,16 +2,23 @@ import { Composer, InputFile } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { buildPostmortem } from '../../reports/postmortem.js';
 import { renderStatsText, statsFromAggregates } from '../../reports/stats.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { escapeHtml, trimHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
 import { chatKeyOf, parseChatKey } from '../../incidents/routing.js';
-import { CHECKLIST_ITEMS, renderChecklist } from '../../notify/checklist.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { CHECKLIST_ITEMS } from '../../incidents/checklist.js';
+import { renderChecklist } from '../../telegram/views/checklist.js';
+import { route, unpack } from '../../telegram/callback-data.js';
+import {
+  renderStatusUpdate,
+  UPDATE_TEMPLATES,
+  updatePhaseKeyboard,
+} from '../../telegram/views/status-update.js';
 import { own } from '../../own.js';
+import type { OutboxEntry } from '../../domain/outbox.js';
 
 const DAY_MS = 86_400_000;
 /** The longest /stats window: daily aggregates are kept this long (and a little more). */
@@ -37,15 +44,14 @@ function inTopic(ctx: BotContext): { message_thread_id?: number } {
   return ctx.msg?.is_topic_message ? { message_thread_id: ctx.msg.message_thread_id } : {};
 }
 
-const UPDATE_TEMPLATES = ['investigating', 'identified', 'monitoring', 'resolved'];
-const pendingKey = (ctx: BotContext, seq: number) =>
-  ctx.services.keys.updateDraft(ctx.chat?.id ?? 0, ctx.person.telegramId, seq);
+/** How long /update keeps its text waiting for the phase button. */
+const DRAFT_TTL_S = 600;
 
 /** /update (status updates), /audit. */
 export function commsFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  /** Posts a status update (seed 003 template) to the incident chats and the stakeholder chat. */
+  /** Posts a status update (phase, text, who, when) to the incident chats and the stakeholder chat. */
   async function postUpdate(
     ctx: BotContext,
     id: string,
@@ -62,25 +68,20 @@ export function commsFeature(s: Services) {
       ? own(s.config.chats, s.config.stakeholder_chat)
       : undefined;
     if (sh) chats.add(chatKeyOf(sh));
-    const outbox = [];
+    const outbox: OutboxEntry[] = [];
     for (const chat of chats) {
       const locale = await s.localeOf(parseChatKey(chat).chatId);
-      const tr = (k: string, v?: Record<string, string | number>) => s.t(locale, k, v);
       outbox.push({
         chat,
         kind: 'text',
         data: {
           inc: id, // a P0/P1's status update goes in the outbox's first lane
-          text: tr('update-post', {
-            id,
-            severity: inc.severity,
-            title: escapeHtml(inc.title),
-            state: tr(`state-${inc.state}`),
-            phase: tr(`update-tpl-${template}`),
-            text: escapeHtml(body),
-            who: escapeHtml(ctx.person.name),
-            at: formatTime(s.clock.now()),
-          }),
+          text: renderStatusUpdate(
+            inc,
+            { template, text: body, who: ctx.person.name, at: s.clock.now() },
+            s.t,
+            locale,
+          ),
         },
       });
     }
@@ -89,8 +90,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(ctx.tr('did-update', { id }));
   }
 
-  c.command('update', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'update', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('update-usage')));
     const m = /^(investigating|identified|monitoring|resolved)\b[:\s-]*(.*)$/is.exec(rest);
@@ -98,44 +98,39 @@ export function commsFeature(s: Services) {
     // no phase given: ask for it with buttons, keeping the text in Redis for 10 minutes
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await s.redis.set(pendingKey(ctx, inc.seq), rest.slice(0, 2000), 'EX', 600);
-    await ctx.replyHtml(ctx.tr('update-choose', { id }), {
-      inline_keyboard: [
-        UPDATE_TEMPLATES.slice(0, 2).map((tpl) => ({
-          text: ctx.tr(`update-tpl-${tpl}`),
-          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
-        })),
-        UPDATE_TEMPLATES.slice(2).map((tpl) => ({
-          text: ctx.tr(`update-tpl-${tpl}`),
-          callback_data: encodeCallback({ kind: 'update', template: tpl, seq: inc.seq }),
-        })),
-      ],
-    });
+    await s.drafts.saveUpdate(
+      ctx.chat.id,
+      ctx.person.telegramId,
+      inc.seq,
+      rest.slice(0, 2000),
+      DRAFT_TTL_S,
+    );
+    await ctx.replyHtml(
+      ctx.tr('update-choose', { id }),
+      updatePhaseKeyboard(inc.seq, s.t, ctx.locale),
+    );
   });
 
-  c.callbackQuery(/^up:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'update' || !UPDATE_TEMPLATES.includes(d.template))
+  c.callbackQuery(route('update'), async (ctx) => {
+    const d = unpack('update', ctx.callbackQuery.data);
+    if (!d || !UPDATE_TEMPLATES.includes(d.template))
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
-    const text = await s.redis.getdel(pendingKey(ctx, d.seq));
+    const text = await s.drafts.takeUpdate(ctx.chat?.id ?? 0, ctx.person.telegramId, d.seq);
     if (!text) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('update-expired')) });
     await ctx.answerCallbackQuery();
     await postUpdate(ctx, `INC-${d.seq}`, d.template, text);
   });
 
-  c.callbackQuery(/^ck:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'checklist' || d.item >= CHECKLIST_ITEMS.length)
+  c.callbackQuery(route('checklist'), async (ctx) => {
+    const d = unpack('checklist', ctx.callbackQuery.data);
+    if (!d || d.item >= CHECKLIST_ITEMS.length)
       return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const id = `INC-${d.seq}`;
     const inc = await s.repo.get(id);
     if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
-    const key = s.keys.checklist(id);
-    const field = String(d.item);
-    const ticked = (await s.redis.hsetnx(key, field, ctx.person.name)) === 1;
-    if (!ticked) await s.redis.hdel(key, field);
+    const { ticked, state } = await s.checklists.toggle(id, d.item, ctx.person.name);
     const item = CHECKLIST_ITEMS[d.item]!;
     await s.repo.apply({
       timeline: [
@@ -151,14 +146,12 @@ export function commsFeature(s: Services) {
         },
       ],
     });
-    const state = await s.redis.hgetall(key);
     const r = renderChecklist(inc, state, s.t, ctx.locale);
     await ctx.answerCallbackQuery({ text: ticked ? '✅' : '⬜' });
     await ctx.editMessageText(r.text, { parse_mode: 'HTML', reply_markup: r.keyboard });
   });
 
-  c.command('postmortem', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'postmortem', async (ctx) => {
     const { id } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'postmortem' })));
     const inc = await s.repo.get(id);
@@ -195,7 +188,7 @@ export function commsFeature(s: Services) {
     }
   });
 
-  c.command('stats', async (ctx) => {
+  command(c, 'stats', async (ctx) => {
     const arg = String(ctx.match ?? '').trim() || '7d';
     const span = parseDuration(arg);
     if (!span) return void (await ctx.replyHtml(ctx.tr('stats-usage')));
@@ -231,8 +224,7 @@ export function commsFeature(s: Services) {
     await ctx.replyHtml(trimHtml(table));
   });
 
-  c.command('audit', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'audit', async (ctx) => {
     const n = Math.min(Math.max(Number(String(ctx.match ?? '').trim()) || 10, 1), 50);
     const rows = await s.audit.recent(n);
     if (rows.length === 0) return void (await ctx.replyHtml(ctx.tr('audit-none')));

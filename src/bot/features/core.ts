@@ -1,20 +1,20 @@
 import { Composer } from 'grammy';
-import { roleAtLeast } from '../../config.js';
 import { formatDuration } from '../../duration.js';
 import { isLocale } from '../../i18n.js';
-import { escapeHtml } from '../../notify/html.js';
-import { isDmSetting } from '../../notify/subscriptions.js';
-import { formatTime, SEVERITY_EMOJI } from '../../notify/render.js';
-import { SEVERITIES } from '../../intake/types.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { isDmSetting } from '../../domain/subscriptions.js';
+import { formatTime } from '../../timezone.js';
+import { SEVERITY_EMOJI } from '../../telegram/views/incident.js';
+import { SEVERITIES } from '../../domain/severity.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { COMMAND_ROLES, PRIVATE_COMMANDS, requireRole } from '../roles.js';
+import { command, commandsFor } from '../commands.js';
 
 /** /start, /help, /status, /lang, /notify, /whoami. */
 export function coreFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  c.command('start', async (ctx) => {
+  command(c, 'start', async (ctx) => {
     let extra = '';
     if (ctx.chat.type === 'private') {
       if (!ctx.person.known) {
@@ -34,7 +34,7 @@ export function coreFeature(s: Services) {
     );
   });
 
-  c.command('notify', async (ctx) => {
+  command(c, 'notify', async (ctx) => {
     if (ctx.chat.type !== 'private') return ctx.replyHtml(ctx.tr('notify-private-only'));
     if (!ctx.person.known) return ctx.replyHtml(ctx.tr('notify-stranger'));
     const arg = String(ctx.match ?? '')
@@ -53,17 +53,16 @@ export function coreFeature(s: Services) {
     );
   });
 
-  c.command('help', async (ctx) => {
-    const lines = Object.entries(COMMAND_ROLES)
-      .filter(([, role]) => roleAtLeast(ctx.person.role, role))
-      .filter(([cmd]) => ctx.chat.type === 'private' || !PRIVATE_COMMANDS.has(cmd))
-      .map(([cmd]) => `/${cmd} — ${escapeHtml(ctx.tr(`help-${cmd}`))}`);
+  command(c, 'help', async (ctx) => {
+    const lines = commandsFor(ctx.person.role, ctx.chat.type === 'private').map(
+      ({ name }) => `/${name} — ${escapeHtml(ctx.tr(`help-${name}`))}`,
+    );
     await ctx.replyHtml(
       `${ctx.tr('help-title', { role: ctx.tr(`role-${ctx.person.role}`) })}\n${lines.join('\n')}`,
     );
   });
 
-  c.command('status', async (ctx) => {
+  command(c, 'status', async (ctx) => {
     const health = await s.health();
     // counters kept by the scripts: the cost does not grow with the number of incidents
     const [counts, unacked, silenced] = await Promise.all([
@@ -109,9 +108,8 @@ export function coreFeature(s: Services) {
     await ctx.replyHtml(lines.join('\n'));
   });
 
-  c.command('lang', async (ctx) => {
-    // a group's language is everyone's: changing it takes a responder
-    if (ctx.chat.type !== 'private' && !(await requireRole(ctx, 'responder'))) return;
+  command(c, 'lang', async (ctx) => {
+    // a group's language is everyone's: the command table asks a responder there
     const want = ctx.match.trim().toLowerCase();
     if (!isLocale(want)) {
       await ctx.replyHtml(ctx.tr('lang-usage'));
@@ -122,7 +120,7 @@ export function coreFeature(s: Services) {
     await ctx.replyHtml(ctx.tr('lang-set'));
   });
 
-  c.command('whoami', async (ctx) => {
+  command(c, 'whoami', async (ctx) => {
     const lines = [
       ctx.tr('whoami', {
         id: String(ctx.person.telegramId),

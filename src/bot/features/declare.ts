@@ -3,16 +3,19 @@ import {
   conversations,
   createConversation,
   type Conversation,
+  type VersionedState,
   type VersionedStateStorage,
 } from '@grammyjs/conversations';
 import { Composer } from 'grammy';
-import { SEVERITIES, type Alert, type Severity } from '../../intake/types.js';
-import { escapeHtml, trimText } from '../../notify/html.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import type { Alert } from '../../domain/alert.js';
+import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
-import { opsbotFlavor } from '../bot.js';
-import { encodeCallback } from '../callback-data.js';
+import { opsbotFlavor } from '../flavor.js';
+import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext, InnerContext } from '../context.js';
-import { requireRole, stripTags } from '../roles.js';
+import { command } from '../commands.js';
+import { stripTags } from '../roles.js';
 
 const TTL_S = 1800;
 const ID = 'declare';
@@ -22,19 +25,11 @@ const ID = 'declare';
  * updates reach their conversation), expiring after 30 minutes of silence. A restart or another
  * replica picks the conversation up where it was.
  */
-function redisStorage<S>(s: Services): VersionedStateStorage<string, S> {
-  const key = s.keys.conversation;
+function draftStorage<S>(s: Services): VersionedStateStorage<string, S> {
   return {
-    async read(k) {
-      const raw = await s.redis.get(key(k));
-      return raw ? JSON.parse(raw) : undefined;
-    },
-    async write(k, state) {
-      await s.redis.set(key(k), JSON.stringify(state), 'EX', TTL_S);
-    },
-    async delete(k) {
-      await s.redis.del(key(k));
-    },
+    read: async (k) => (await s.drafts.readConversation(k)) as VersionedState<S> | undefined,
+    write: (k, state) => s.drafts.writeConversation(k, state, TTL_S),
+    delete: (k) => s.drafts.deleteConversation(k),
   };
 }
 
@@ -76,8 +71,11 @@ export function declareFeature(s: Services) {
         },
       ]),
     });
-    const press = await conversation.waitForCallbackQuery(/^dc:sev:P[0-3]$/, pass);
-    const severity = press.callbackQuery.data.slice('dc:sev:'.length) as Severity;
+    const press = await conversation.waitForCallbackQuery(
+      SEVERITIES.map((sev) => encodeCallback({ kind: 'declare', step: 'sev', value: sev })),
+      pass,
+    );
+    const severity = unpack('declare', press.callbackQuery.data)!.value as Severity;
     await press.answerCallbackQuery({ text: severity });
 
     await ctx.reply(ctx.tr('declare-ask-service'), {
@@ -108,8 +106,11 @@ export function declareFeature(s: Services) {
         ],
       },
     );
-    const confirm = await conversation.waitForCallbackQuery(/^dc:ok:(yes|no)$/, pass);
-    if (confirm.callbackQuery.data !== 'dc:ok:yes') {
+    const confirm = await conversation.waitForCallbackQuery(
+      ['yes', 'no'].map((value) => encodeCallback({ kind: 'declare', step: 'ok', value })),
+      pass,
+    );
+    if (unpack('declare', confirm.callbackQuery.data)?.value !== 'yes') {
       await confirm.answerCallbackQuery();
       await confirm.replyHtml(ctx.tr('declare-cancelled'));
       return;
@@ -151,28 +152,27 @@ export function declareFeature(s: Services) {
         version: 2,
         getStorageKey: (ctx) =>
           ctx.chat && ctx.from ? `${ctx.chat.id}:${ctx.from.id}` : undefined,
-        adapter: redisStorage(s),
+        adapter: draftStorage(s),
       },
       plugins: [opsbotFlavor(s)],
     }),
   );
   conv.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
 
-  conv.command('declare', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(conv, 'declare', async (ctx) => {
     const inline = String(ctx.match ?? '').trim();
     if (ctx.conversation.active(ID)) await ctx.conversation.exit(ID);
     await ctx.conversation.enter(ID, inline ? trimText(inline, 300) : undefined);
   });
 
-  conv.command('cancel', async (ctx) => {
+  command(conv, 'cancel', async (ctx) => {
     const had = !!ctx.conversation.active(ID);
     if (had) await ctx.conversation.exit(ID);
     await ctx.replyHtml(ctx.tr(had ? 'declare-cancelled' : 'declare-nothing'));
   });
 
   // a declare button that no conversation of the presser wants: someone else's, or a stale one
-  c.callbackQuery(/^dc:/, (ctx) =>
+  c.callbackQuery(route('declare'), (ctx) =>
     ctx.answerCallbackQuery({ text: stripTags(ctx.tr('declare-not-yours')) }),
   );
 

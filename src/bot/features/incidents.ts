@@ -3,16 +3,19 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import { messageLink, type AmActor } from '../../alertmanager/silences.js';
 import type { ActionResult, ExtraEffects } from '../../incidents/actions.js';
-import { normalizeIncidentId } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../domain/incident.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
-import { SEVERITIES, type Severity } from '../../intake/types.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime, incidentKeyboard } from '../../notify/render.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime } from '../../timezone.js';
+import { incidentKeyboard } from '../../telegram/views/incident.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
-import { incidentLine, renderDetails } from './incident-view.js';
+import { renderDetails } from '../../telegram/views/details.js';
+import { renderIncidentList } from '../../telegram/views/lists.js';
 import { own } from '../../own.js';
 
 const PAGE = 8;
@@ -163,15 +166,15 @@ export function incidentsFeature(s: Services) {
     }
   }
 
-  c.callbackQuery(/^i:(?!rb:)/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('inc', { except: ['rb'] }), async (ctx) => {
+    const d = unpack('inc', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const id = `INC-${d.seq}`;
     if (d.action === 'det') {
       const inc = await s.repo.get(id);
       if (!inc) return ctx.answerCallbackQuery({ text: stripTags(ctx.tr('inc-unknown', { id })) });
       await ctx.answerCallbackQuery();
-      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+      await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
       return;
     }
     if (!(await requireRole(ctx, 'responder'))) return;
@@ -193,8 +196,7 @@ export function incidentsFeature(s: Services) {
   });
 
   const simple = (cmd: string, action: string) =>
-    c.command(cmd, async (ctx) => {
-      if (!(await requireRole(ctx, 'responder'))) return;
+    command(c, cmd, async (ctx) => {
       const { id, rest } = incidentFromCommand(ctx);
       if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd })));
       await ctx.replyHtml(await run(ctx, id, action, rest));
@@ -204,16 +206,23 @@ export function incidentsFeature(s: Services) {
   simple('resolve', 'res');
   simple('escalate', 'esc');
 
-  c.command('note', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'note', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id || !rest) return void (await ctx.replyHtml(ctx.tr('note-usage')));
     const r = await s.actions.note(id, ctx.person.name, rest.slice(0, 2000));
+    if (r.ok) {
+      // a 👍 on the command keeps a busy group quiet; a reply only where reactions fail
+      try {
+        await ctx.react('👍');
+        return;
+      } catch (e) {
+        ctx.log.info({ err: e }, 'setMessageReaction failed; acknowledging the note with a reply');
+      }
+    }
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-note'));
   });
 
-  c.command('sev', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'sev', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     const sev = rest.trim().toUpperCase() as Severity;
     if (!id || !SEVERITIES.includes(sev)) return void (await ctx.replyHtml(ctx.tr('sev-usage')));
@@ -221,8 +230,7 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-sev', { sev }));
   });
 
-  c.command('assign', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'assign', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('assign-usage')));
     const target = rest.trim().replace(/^@/, '') || ctx.person.name;
@@ -238,12 +246,12 @@ export function incidentsFeature(s: Services) {
     await ctx.replyHtml(describeResult(ctx, id, r, 'did-assign', { assignee: escapeHtml(target) }));
   });
 
-  c.command('incident', async (ctx) => {
+  command(c, 'incident', async (ctx) => {
     const { id } = incidentFromCommand(ctx);
     if (!id) return void (await ctx.replyHtml(ctx.tr('need-incident-id', { cmd: 'incident' })));
     const inc = await s.repo.get(id);
     if (!inc) return void (await ctx.replyHtml(ctx.tr('inc-unknown', { id: escapeHtml(id) })));
-    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale, now()));
+    await ctx.replyHtml(renderDetails(inc, await s.repo.timeline(id), s.t, ctx.locale));
   });
 
   async function listPage(
@@ -259,26 +267,17 @@ export function incidentsFeature(s: Services) {
       p === Math.max(0, page) && first.incidents.length
         ? first
         : await s.repo.openPage(p * PAGE, PAGE);
-    const lines = rows.map((i) => incidentLine(i, s.t, ctx.locale, now()));
-    const nav = [];
-    if (p > 0)
-      nav.push({ text: '◀', callback_data: encodeCallback({ kind: 'list', page: p - 1 }) });
-    if (p < pages - 1)
-      nav.push({ text: '▶', callback_data: encodeCallback({ kind: 'list', page: p + 1 }) });
-    return {
-      text: `${ctx.tr('incidents-title', { count: first.total, page: p + 1, pages })}\n${lines.join('\n')}`,
-      keyboard: nav.length ? { inline_keyboard: [nav] } : undefined,
-    };
+    return renderIncidentList(rows, { total: first.total, page: p, pages }, s.t, ctx.locale);
   }
 
-  c.command('incidents', async (ctx) => {
+  command(c, 'incidents', async (ctx) => {
     const r = await listPage(ctx, 0);
     await ctx.replyHtml(r.text, r.keyboard);
   });
 
-  c.callbackQuery(/^l:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'list') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('list'), async (ctx) => {
+    const d = unpack('list', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await listPage(ctx, d.page);
     await ctx.answerCallbackQuery();
     await ctx.editMessageText(r.text, {

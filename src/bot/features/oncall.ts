@@ -1,18 +1,18 @@
 import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { nextOnCall } from '../../escalation/schedule.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime, formatTimeIn } from '../../notify/render.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime, formatTimeIn } from '../../timezone.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { requireRole } from '../roles.js';
+import { command } from '../commands.js';
 import { own } from '../../own.js';
 
 /** /oncall (now and next per schedule, with covers and swaps) and /override (admins). */
 export function oncallFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  c.command('oncall', async (ctx) => {
+  command(c, 'oncall', async (ctx) => {
     const names = Object.keys(s.config.schedules);
     if (names.length === 0) return void (await ctx.replyHtml(ctx.tr('oncall-none')));
     const now = s.clock.now();
@@ -55,8 +55,7 @@ export function oncallFeature(s: Services) {
     await ctx.replyHtml(lines.join('\n'));
   });
 
-  c.command('override', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'override', async (ctx) => {
     const [schedule = '', person = '', dur = ''] = String(ctx.match ?? '')
       .trim()
       .split(/\s+/);
@@ -76,12 +75,7 @@ export function oncallFeature(s: Services) {
     }
     const now = s.clock.now();
     // appended in one script, so an accepted /cover at the same moment is never lost
-    await s.scripts.run('override_add', [
-      s.keys.prefix,
-      now,
-      schedule,
-      JSON.stringify([{ person, from: now, to: now + ms }]),
-    ]);
+    await s.overrides.add(schedule, [{ person, from: now, to: now + ms }], now);
     await s.audit.append('override.create', ctx.person, { schedule, person, to: now + ms });
     await ctx.replyHtml(
       ctx.tr('override-set', {

@@ -1,7 +1,7 @@
 import { Composer } from 'grammy';
 import { roleAtLeast } from '../../config.js';
 import { ValidationError } from '../../errors.js';
-import { normalizeIncidentId } from '../../incidents/model.js';
+import { normalizeIncidentId } from '../../domain/incident.js';
 import { parseChatKey } from '../../incidents/routing.js';
 import { tokenizeArgs } from '../../runbooks/params.js';
 import type { Runbook } from '../../runbooks/schema.js';
@@ -18,8 +18,9 @@ import {
   unknownRunbook as unknownRunbookText,
   voteKeyboard,
 } from '../../telegram/views/runbooks.js';
-import { decodeCallback } from '../callback-data.js';
+import { route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 /** /runbooks, /runbook, /run, the Runbooks button of incidents, and approval buttons. */
@@ -30,7 +31,7 @@ export function runbooksFeature(s: Services) {
   const unknownRunbook = (ctx: BotContext, id: string) =>
     ctx.replyHtml(unknownRunbookText(ctx.tr, id, rbs.runbooks.keys()));
 
-  c.command('runbooks', async (ctx) => {
+  command(c, 'runbooks', async (ctx) => {
     // viewers see every runbook (to read); everyone else the ones their role may request
     const list = rbs.visibleTo('admin');
     const mine = ctx.person.role === 'viewer' ? [] : rbs.visibleTo(ctx.person.role);
@@ -39,16 +40,16 @@ export function runbooksFeature(s: Services) {
     await ctx.replyHtml(text, keyboard);
   });
 
-  c.command('runbook', async (ctx) => {
+  command(c, 'runbook', async (ctx) => {
     const id = String(ctx.match ?? '').trim();
     const rb = rbs.runbooks.get(id);
     if (!rb) return void (await unknownRunbook(ctx, id));
     await ctx.replyHtml(describeRunbook(ctx.tr, rb));
   });
 
-  c.callbackQuery(/^rs:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    const rb = d?.kind === 'runbook-show' ? rbs.runbooks.get(d.runbook) : undefined;
+  c.callbackQuery(route('runbook-show'), async (ctx) => {
+    const d = unpack('runbook-show', ctx.callbackQuery.data);
+    const rb = d ? rbs.runbooks.get(d.runbook) : undefined;
     if (!rb) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     await ctx.answerCallbackQuery();
     await ctx.replyHtml(describeRunbook(ctx.tr, rb));
@@ -97,8 +98,7 @@ export function runbooksFeature(s: Services) {
       );
   }
 
-  c.command('run', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'run', async (ctx) => {
     let tokens: string[];
     try {
       tokens = tokenizeArgs(String(ctx.match ?? ''));
@@ -127,9 +127,9 @@ export function runbooksFeature(s: Services) {
   });
 
   // the Runbooks button on an incident: offer runbooks whose `match` fits its labels
-  c.callbackQuery(/^i:rb:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'inc') return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('inc', { only: ['rb'] }), async (ctx) => {
+    const d = unpack('inc', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const inc = await s.repo.get(`INC-${d.seq}`);
     if (!inc)
       return ctx.answerCallbackQuery({
@@ -143,20 +143,18 @@ export function runbooksFeature(s: Services) {
     await ctx.replyHtml(offers.text, offers.keyboard);
   });
 
-  c.callbackQuery(/^ro:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    const rb = d?.kind === 'runbook-offer' ? rbs.runbooks.get(d.runbook) : undefined;
-    if (!rb || d?.kind !== 'runbook-offer')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('runbook-offer'), async (ctx) => {
+    const d = unpack('runbook-offer', ctx.callbackQuery.data);
+    const rb = d ? rbs.runbooks.get(d.runbook) : undefined;
+    if (!rb || !d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     await ctx.answerCallbackQuery();
     await request(ctx, rb, {}, `INC-${d.seq}`);
   });
 
-  c.callbackQuery(/^ap:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'approval')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('approval'), async (ctx) => {
+    const d = unpack('approval', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     const r = await s.runbooks.vote(d.token, ctx.person, d.vote, ctx.chat?.id ?? 0);
     const text =
       r.outcome === 'forbidden'
@@ -174,9 +172,9 @@ export function runbooksFeature(s: Services) {
     });
   });
 
-  c.callbackQuery(/^rd:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    const out = d?.kind === 'run-details' ? await s.runbooks.runOutput(d.run) : undefined;
+  c.callbackQuery(route('run-details'), async (ctx) => {
+    const d = unpack('run-details', ctx.callbackQuery.data);
+    const out = d ? await s.runbooks.runOutput(d.run) : undefined;
     if (!out) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     // like every button: only in the run's own chat, and only for the role that may run it
     if (!out.run.chat || String(parseChatKey(out.run.chat).chatId) !== String(ctx.chat?.id))

@@ -11,11 +11,12 @@ import { formatAmMatchers, toAmMatchers } from '../../alertmanager/client.js';
 import { messageLink } from '../../alertmanager/silences.js';
 import { mergePlans } from '../../incidents/repository.js';
 import { matchLabels } from '../../matching/re2.js';
-import { escapeHtml } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { escapeHtml } from '../../telegram/html.js';
+import { formatTime } from '../../timezone.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 const fmtMatchers = (m: Record<string, string>) =>
@@ -71,8 +72,7 @@ export function silencesFeature(s: Services) {
     return { ms, matchers: parsed.matchers, reason };
   }
 
-  c.command('silence', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'silence', async (ctx) => {
     const p = await parseSuppression(ctx, 'silence-usage', true);
     if (!p) return;
     const shown = escapeHtml(fmtMatchers(p.matchers));
@@ -134,10 +134,9 @@ export function silencesFeature(s: Services) {
     });
   });
 
-  c.callbackQuery(/^sc:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'silence-confirm')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('silence-confirm'), async (ctx) => {
+    const d = unpack('silence-confirm', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const gone = () =>
       ctx.answerCallbackQuery({
@@ -243,12 +242,11 @@ export function silencesFeature(s: Services) {
     );
   }
 
-  c.command('maintenance', async (ctx) => {
-    if (!(await requireRole(ctx, 'admin'))) return;
+  command(c, 'maintenance', async (ctx) => {
     await add(ctx, s.maintenance, 'maintenance');
   });
 
-  c.command('silences', async (ctx) => {
+  command(c, 'silences', async (ctx) => {
     const list = [
       ...(await s.silences.active()).map((x) => ({ ...x, kind: 'silence' })),
       ...(await s.maintenance.active()).map((x) => ({ ...x, kind: 'maintenance' })),
@@ -308,10 +306,9 @@ export function silencesFeature(s: Services) {
     });
   });
 
-  c.callbackQuery(/^sx:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'silence-expire')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('silence-expire'), async (ctx) => {
+    const d = unpack('silence-expire', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const gone =
       (await s.silences.expire(d.id)) ||
@@ -330,10 +327,9 @@ export function silencesFeature(s: Services) {
     });
   });
 
-  c.callbackQuery(/^ax:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'am-expire')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('am-expire'), async (ctx) => {
+    const d = unpack('am-expire', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const r = await s.amSilences.expireById(d.id);
     if (r !== 'gone')

@@ -1,11 +1,12 @@
 import { Composer } from 'grammy';
 import { parseDuration } from '../../duration.js';
 import { TRADE_HORIZON_MS, type PlannedTrade, type TradeProblem } from '../../escalation/trades.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../../telegram/html.js';
 import { own } from '../../own.js';
 import type { Services } from '../../services.js';
-import { decodeCallback, encodeCallback } from '../callback-data.js';
+import { encodeCallback, route, unpack } from '../../telegram/callback-data.js';
 import type { BotContext } from '../context.js';
+import { command } from '../commands.js';
 import { requireRole, stripTags } from '../roles.js';
 
 /** /cover and /swap: shift trades asked for in a chat, decided by Accept / Decline buttons. */
@@ -55,8 +56,7 @@ export function tradesFeature(s: Services) {
     await s.trades.attachMessage(rec.id, msg.message_id);
   }
 
-  c.command('cover', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'cover', async (ctx) => {
     const [schedule = '', dur = '', person, ...rest] = args(ctx);
     const ms = parseDuration(dur);
     if (!schedule || !ms || ms > 30 * 86_400_000 || rest.length)
@@ -70,8 +70,7 @@ export function tradesFeature(s: Services) {
     await post(ctx, plan);
   });
 
-  c.command('swap', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'swap', async (ctx) => {
     const [schedule = '', date = '', person = '', ...rest] = args(ctx);
     if (!schedule || !date || !person || rest.length)
       return void (await ctx.replyHtml(ctx.tr('swap-usage', lists())));
@@ -86,10 +85,9 @@ export function tradesFeature(s: Services) {
     await post(ctx, plan);
   });
 
-  c.callbackQuery(/^tr:/, async (ctx) => {
-    const d = decodeCallback(ctx.callbackQuery.data);
-    if (!d || d.kind !== 'trade')
-      return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
+  c.callbackQuery(route('trade'), async (ctx) => {
+    const d = unpack('trade', ctx.callbackQuery.data);
+    if (!d) return ctx.answerCallbackQuery({ text: ctx.tr('button-unknown') });
     if (!(await requireRole(ctx, 'responder'))) return;
     const { outcome, rec } = await s.trades.decide(d.id, ctx.person, d.accept);
     const alert = (key: string, vars: Record<string, string> = {}) =>

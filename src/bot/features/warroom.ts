@@ -1,9 +1,9 @@
 import { Composer, type Context } from 'grammy';
-import { INCIDENT_ROLES, type IncidentRole } from '../../incidents/model.js';
-import { escapeHtml, trimText } from '../../notify/html.js';
+import { INCIDENT_ROLES, type IncidentRole } from '../../domain/incident.js';
+import { escapeHtml, trimText } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
 import type { BotContext } from '../context.js';
-import { requireRole } from '../roles.js';
+import { command } from '../commands.js';
 import { describeResult, incidentFromCommand } from './incidents.js';
 
 /** How much of a message written in a war-room topic the timeline keeps. */
@@ -25,8 +25,7 @@ export async function topicIncidentOf(s: Services, ctx: Context): Promise<string
 export function warRoomFeature(s: Services) {
   const c = new Composer<BotContext>();
 
-  c.command('role', async (ctx) => {
-    if (!(await requireRole(ctx, 'responder'))) return;
+  command(c, 'role', async (ctx) => {
     const { id, rest } = incidentFromCommand(ctx);
     const [roleArg = '', who = '', ...extra] = rest.split(/\s+/).filter(Boolean);
     const role = roleArg.toLowerCase() as IncidentRole;

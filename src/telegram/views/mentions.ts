@@ -1,5 +1,5 @@
 import type { PersonRef } from '../../domain/notices.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../html.js';
 
 /** A person in Telegram HTML: a `tg://user` mention when their Telegram id is known, else the name. */
 export function mentionHtml(who: PersonRef): string {

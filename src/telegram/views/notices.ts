@@ -1,6 +1,6 @@
 import type { Notice } from '../../domain/notices.js';
 import type { Locale, Translate } from '../../i18n.js';
-import { escapeHtml } from '../../notify/html.js';
+import { escapeHtml } from '../html.js';
 import { mentionHtml } from './mentions.js';
 
 /** A notice as Telegram HTML in `locale`: every user string escaped, people mentioned. */

@@ -1,10 +1,10 @@
 /** Runbook views: lists, descriptions, run requests and their progress, and their buttons. */
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { encodeCallback } from '../../bot/callback-data.js';
+import { encodeCallback } from '../callback-data.js';
 import { formatDuration } from '../../duration.js';
 import type { Locale, Translate } from '../../i18n.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime } from '../../notify/render.js';
+import { escapeHtml, trimHtml, trimText } from '../html.js';
+import { formatTime } from '../../timezone.js';
 import type { RunResult, StepResult } from '../../runbooks/executor.js';
 import type { RunbookMessages, RunShown } from '../../runbooks/messages.js';
 import { describeAllowed } from '../../runbooks/params.js';

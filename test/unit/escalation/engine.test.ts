@@ -9,7 +9,7 @@ import { createLevelFiring } from '../../../src/escalation/fire.js';
 import { levelPlan } from '../../../src/escalation/plans.js';
 import { createPolicies } from '../../../src/escalation/policy.js';
 import { createI18n } from '../../../src/i18n.js';
-import type { Incident } from '../../../src/incidents/model.js';
+import type { Incident } from '../../../src/domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../../../src/incidents/repository.js';
 import type { SuppressionStore } from '../../../src/incidents/silences.js';
 import { createLogger } from '../../../src/logger.js';
@@ -354,7 +354,7 @@ describe('acknowledgement and /escalate', () => {
       due: 0,
     });
     const job = h.plans[0]!.outbox![0]!;
-    expect(job.data.notice).toEqual({
+    expect(job.kind === 'text' && job.data.notice).toEqual({
       key: 'remind-update',
       id: 'INC-1',
       who: { name: 'alice', telegramId: PEOPLE.alice },

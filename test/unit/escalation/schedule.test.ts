@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { nextOnCall, onCallAt } from '../../../src/escalation/schedule.js';
-import { formatTimeIn } from '../../../src/notify/render.js';
+import { formatTimeIn } from '../../../src/timezone.js';
 import { testConfigYaml } from '../../helpers/config.js';
 
 const cfg = parseConfig(

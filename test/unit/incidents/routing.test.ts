@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchLabels, routeAlert } from '../../../src/incidents/routing.js';
-import type { Alert } from '../../../src/intake/types.js';
+import type { Alert } from '../../../src/domain/alert.js';
 import { GROUP, LEADS, testConfig } from '../../helpers/config.js';
 
 const alert = (labels: Record<string, string>, severity?: string): Alert => ({

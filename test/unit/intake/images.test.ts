@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { parseGeneric, parseGrafana } from '../../../src/intake/index.js';
-import { htmlTextLength } from '../../../src/notify/html.js';
+import { htmlTextLength } from '../../../src/telegram/html.js';
 
 const unified = (alert: Record<string, unknown>) => ({
   receiver: 'opsbot',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident, TimelineEntry } from '../../../src/incidents/model.js';
+import type { Incident, TimelineEntry } from '../../../src/domain/incident.js';
 import { renderStatsChart } from '../../../src/reports/chart.js';
 import { buildPostmortem } from '../../../src/reports/postmortem.js';
 import { computeStats, percentile, renderStatsText } from '../../../src/reports/stats.js';

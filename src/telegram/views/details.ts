@@ -1,8 +1,9 @@
 import { formatDuration } from '../../duration.js';
 import type { Locale, Translate } from '../../i18n.js';
-import type { Incident, TimelineEntry } from '../../incidents/model.js';
-import { escapeHtml, trimHtml, trimText } from '../../notify/html.js';
-import { formatTime, rolesLine, SEVERITY_EMOJI } from '../../notify/render.js';
+import type { Incident, TimelineEntry } from '../../domain/incident.js';
+import { escapeHtml, trimHtml, trimText } from '../html.js';
+import { formatTime } from '../../timezone.js';
+import { rolesLine, SEVERITY_EMOJI } from './incident.js';
 
 /** Details of an incident with its timeline (newest last), for /incident and the Details button. */
 export function renderDetails(
@@ -10,15 +11,11 @@ export function renderDetails(
   timeline: TimelineEntry[],
   t: Translate,
   locale: Locale,
-  now: number,
 ): string {
   const lines = [
     `${SEVERITY_EMOJI[inc.severity]} <b>${inc.id}</b> · ${inc.severity} · ${escapeHtml(t(locale, `state-${inc.state}`))}`,
     `<b>${escapeHtml(trimText(inc.title, 300))}</b>`,
-    t(locale, 'details-opened', {
-      at: formatTime(inc.createdAt),
-      ago: formatDuration(now - inc.createdAt),
-    }),
+    t(locale, 'details-opened', { at: formatTime(inc.createdAt) }),
   ];
   if (inc.ackAt)
     lines.push(t(locale, 'details-tta', { d: formatDuration(inc.ackAt - inc.createdAt) }));
@@ -35,11 +32,4 @@ export function renderDetails(
     );
   }
   return trimHtml(lines.join('\n'));
-}
-
-/** One line per incident, for lists. */
-export function incidentLine(inc: Incident, t: Translate, locale: Locale, now: number): string {
-  return `${SEVERITY_EMOJI[inc.severity]} ${inc.severity} <code>${inc.id}</code> ${escapeHtml(trimText(inc.title, 60))} · ${escapeHtml(
-    t(locale, `state-${inc.state}`),
-  )} · ${formatDuration(now - inc.createdAt)}`;
 }

@@ -4,7 +4,7 @@ import {
   decodeCallback,
   encodeCallback,
   type CallbackData,
-} from '../../../src/bot/callback-data.js';
+} from '../../../src/telegram/callback-data.js';
 
 describe('callback data', () => {
   const samples: CallbackData[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, trimHtml } from '../../../src/notify/html.js';
+import { escapeHtml, trimHtml } from '../../../src/telegram/html.js';
 
 describe('html', () => {
   it('escapes everything Telegram HTML treats specially', () => {

@@ -1,28 +1,15 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'grammy/types';
-import { encodeCallback, type IncidentAction } from '../bot/callback-data.js';
-import { formatDuration } from '../duration.js';
-import type { Locale, Translate } from '../i18n.js';
-import { INCIDENT_ROLES, type Incident } from '../incidents/model.js';
-import type { Severity } from '../intake/types.js';
-import { escapeHtml, trimHtml, trimText } from './html.js';
-import { wallClock } from '../timezone.js';
+import { formatDuration } from '../../duration.js';
+import type { Locale, Translate } from '../../i18n.js';
+import { alertName, INCIDENT_ROLES, type Incident } from '../../domain/incident.js';
+import type { Severity } from '../../domain/severity.js';
+import { formatTime } from '../../timezone.js';
+import { encodeCallback, type IncidentAction } from '../callback-data.js';
+import { escapeHtml, trimHtml, trimText } from '../html.js';
 
 export const SEVERITY_EMOJI: Record<Severity, string> = { P0: '🔴', P1: '🟠', P2: '🟡', P3: '🔵' };
 const STATE_EMOJI = { triggered: '🚨', acknowledged: '👀', resolved: '✅' } as const;
 const HIDDEN_LABELS = new Set(['alertname', 'severity', '__name__']);
-
-/** `2026-11-24 21:30 UTC` */
-export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** Like formatTime, in an IANA zone when one is given (`2026-03-30 09:00 Europe/Berlin`). */
-export function formatTimeIn(ms: number, zone?: string): string {
-  if (!zone) return formatTime(ms);
-  const w = wallClock(zone, ms);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)} ${zone}`;
-}
 
 export interface RenderContext {
   t: Translate;
@@ -48,6 +35,9 @@ export function renderIncident(
     `${SEVERITY_EMOJI[inc.severity]}${STATE_EMOJI[inc.state]} <b>${inc.severity} · ${escapeHtml(state)}</b> · <code>${inc.id}</code>`,
   );
   lines.push(`<b>${escapeHtml(trimText(inc.title, 300))}</b>`);
+  const name = alertName(inc);
+  if (name && name !== inc.title)
+    lines.push(t(locale, 'inc-alert-name', { name: escapeHtml(trimText(name, 120)) }));
   if (inc.description) lines.push(escapeHtml(trimText(inc.description, 800)));
   const labels = Object.entries(inc.labels)
     .filter(([k]) => !HIDDEN_LABELS.has(k))
@@ -59,7 +49,6 @@ export function renderIncident(
       count: inc.alertCount,
       firing: inc.firingCount,
       started: formatTime(inc.startedAt),
-      ago: formatDuration(Math.max(0, now - inc.startedAt)),
     }),
   );
   const links = inc.links

@@ -1,28 +1,9 @@
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { encodeCallback } from '../bot/callback-data.js';
-import type { Locale, Translate } from '../i18n.js';
-import type { Incident } from '../incidents/model.js';
-import { escapeHtml } from './html.js';
-
-/** The post-emergency checklist of seed 001 (by locale key), in three phases. */
-export const CHECKLIST: { phase: string; items: string[] }[] = [
-  {
-    phase: 'ck-phase-immediate',
-    items: ['ck-services', 'ck-health', 'ck-logs', 'ck-resources', 'ck-tiers'],
-  },
-  {
-    phase: 'ck-phase-short',
-    items: ['ck-stable', 'ck-baselines', 'ck-cascade', 'ck-alerts', 'ck-stakeholders'],
-  },
-  {
-    phase: 'ck-phase-followup',
-    items: ['ck-rca', 'ck-postmortem', 'ck-docs', 'ck-preventive', 'ck-process'],
-  },
-];
-export const CHECKLIST_ITEMS = CHECKLIST.flatMap((p) => p.items);
-
-/** Severities whose resolution posts the checklist. */
-export const CHECKLIST_SEVERITIES = new Set(['P0', 'P1']);
+import type { Locale, Translate } from '../../i18n.js';
+import type { Incident } from '../../domain/incident.js';
+import { encodeCallback } from '../callback-data.js';
+import { escapeHtml } from '../html.js';
+import { CHECKLIST, CHECKLIST_ITEMS } from '../../incidents/checklist.js';
 
 /** `state` maps item index → "who" for ticked items. */
 export function renderChecklist(

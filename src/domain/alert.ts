@@ -1,7 +1,3 @@
-/** Incident priority: P0 critical .. P3 low, as in the runbooks. */
-export type Severity = 'P0' | 'P1' | 'P2' | 'P3';
-export const SEVERITIES: readonly Severity[] = ['P0', 'P1', 'P2', 'P3'];
-
 export type AlertSource =
   'alertmanager' | 'grafana' | 'generic' | 'events-v2' | 'heartbeat' | 'manual' | 'opsgenie';
 
@@ -10,7 +6,7 @@ export interface AlertLink {
   text?: string;
 }
 
-/** One alert from any source, normalised. Parsers in src/intake produce these. */
+/** One alert from any source, normalised (the intake parsers produce these). */
 export interface Alert {
   source: AlertSource;
   /** Name of the integration (config key) it came through. */
@@ -36,14 +32,4 @@ export interface Alert {
   imageUrl?: string;
   /** Alertmanager webhook `groupLabels` (an Alertmanager silence of the incident matches these). */
   groupLabels?: Record<string, string>;
-}
-
-/** Maps a raw severity to P0..P3 as CONTRACT.md says: critical→P0, error/high→P1, warning→P2, else P3. */
-export function mapSeverity(raw: string | undefined): Severity {
-  const s = (raw ?? '').trim().toLowerCase();
-  if (/^p[0-3]$/.test(s)) return s.toUpperCase() as Severity;
-  if (s === 'critical') return 'P0';
-  if (s === 'error' || s === 'high') return 'P1';
-  if (s === 'warning') return 'P2';
-  return 'P3';
 }
