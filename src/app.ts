@@ -8,7 +8,6 @@ import { createUpdateDispatcher } from './bot/updates.js';
 import { systemClock, type Clock } from './clock.js';
 import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
-import { createTimerService } from './escalation/timers.js';
 import { createShiftTrades } from './escalation/trades.js';
 import { buildHttp } from './http/server.js';
 import { createI18n } from './i18n.js';
@@ -51,6 +50,8 @@ import { createSuppressionRecords, loadSuppressionSnapshot } from './store/suppr
 import { createTelegramProbe } from './telegram/health.js';
 import { retryUntilDone } from './retry.js';
 import { readVersion } from './version.js';
+import { createTimerService } from './scheduler/timers.js';
+import { createSchedulerStore } from './store/scheduler.js';
 
 export interface AppOptions {
   config: OpsbotConfig;
@@ -128,7 +129,13 @@ export function buildApp(opts: AppOptions) {
     records: createSuppressionRecords({ redis, keys }, 'maintenance'),
     clock,
   });
-  const timers = createTimerService({ scripts, keys, clock, logger, metrics, redis });
+  const timers = createTimerService({
+    store: createSchedulerStore({ scripts, keys, redis }),
+    clock,
+    logger,
+    metrics,
+  });
+  const overrides = createOverrideStore({ scripts, keys, redis });
   const escalation = createEscalation({
     redis,
     keys,
@@ -136,10 +143,9 @@ export function buildApp(opts: AppOptions) {
     config,
     repo,
     timers,
+    overrides,
     silences,
     maintenance,
-    t,
-    localeOf,
     logger,
     metrics,
   });
@@ -263,6 +269,7 @@ export function buildApp(opts: AppOptions) {
     health,
     trades: createShiftTrades({
       redis,
+      overrides,
       keys,
       scripts,
       clock,
@@ -277,7 +284,7 @@ export function buildApp(opts: AppOptions) {
     publicUrl: publicBaseUrl(config.public_url, env.webhookUrl),
     checklists: createChecklistStore({ redis, keys }),
     drafts: createDraftStore({ redis, keys }),
-    overrides: createOverrideStore({ scripts, keys }),
+    overrides,
     rateLimits: createRateLimits({ redis, clock }),
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });

@@ -108,7 +108,7 @@ function buildProgram(): Command {
         const base = { labels, now, ...(o.severity !== undefined ? { severity: o.severity } : {}) };
         const lines = o.redis
           ? await withRedis(async ({ redis, keys }) => {
-              const { readRuntimeOverrides } = await import('./escalation/engine.js');
+              const { readRuntimeOverrides } = await import('./store/overrides.js');
               const { createSuppressions } = await import('./incidents/silences.js');
               const { createSuppressionRecords } = await import('./store/suppressions.js');
               const clock = { now: () => now };
@@ -164,7 +164,7 @@ function buildProgram(): Command {
         const names = o.schedule !== undefined ? [o.schedule] : all;
         const overrides = o.redis
           ? await withRedis(async ({ redis, keys }) => {
-              const { readRuntimeOverrides } = await import('./escalation/engine.js');
+              const { readRuntimeOverrides } = await import('./store/overrides.js');
               const since = Math.min(at, now);
               return Object.fromEntries(
                 await Promise.all(

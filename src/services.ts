@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import type { OpsbotConfig } from './config.js';
 import type { Escalation } from './escalation/engine.js';
-import type { TimerService } from './escalation/timers.js';
+import type { TimerService } from './scheduler/timers.js';
 import type { Locale, Translate } from './i18n.js';
 import type { IncidentActions } from './incidents/actions.js';
 import type { IncidentRepository } from './store/incidents.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { TimerData, TimerService } from '../escalation/timers.js';
+import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 import {
   mergePlans as merge,
   type EffectPlan,
@@ -46,7 +46,7 @@ export function createAmSilenceJobs(deps: {
   const { store, clients, clock, repo, timers, logger, expirePlan, orphan, timeline, notice } =
     deps;
 
-  return async function handle(id: string, data: TimerData): Promise<void> {
+  return async function handle(id: string, data: TimerDataOf<'am-silence'>): Promise<void> {
     const ref = String(data.ref);
     const op = String(data.op);
     const attempt = Number(data.attempt);
@@ -56,7 +56,7 @@ export function createAmSilenceJobs(deps: {
     const client = rec.integration ? clients.get(rec.integration) : undefined;
     if (!client) return void (await repo.apply(merge(settle, drop)));
     const now = clock.now();
-    const retry = (nextOp: string): EffectPlan => {
+    const retry = (nextOp: 'create' | 'expire' | 'watch'): EffectPlan => {
       const due = now + amBackoff(attempt);
       return {
         timers: [

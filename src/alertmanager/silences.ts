@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import type { TimerService } from '../escalation/timers.js';
+import type { TimerService } from '../scheduler/timers.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';

@@ -42,6 +42,8 @@ export interface Incident {
   /** `loop:level` the next escalation timer must carry to fire. */
   escStep?: string;
   escTimer?: string;
+  /** When the current escalation loop started (level delays count from it). */
+  loopStart?: number;
   /** An http(s) image of the first alert (Grafana's rendered panel): posted with the card. */
   image?: string;
   /** War-room forum topic: the chat that wants one, its thread once created, closed, or unavailable. */

@@ -4,6 +4,8 @@
  * carries its own data, so neither side reads a job back through casts.
  */
 
+import type { Notice } from './notices.js';
+
 /** A keyboard under a message, opaque to the domain: telegram/ builds it and sends it as it is. */
 export type OutboxKeyboard = object;
 
@@ -26,8 +28,15 @@ export interface OutboxData {
     person?: string;
     telegram_id?: number;
   };
-  /** A text message (HTML); one about an incident goes into its war-room topic unless `general`. */
-  text: { text: string; inc?: string; general?: boolean; keyboard?: OutboxKeyboard };
+  /**
+   * A text message (HTML), or a notice rendered when sent (in the chat's language); one about an
+   * incident goes into its war-room topic unless `general`.
+   */
+  text: ({ text: string; notice?: undefined } | { notice: Notice; text?: undefined }) & {
+    inc?: string;
+    general?: boolean;
+    keyboard?: OutboxKeyboard;
+  };
   /** Replace the text (and keyboard) of a message opsbot sent earlier. */
   edit: { message_id: number; text: string; keyboard?: OutboxKeyboard };
   /** A storm digest of new incidents (made by the claim script, which merges their cards). */

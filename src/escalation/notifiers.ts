@@ -8,7 +8,7 @@ import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
 import { createScripts } from '../store/scripts.js';
-import type { TimerData, TimerService } from './timers.js';
+import type { TimerDataOf, TimerService, TimerSpec } from '../scheduler/timers.js';
 
 /** Retries of one delivery stop this long after the level fired. */
 export const WEBHOOK_RETRY_WINDOW = 10 * 60_000;
@@ -45,7 +45,7 @@ export function webhookTimer(
   notifier: string,
   now: number,
   who: { people: string[]; chats: string[] },
-): { id: string; due: number; data: TimerData } {
+): TimerSpec {
   return {
     id: webhookTimerId(inc, loop, level, notifier, 0),
     due: now,
@@ -194,7 +194,7 @@ export function createWebhookNotifier(deps: WebhookDeps) {
   async function send(
     n: NotifierConfig,
     inc: Incident,
-    data: TimerData,
+    data: TimerDataOf<'webhook'>,
   ): Promise<{ status?: number; error?: string }> {
     const messages = await repo.messages(inc.id);
     const firstChat = inc.chats.find((c) => messages[c]) ?? Object.keys(messages)[0];
@@ -203,9 +203,9 @@ export function createWebhookNotifier(deps: WebhookDeps) {
       title: inc.title,
       severity: inc.severity,
       state: inc.state,
-      level: String(Number(data.level) + 1),
-      people: String(data.people ?? ''),
-      chat: String(data.chat ?? ''),
+      level: String(data.level + 1),
+      people: data.people,
+      chat: data.chat,
       link: messageLink(firstChat, firstChat ? messages[firstChat] : undefined),
     };
     const headers: Record<string, string> = { 'user-agent': 'opsbot', ...n.headers };
@@ -234,11 +234,8 @@ export function createWebhookNotifier(deps: WebhookDeps) {
     }
   }
 
-  async function deliver(id: string, data: TimerData): Promise<void> {
-    const incId = String(data.inc);
-    const name = String(data.notifier);
-    const attempt = Number(data.attempt);
-    const first = Number(data.first);
+  async function deliver(id: string, data: TimerDataOf<'webhook'>): Promise<void> {
+    const { inc: incId, notifier: name, attempt, first } = data;
     const n = config.notifiers[name];
     // the hold is dropped in the same step that settles the delivery
     const settle: EffectPlan = { once: id, release: id, del: [keys.timerSend(id)] };
@@ -287,7 +284,7 @@ export function createWebhookNotifier(deps: WebhookDeps) {
       return;
     }
     logger.warn({ inc: incId, notifier: name, outcome, retryInMs: delay }, 'webhook failed');
-    const nid = webhookTimerId(incId, Number(data.loop), Number(data.level), name, attempt + 1);
+    const nid = webhookTimerId(incId, data.loop, data.level, name, attempt + 1);
     await repo.apply({
       ...settle,
       timeline: entry(incId, `webhook ${name} → ${outcome}, retry in ${delay / 1000}s`, info),

@@ -1,17 +1,8 @@
+import type { Override, OverrideKind } from '../domain/oncall.js';
 import type { ScheduleConfig } from '../config.js';
 import { zoneOffset } from '../timezone.js';
 
-/** What made an override: /override (or config) when absent, an accepted /cover or /swap otherwise. */
-export type OverrideKind = 'cover' | 'swap';
-
-export interface Override {
-  person: string;
-  from: number;
-  to: number;
-  /** Set for covers and swaps: the kind, and whose shift this replaces. */
-  kind?: OverrideKind;
-  for?: string;
-}
+export type { Override, OverrideKind } from '../domain/oncall.js';
 
 export interface OnCallShift {
   person: string;

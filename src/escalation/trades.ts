@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { AuditActor, AuditLog } from '../audit.js';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig, ScheduleConfig } from '../config.js';
@@ -10,12 +9,12 @@ import type { Logger } from '../logger.js';
 import { escapeHtml } from '../telegram/html.js';
 import { formatTimeIn } from '../timezone.js';
 import { own } from '../own.js';
-import type { Keys } from '../store/keys.js';
-import type { Scripts } from '../store/scripts.js';
 import { zonedDay } from '../timezone.js';
-import { readRuntimeOverrides } from './engine.js';
+import type { OverrideStore } from '../store/overrides.js';
+import { createTradeStore } from '../store/trades.js';
+import type { TradeRecord } from '../domain/trades.js';
 import { onCallAt, shiftsBetween, type ShiftPiece } from './schedule.js';
-import type { TimerData, TimerService } from './timers.js';
+import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -24,38 +23,7 @@ export const TRADE_HORIZON_MS = 60 * DAY;
 /** A pending request expires after this long (or at the shift start, if that comes first). */
 export const TRADE_TTL_MS = 24 * HOUR;
 
-export type TradeState = 'pending' | 'accepted' | 'declined' | 'expired';
-
-/** A /cover or /swap request as stored in Redis (`keys.trade(id)`). */
-export interface TradeRecord {
-  id: string;
-  kind: 'cover' | 'swap';
-  schedule: string;
-  requester: string;
-  requesterId: number;
-  /** Whose shift is covered or swapped (the requester, or the on-call person an admin asked for). */
-  owner: string;
-  /** The person asked; '' for an open /cover (any other member of the schedule). */
-  target: string;
-  candidates: string[];
-  declined: string[];
-  /** The owner's time to cover, or (swap) the owner's shift. */
-  from: number;
-  to: number;
-  /** Swap: the other person's shift. */
-  other?: string;
-  from2?: number;
-  to2?: number;
-  state: TradeState;
-  chat: string;
-  messageId?: number;
-  createdAt: number;
-  expiresAt: number;
-  decidedBy?: string;
-  decidedAt?: number;
-  /** Cover: when the accepted cover began (the acceptance, if the asked-for time had started). */
-  appliedFrom?: number;
-}
+export type { TradeRecord, TradeState } from '../domain/trades.js';
 
 export type TradeProblem =
   | 'unknown-schedule'
@@ -67,6 +35,8 @@ export type TradeProblem =
   | 'no-shift-that-day'
   | 'started'
   | 'no-other-shift';
+
+type TradeStoreDeps = Parameters<typeof createTradeStore>;
 
 export type PlannedTrade = Omit<
   TradeRecord,
@@ -93,9 +63,10 @@ function stretches(pieces: ShiftPiece[]): { person: string; from: number; to: nu
  * once; pending requests expire by a durable timer that edits the request message.
  */
 export function createShiftTrades(deps: {
-  redis: Redis;
-  keys: Keys;
-  scripts: Scripts;
+  redis: TradeStoreDeps[0];
+  keys: TradeStoreDeps[1];
+  scripts: TradeStoreDeps[2];
+  overrides: Pick<OverrideStore, 'active'>;
   clock: Clock;
   config: OpsbotConfig;
   repo: IncidentRepository;
@@ -105,10 +76,10 @@ export function createShiftTrades(deps: {
   localeOf: (chatId: number) => Promise<Locale>;
   logger: Logger;
 }) {
-  const { redis, keys, scripts, clock, config, repo, timers, audit, t } = deps;
+  const { clock, config, repo, timers, audit, t } = deps;
+  const store = createTradeStore(deps.redis, deps.keys, deps.scripts);
 
-  const overridesOf = (schedule: string) =>
-    readRuntimeOverrides(redis, keys, schedule, clock.now());
+  const overridesOf = (schedule: string) => deps.overrides.active(schedule, clock.now());
 
   const isAdmin = (roles: string[]) => roles.includes('admin');
 
@@ -211,33 +182,7 @@ export function createShiftTrades(deps: {
     };
   }
 
-  async function get(id: string): Promise<TradeRecord | undefined> {
-    const h = await redis.hgetall(keys.trade(id));
-    if (!h.id) return undefined;
-    const num = (v: string | undefined) => (v ? Number(v) : undefined);
-    return {
-      id: h.id,
-      kind: h.kind === 'swap' ? 'swap' : 'cover',
-      schedule: h.schedule ?? '',
-      requester: h.requester ?? '',
-      requesterId: Number(h.requester_id),
-      owner: h.owner ?? '',
-      target: h.target ?? '',
-      candidates: JSON.parse(h.candidates ?? '[]') as string[],
-      declined: JSON.parse(h.declined ?? '[]') as string[],
-      from: Number(h.from),
-      to: Number(h.to),
-      ...(h.other ? { other: h.other, from2: num(h.from2), to2: num(h.to2) } : {}),
-      state: (h.state ?? 'pending') as TradeState,
-      chat: h.chat ?? '',
-      messageId: num(h.message_id),
-      createdAt: Number(h.created_at),
-      expiresAt: Number(h.expires_at),
-      decidedBy: h.decided_by || undefined,
-      decidedAt: num(h.decided_at),
-      appliedFrom: num(h.applied_from),
-    };
-  }
+  const get = (id: string) => store.get(id);
 
   /** Stores a planned request and arms its expiry; the caller posts the message and attaches it. */
   async function create(
@@ -247,29 +192,7 @@ export function createShiftTrades(deps: {
   ): Promise<TradeRecord> {
     const id = randomBytes(16).toString('hex');
     const now = clock.now();
-    const k = keys.trade(id);
-    await redis
-      .multi()
-      .hset(k, {
-        id,
-        kind: plan.kind,
-        schedule: plan.schedule,
-        requester: requester.name,
-        requester_id: requester.telegramId,
-        owner: plan.owner,
-        target: plan.target,
-        candidates: JSON.stringify(plan.candidates),
-        declined: '[]',
-        from: plan.from,
-        to: plan.to,
-        ...(plan.other ? { other: plan.other, from2: plan.from2, to2: plan.to2 } : {}),
-        state: 'pending',
-        chat,
-        created_at: now,
-        expires_at: plan.expiresAt,
-      })
-      .pexpire(k, Math.max(0, plan.expiresAt - now) + 7 * DAY)
-      .exec();
+    await store.insert(id, plan, requester, chat, now);
     await repo.apply({
       timers: [
         {
@@ -293,9 +216,7 @@ export function createShiftTrades(deps: {
     return (await get(id))!;
   }
 
-  async function attachMessage(id: string, messageId: number) {
-    await redis.hset(keys.trade(id), 'message_id', messageId);
-  }
+  const attachMessage = (id: string, messageId: number) => store.attachMessage(id, messageId);
 
   /** One Accept/Decline press; the script decides who may and applies the overrides. */
   async function decide(
@@ -303,13 +224,7 @@ export function createShiftTrades(deps: {
     who: AuditActor,
     accept: boolean,
   ): Promise<{ outcome: DecideOutcome; rec?: TradeRecord }> {
-    const raw = await scripts.tradeDecide({
-      now: clock.now(),
-      id,
-      who: who.name,
-      telegramId: String(who.telegramId),
-      accept,
-    });
+    const raw = await store.decide(id, who, accept, clock.now());
     // an expired request reads as expired, whether its timer has fired yet or not
     const outcome = (
       raw === 'done:expired' ? 'expired' : raw.startsWith('done:') ? 'done' : raw
@@ -373,16 +288,15 @@ export function createShiftTrades(deps: {
     }
   }
 
-  async function expire(timerId: string, data: TimerData) {
-    const id = String(data.id);
+  async function expire(timerId: string, data: TimerDataOf<'trade'>) {
+    const { id } = data;
     const settle = { once: timerId, release: timerId };
     const rec = await get(id);
     if (!rec || rec.state !== 'pending') return void (await repo.apply(settle));
     const locale = await deps.localeOf(parseChatKey(rec.chat).chatId);
     const r = await repo.apply({
       ...settle,
-      guards: [{ key: keys.trade(id), field: 'state', eq: 'pending' }],
-      hset: [{ key: keys.trade(id), field: 'state', value: 'expired' }],
+      ...store.expiryEffects(id),
       outbox: rec.messageId
         ? [
             {

@@ -8,7 +8,7 @@ import {
   FEED_MAX_EVENTS,
   type FeedEvent,
 } from '../escalation/calendar.js';
-import { readRuntimeOverrides } from '../escalation/engine.js';
+import { readRuntimeOverrides } from '../store/overrides.js';
 import { own } from '../own.js';
 import type { Services } from '../services.js';
 import { createCalendarTokenStore } from '../store/calendar-tokens.js';

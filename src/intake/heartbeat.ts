@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import type { TimerService } from '../escalation/timers.js';
+import type { TimerService } from '../scheduler/timers.js';
 import type { HeartbeatStore } from '../store/heartbeats.js';
 import type { IncidentRepository } from '../store/incidents.js';
 import type { Intake } from './service.js';
@@ -54,7 +54,7 @@ export function createHeartbeats(deps: {
   }
 
   timers.register('hb', async (id, data) => {
-    const name = String(data.name);
+    const { name } = data;
     const integ = own(config.integrations, name);
     const last = await store.lastPing(name);
     if (integ?.kind === 'heartbeat' && last === String(data.ping)) {

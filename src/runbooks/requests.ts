@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { resolvePerson, roleAtLeast, type People, type Person } from '../domain/people.js';
 import type { ApprovalRecord, VoteOutcome } from '../domain/runs.js';
 import type { OutboxEntry } from '../domain/outbox.js';
-import type { TimerData, TimerService } from '../escalation/timers.js';
+import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
 import type { Locale } from '../i18n.js';
 import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
@@ -34,8 +34,8 @@ export interface RequestDeps {
 export function createRunRequests(deps: RequestDeps, execution: Pick<Execution, 'execute'>) {
   const { approvals, clock, runbooks, repo, audit, timers, messages } = deps;
 
-  async function expire(id: string, data: TimerData) {
-    const token = String(data.token);
+  async function expire(id: string, data: TimerDataOf<'appr'>) {
+    const { token } = data;
     const a = await approvals.get(token);
     const settle = { once: id, release: id };
     if (!a || a.state !== 'pending') return void (await repo.apply(settle));

@@ -1,3 +1,4 @@
+import type { TimerSpec } from '../domain/timers.js';
 import type { TimelineEntry } from '../domain/incident.js';
 import type { OutboxEntry } from '../domain/outbox.js';
 
@@ -18,7 +19,7 @@ export interface EffectPlan {
   timeline?: { inc: string; entry: TimelineEntry }[];
   sync?: { inc: string; extra?: string[] }[];
   outbox?: OutboxEntry[];
-  timers?: { id: string; due: number; data: Record<string, unknown> }[];
+  timers?: TimerSpec[];
   cancel?: string[];
   zadd?: { key: string; score: number; member: string }[];
   zrem?: { key: string; member: string }[];

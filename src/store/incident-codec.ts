@@ -59,6 +59,7 @@ export function decodeIncident(h: Record<string, string>): Incident | undefined 
     lastUpdateAt: num(h.last_update_at),
     escStep: h.esc_step || undefined,
     escTimer: h.esc_timer || undefined,
+    loopStart: num(h.loop_start),
     image: h.image || undefined,
     warRoom: h.wr_chat
       ? {

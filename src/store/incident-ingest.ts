@@ -1,3 +1,4 @@
+import type { TimerSpec } from '../domain/timers.js';
 import type { Alert } from '../domain/alert.js';
 import { scopeDedup } from '../domain/dedup.js';
 import type { Severity } from '../domain/severity.js';
@@ -9,7 +10,7 @@ export interface RoutedAlert {
   /** Fields and timers a newly created incident starts with; `%ID%` stands for its id. */
   onCreate?: {
     hset: Record<string, string | number>;
-    timers: { id: string; due: number; data: Record<string, unknown> }[];
+    timers: TimerSpec[];
     /** Private chats that subscribed to new incidents of this severity. */
     dms?: string[];
   };

@@ -8,6 +8,7 @@ import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { renderChecklist } from './views/checklist.js';
+import { renderNotice } from './views/notices.js';
 import { escapeHtml, htmlTextLength } from './html.js';
 import { renderDigest, renderIncident, type RenderedMessage } from './views/incident.js';
 import type { OutboxStore } from '../store/outbox.js';
@@ -240,7 +241,9 @@ export function createDispatcher(deps: DispatchDeps) {
       case 'text': {
         // a text about an incident (status update, breach notice) goes into its war-room topic
         const inc = job.data.inc && !job.data.general ? await repo.get(job.data.inc) : undefined;
-        await sender.send(job.chat, job.data.text, {
+        const d = job.data;
+        const text = d.notice ? renderNotice(d.notice, t, locale) : d.text;
+        await sender.send(job.chat, text, {
           keyboard: job.data.keyboard,
           topic: inc ? await warRooms.threadFor(job.chat, inc, locale) : undefined,
         });

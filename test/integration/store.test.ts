@@ -109,7 +109,9 @@ describe('incident store (real Redis)', () => {
   });
 
   it('timer_claim hands each due timer to one caller and re-offers it after the lease', async () => {
-    await repo.apply({ timers: [{ id: 'x1', due: clock.now() - 1, data: { kind: 'k' } }] });
+    await repo.apply({
+      timers: [{ id: 'x1', due: clock.now() - 1, data: { kind: 'trade', id: 'k', due: 0 } }],
+    });
     const claim = async () =>
       (await scripts.timerClaim({ now: clock.now(), leaseMs: 1000, max: 10 })).timers;
     const [a, b] = await Promise.all([claim(), claim()]);

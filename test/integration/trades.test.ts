@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
-import { readRuntimeOverrides } from '../../src/escalation/engine.js';
+import { readRuntimeOverrides } from '../../src/store/overrides.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { dropPrefix } from '../helpers/redis.js';

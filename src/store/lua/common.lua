@@ -275,7 +275,7 @@ end
 
 -- Appends runtime overrides (JSON array) to a schedule's list in S.overrides (a hash: schedule ->
 -- JSON array of { person, from, to, kind?, for? }), dropping those over for more than 35 days.
--- Readers (readRuntimeOverrides in src/escalation/engine.ts) skip the ended ones; calendar feeds
+-- Readers (readRuntimeOverrides in src/store/overrides.ts) skip the ended ones; calendar feeds
 -- keep using recent ones so the pieces of a shift under way (and their UIDs) do not change.
 local function overrides_append(schedule, now, added)
   local raw = redis.call('HGET', S.overrides, schedule)

@@ -3,7 +3,7 @@ import type { AuditLog } from '../../../src/audit.js';
 import { FakeClock } from '../../../src/clock.js';
 import type { Person } from '../../../src/domain/people.js';
 import type { ApprovalRecord } from '../../../src/domain/runs.js';
-import type { TimerHandler, TimerService } from '../../../src/escalation/timers.js';
+import type { TimerHandler, TimerService } from '../../../src/scheduler/timers.js';
 import type { EffectPlan, IncidentRepository } from '../../../src/store/incidents.js';
 import { parseRunbook } from '../../../src/runbooks/loader.js';
 import type { RunbookMessages } from '../../../src/runbooks/messages.js';
@@ -117,7 +117,7 @@ describe('run requests', () => {
     const rec = await s.requests.request(rb, {}, bob, '-100');
     await s.requests.attachMessage(rec.token, 9);
     s.plans.length = 0;
-    await s.handlers.get('appr')!(`appr:${rec.token}`, { kind: 'appr', token: rec.token });
+    await s.handlers.get('appr')!(`appr:${rec.token}`, { kind: 'appr', token: rec.token, due: 0 });
     expect(s.plans[0]).toMatchObject({
       once: `appr:${rec.token}`,
       guards: [{ field: 'state', eq: 'pending' }],
@@ -135,7 +135,7 @@ describe('run requests', () => {
     // a request that is no longer pending only settles its timer
     s.stored.get(rec.token)!.state = 'approved';
     s.plans.length = 0;
-    await s.handlers.get('appr')!(`appr:${rec.token}`, { kind: 'appr', token: rec.token });
+    await s.handlers.get('appr')!(`appr:${rec.token}`, { kind: 'appr', token: rec.token, due: 0 });
     expect(s.plans).toEqual([{ once: `appr:${rec.token}`, release: `appr:${rec.token}` }]);
   });
 

@@ -1,19 +1,17 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
+import type { TimerData, TimerDataOf, TimerKind } from '../domain/timers.js';
 import type { Logger } from '../logger.js';
 import { createWorkerLoop } from '../loop.js';
 import type { Metrics } from '../metrics.js';
-import type { Keys } from '../store/keys.js';
-import type { Scripts } from '../store/scripts.js';
+import type { SchedulerStore } from '../store/scheduler.js';
 
-export interface TimerData {
-  kind: string;
-  due?: number;
-  [k: string]: unknown;
-}
+export type { TimerData, TimerDataOf, TimerKind, TimerSpec } from '../domain/timers.js';
 
 /** Handles one fired timer. It must settle the timer through apply_effects (`once` + `release`). */
-export type TimerHandler = (id: string, data: TimerData) => Promise<void>;
+export type TimerHandler<K extends TimerKind = TimerKind> = (
+  id: string,
+  data: TimerDataOf<K>,
+) => Promise<void>;
 
 /**
  * Durable timers in a Redis sorted set. Any number of replicas may poll; timer_claim.lua hands each
@@ -21,24 +19,23 @@ export type TimerHandler = (id: string, data: TimerData) => Promise<void>;
  * even across crashes (a claimed timer whose worker died becomes due again after its lease).
  */
 export function createTimerService(deps: {
-  scripts: Scripts;
-  keys: Keys;
+  /** Claims due timers and renews leases (a store without a client never renews a lease). */
+  store: SchedulerStore;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** Renews the leases of timers still firing (optional: without it a lease is never renewed). */
-  redis?: Redis;
   leaseMs?: number;
   /** Timers fired at once by this replica (claims never exceed the free room). */
   concurrency?: number;
 }) {
-  const { scripts, keys, clock, logger, metrics } = deps;
-  const handlers = new Map<string, TimerHandler>();
+  const { store, clock, logger, metrics } = deps;
+  const handlers = new Map<TimerKind, TimerHandler>();
   const lease = deps.leaseMs ?? 5_000;
 
   const concurrency = deps.concurrency ?? 64;
 
   async function fire(id: string, data: TimerData): Promise<boolean> {
+    // a handler is registered for its own kind only: the data matches its type
     const h = handlers.get(data.kind);
     if (data.due) metrics.timerDelay.observe(Math.max(0, clock.now() - data.due) / 1000);
     if (!h) {
@@ -49,10 +46,7 @@ export function createTimerService(deps: {
       await h(id, data);
       return true;
     } catch (e) {
-      logger.error(
-        { id, err: (e as Error).message },
-        'timer handler failed; it will be retried after its lease',
-      );
+      logger.error({ id, err: e }, 'timer handler failed; it will be retried after its lease');
       return false;
     }
   }
@@ -72,20 +66,15 @@ export function createTimerService(deps: {
     for (;;) {
       if (running.size && clock.now() - renewedAt >= lease / 3) {
         renewedAt = clock.now();
-        const args: (string | number)[] = [];
-        for (const id of running.keys()) args.push(renewedAt + lease, id);
-        // XX: only timers still in flight (a settled one is gone); GT: never shorten a longer hold
-        await deps.redis?.zadd(keys.timerInflight(), 'XX', 'GT', ...args);
+        await store.renew(running.keys(), renewedAt + lease);
       }
       const room = concurrency - running.size;
       // refill when half the pool is free: a few claims per batch, not one per finished timer
       if (more && room >= Math.max(1, concurrency >> 1)) {
-        const r = await scripts.timerClaim({ now: clock.now(), leaseMs: lease, max: room });
-        nextInMs = r.nextInMs;
-        const pairs = r.timers.length;
-        for (const t of r.timers) {
-          const id = t.id;
-          const data = JSON.parse(t.data) as TimerData;
+        const claimed = await store.claim(clock.now(), lease, room);
+        nextInMs = claimed.nextInMs;
+        const pairs = claimed.timers.length;
+        for (const { id, data } of claimed.timers) {
           // claimed timers are disjoint and every handler settles through an atomic script
           const p = fire(id, data).then((ok) => {
             if (ok) fired++;
@@ -114,8 +103,8 @@ export function createTimerService(deps: {
   return {
     /** How long a claim lasts (ms of the clock) unless renewed. */
     leaseMs: lease,
-    register(kind: string, handler: TimerHandler) {
-      handlers.set(kind, handler);
+    register<K extends TimerKind>(kind: K, handler: TimerHandler<K>) {
+      handlers.set(kind, handler as unknown as TimerHandler);
     },
     runDue,
     notify: worker.notify,
