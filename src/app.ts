@@ -8,6 +8,7 @@ import { createUpdateDispatcher } from './bot/updates.js';
 import { systemClock, type Clock } from './clock.js';
 import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
+import { createTradeView } from './telegram/views/trades.js';
 import { createShiftTrades } from './escalation/trades.js';
 import { buildHttp } from './http/server.js';
 import { createI18n } from './i18n.js';
@@ -137,7 +138,7 @@ export function buildApp(opts: AppOptions) {
   });
   const overrides = createOverrideStore({ scripts, keys, redis });
   const escalation = createEscalation({
-    redis,
+    scripts,
     keys,
     clock,
     config,
@@ -280,6 +281,7 @@ export function buildApp(opts: AppOptions) {
       t,
       localeOf,
       logger,
+      view: createTradeView({ config, t }),
     }),
     publicUrl: publicBaseUrl(config.public_url, env.webhookUrl),
     checklists: createChecklistStore({ redis, keys }),

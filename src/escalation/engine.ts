@@ -22,7 +22,7 @@ export { escTimerId } from './plans.js';
 
 export interface EscalationDeps {
   /** For the webhook notifier's delivery holds. */
-  redis: Parameters<typeof createWebhookNotifier>[0]['redis'];
+  scripts: Parameters<typeof createWebhookNotifier>[0]['scripts'];
   keys: Keys;
   clock: Clock;
   config: OpsbotConfig;
@@ -41,8 +41,8 @@ export interface EscalationDeps {
  * Also breach announcements (ack_within), update reminders (update_every) and ack timeouts (reack_after).
  */
 export function createEscalation(deps: EscalationDeps) {
-  const { redis, keys, clock, config, repo, timers, logger } = deps;
-  const webhooks = createWebhookNotifier({ redis, keys, clock, config, repo, timers, logger });
+  const { scripts, keys, clock, config, repo, timers, logger } = deps;
+  const webhooks = createWebhookNotifier({ scripts, keys, clock, config, repo, timers, logger });
   const policies = createPolicies({ config, clock, overrides: deps.overrides.active });
   const { policyFor } = policies;
   const firing = createLevelFiring({ ...deps, policies });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { NotifierConfig, OpsbotConfig } from '../config.js';
 import type { Incident } from '../domain/incident.js';
@@ -7,7 +6,7 @@ import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
-import { createScripts } from '../store/scripts.js';
+import type { Scripts } from '../store/scripts.js';
 import type { TimerDataOf, TimerService, TimerSpec } from '../scheduler/timers.js';
 
 /** Retries of one delivery stop this long after the level fired. */
@@ -113,7 +112,7 @@ function messageLink(chatKey: string | undefined, messageId: string | undefined)
 }
 
 export interface WebhookDeps {
-  redis: Redis;
+  scripts: Scripts;
   keys: Keys;
   clock: Clock;
   config: OpsbotConfig;
@@ -134,8 +133,7 @@ export interface WebhookDeps {
  * failure), each request times out, and secrets come only from `${VAR}` in the config.
  */
 export function createWebhookNotifier(deps: WebhookDeps) {
-  const { redis, keys, clock, config, repo, timers, logger } = deps;
-  const scripts = createScripts(redis, keys);
+  const { scripts, keys, clock, config, repo, timers, logger } = deps;
   const pending = new Set<Promise<void>>();
   /** This replica's identity as a holder; deliveries queued or under way here, by timer id. */
   const holder = randomUUID();

@@ -6,8 +6,6 @@ import type { Locale, Translate } from '../i18n.js';
 import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
-import { escapeHtml } from '../telegram/html.js';
-import { formatTimeIn } from '../timezone.js';
 import { own } from '../own.js';
 import { zonedDay } from '../timezone.js';
 import type { OverrideStore } from '../store/overrides.js';
@@ -75,8 +73,10 @@ export function createShiftTrades(deps: {
   t: Translate;
   localeOf: (chatId: number) => Promise<Locale>;
   logger: Logger;
+  /** How a request looks in the chat (the Telegram layer's view). */
+  view: { render(rec: TradeRecord, locale: Locale): string };
 }) {
-  const { clock, config, repo, timers, audit, t } = deps;
+  const { clock, config, repo, timers, audit } = deps;
   const store = createTradeStore(deps.redis, deps.keys, deps.scripts);
 
   const overridesOf = (schedule: string) => deps.overrides.active(schedule, clock.now());
@@ -243,50 +243,8 @@ export function createShiftTrades(deps: {
     return { outcome, rec };
   }
 
-  const mention = (name: string) => {
-    const p = own(config.people, name);
-    return p ? `<a href="tg://user?id=${p.telegram_id}">${escapeHtml(name)}</a>` : escapeHtml(name);
-  };
-
-  /** The request message in each state (HTML, every name escaped). */
-  function render(rec: TradeRecord, locale: Locale): string {
-    const zone = own(config.schedules, rec.schedule)?.rotation.handoff_tz;
-    const at = (ms: number) => formatTimeIn(ms, zone);
-    const vars = {
-      schedule: escapeHtml(rec.schedule),
-      owner: escapeHtml(rec.owner),
-      requester: escapeHtml(rec.requester),
-      from: at(rec.from),
-      to: at(rec.to),
-      other: escapeHtml(rec.other ?? ''),
-      from2: rec.from2 ? at(rec.from2) : '',
-      to2: rec.to2 ? at(rec.to2) : '',
-      by: escapeHtml(rec.decidedBy ?? ''),
-      expires: at(rec.expiresAt),
-    };
-    const head = t(locale, `${rec.kind}-request`, vars);
-    switch (rec.state) {
-      case 'pending':
-        return [
-          head,
-          rec.kind === 'cover' && !rec.target
-            ? t(locale, 'cover-ask-open', { people: rec.candidates.map(mention).join(', ') })
-            : t(locale, 'trade-ask', { who: mention(rec.target) }),
-          t(locale, 'trade-expires', vars),
-        ].join('\n');
-      case 'accepted':
-        return [
-          head,
-          rec.kind === 'cover'
-            ? t(locale, 'cover-accepted', { ...vars, from: at(rec.appliedFrom ?? rec.from) })
-            : t(locale, 'swap-accepted', vars),
-        ].join('\n');
-      case 'declined':
-        return [head, t(locale, 'trade-declined', vars)].join('\n');
-      case 'expired':
-        return [head, t(locale, 'trade-expired')].join('\n');
-    }
-  }
+  /** The request message in each state, made by the Telegram layer (HTML). */
+  const render = (rec: TradeRecord, locale: Locale): string => deps.view.render(rec, locale);
 
   async function expire(timerId: string, data: TimerDataOf<'trade'>) {
     const { id } = data;

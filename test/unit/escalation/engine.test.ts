@@ -202,8 +202,8 @@ function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {
   const logger = createLogger('silent');
   const metrics = createMetrics();
   const esc = createEscalation({
-    // the webhook notifier defines its hold script at start; nothing here delivers
-    redis: { defineCommand: () => undefined } as never,
+    // nothing here delivers a webhook, so the notifier's scripts are never called
+    scripts: {} as never,
     keys,
     clock,
     config,
