@@ -16,6 +16,7 @@ import { createHistory } from '../src/incidents/history.js';
 import { createLogger } from '../src/logger.js';
 import { createKeys } from '../src/store/keys.js';
 import { createScripts } from '../src/store/scripts.js';
+import { createHistoryStore } from '../src/store/history.js';
 import { startTestApp, type TestApp } from '../test/helpers/app.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml, withChats } from '../test/helpers/config.js';
 import { freePort, spawnBot, writeConfig, type BotProcess } from '../test/helpers/process.js';
@@ -368,9 +369,7 @@ async function retention(add: Add) {
     const keys = createKeys(prefix);
     const retentionMs = parseConfig(testConfigYaml(), {}).retention.resolved;
     const h = createHistory({
-      redis,
-      keys,
-      scripts: createScripts(redis),
+      store: createHistoryStore({ redis, keys, scripts: createScripts(redis, keys) }),
       clock: { now: () => Date.now() },
       logger: createLogger('silent'),
       retentionMs,

@@ -14,21 +14,25 @@ import { buildHttp } from './http/server.js';
 import { createI18n } from './i18n.js';
 import { createIncidentActions } from './incidents/actions.js';
 import { createHistory } from './incidents/history.js';
-import { createIncidentRepository } from './incidents/repository.js';
-import { createMaintenance, createSilences } from './incidents/silences.js';
+import { createIncidentRepository } from './store/incidents.js';
+import { createSuppressions } from './incidents/silences.js';
 import { migrateDedupKeys } from './intake/dedup.js';
 import { createHeartbeats } from './intake/heartbeat.js';
 import { createIntake } from './intake/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createOutbox } from './notify/outbox.js';
-import { createDmSubscriptions } from './notify/subscriptions.js';
+import { createOutbox } from './telegram/outbox.js';
+import { createDmSubscriptions } from './store/subscriptions.js';
 import { loadRunbooks } from './runbooks/loader.js';
 import { createRunbookService } from './runbooks/service.js';
 import { createApprovalStore } from './store/approvals.js';
 import { createLockStore } from './store/locks.js';
 import { createRunStore } from './store/runs.js';
 import { createRunbookMessages } from './telegram/views/runbooks.js';
+import { createOutboxStore } from './store/outbox.js';
+import { createWarRoomStore } from './store/warrooms.js';
+import { createSender } from './telegram/sender.js';
+import { createWarRooms } from './telegram/warroom.js';
 import type { Services } from './services.js';
 import { createKeys } from './store/keys.js';
 import { clusterPrefix, createRedis, createRedisCluster, redisHealthy } from './store/redis.js';
@@ -39,6 +43,11 @@ import { createLocaleStore } from './store/locales.js';
 import { createOverrideStore } from './store/overrides.js';
 import { createRateLimits } from './store/rate-limits.js';
 import { createUpdateClaims } from './store/update-claims.js';
+import { createAmSilenceStore } from './store/am-silences.js';
+import { createDedupMigrationStore } from './store/dedup-migration.js';
+import { createHeartbeatStore } from './store/heartbeats.js';
+import { createHistoryStore } from './store/history.js';
+import { createSuppressionRecords, loadSuppressionSnapshot } from './store/suppressions.js';
 import { createTelegramProbe } from './telegram/health.js';
 import { retryUntilDone } from './retry.js';
 import { readVersion } from './version.js';
@@ -80,7 +89,7 @@ export function buildApp(opts: AppOptions) {
         })
       : createRedis(env.redisUrl, logger));
   const keys = createKeys(cluster ? clusterPrefix(env.redisPrefix) : env.redisPrefix);
-  const scripts = createScripts(redis, `${keys.prefix}route`);
+  const scripts = createScripts(redis, keys);
   const metrics = createMetrics({ defaults: opts.defaultMetrics });
   const { t } = createI18n();
   // sends give up well inside the outbox lease, so a hung call is retried by this worker, not raced by another
@@ -111,8 +120,14 @@ export function buildApp(opts: AppOptions) {
   }
 
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
-  const silences = createSilences({ redis, keys, clock });
-  const maintenance = createMaintenance({ redis, keys, clock });
+  const silences = createSuppressions({
+    records: createSuppressionRecords({ redis, keys }, 'silences'),
+    clock,
+  });
+  const maintenance = createSuppressions({
+    records: createSuppressionRecords({ redis, keys }, 'maintenance'),
+    clock,
+  });
   const timers = createTimerService({ scripts, keys, clock, logger, metrics, redis });
   const escalation = createEscalation({
     redis,
@@ -129,8 +144,7 @@ export function buildApp(opts: AppOptions) {
     metrics,
   });
   const amSilences = createAmSilences({
-    redis,
-    keys,
+    store: createAmSilenceStore({ redis, keys }),
     clock,
     config,
     repo,
@@ -148,26 +162,36 @@ export function buildApp(opts: AppOptions) {
     onRelease: (id) => amSilences.released(id),
   });
   const outbox = createOutbox({
-    redis,
-    keys,
-    scripts,
-    clock,
-    api,
+    store: createOutboxStore({
+      redis,
+      keys,
+      scripts,
+      clock,
+      limits: config.outbox,
+      leaseMs: config.outbox.lease,
+    }),
+    sender: createSender({ api, metrics }),
+    warRooms: createWarRooms({
+      store: createWarRoomStore({ redis, keys }),
+      api,
+      repo,
+      clock,
+      t,
+      logger,
+    }),
     repo,
-    config,
+    clock,
     t,
     localeOf,
     logger,
     metrics,
-    leaseMs: config.outbox.lease,
   });
   const dms = createDmSubscriptions({ redis, keys, clock, config });
   const intake = createIntake({
     config,
     repo,
     escalation,
-    redis,
-    keys,
+    loadSuppressions: () => loadSuppressionSnapshot(redis, keys),
     clock,
     metrics,
     onResolved: (id) => amSilences.released(id),
@@ -195,11 +219,16 @@ export function buildApp(opts: AppOptions) {
     progressIntervalMs: opts.progressIntervalMs,
     secrets: stepSecrets,
   });
-  const heartbeats = createHeartbeats({ redis, keys, clock, config, repo, intake, timers });
+  const heartbeats = createHeartbeats({
+    store: createHeartbeatStore({ redis, keys }),
+    clock,
+    config,
+    repo,
+    intake,
+    timers,
+  });
   const history = createHistory({
-    redis,
-    keys,
-    scripts,
+    store: createHistoryStore({ redis, keys, scripts }),
     clock,
     logger,
     retentionMs: config.retention.resolved,
@@ -289,15 +318,15 @@ export function buildApp(opts: AppOptions) {
       started = true;
       try {
         // before intake opens: legacy dedup keys must be per integration first (intake/dedup.ts)
-        await migrateDedupKeys({ redis, keys, logger });
+        await migrateDedupKeys({ store: createDedupMigrationStore({ redis, keys }), logger });
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'dedup key migration deferred: Redis not ready');
+        logger.warn({ err: e }, 'dedup key migration deferred: Redis not ready');
       }
       try {
         // data stored by an older version gets its counters and indexes before anything reads them
         await history.migrate();
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'start-up migration deferred: Redis not ready');
+        logger.warn({ err: e }, 'start-up migration deferred: Redis not ready');
       }
       if (startOpts.listen !== false)
         await http.listen({ host: env.httpHost ?? '0.0.0.0', port: env.httpPort ?? 8080 });
@@ -309,7 +338,7 @@ export function buildApp(opts: AppOptions) {
         await runbooks.recoverInterrupted();
         await heartbeats.armAll();
       } catch (e) {
-        logger.warn({ err: (e as Error).message }, 'start-up recovery deferred: Redis not ready');
+        logger.warn({ err: e }, 'start-up recovery deferred: Redis not ready');
       }
       await Promise.race([ensureInit(), new Promise((r) => setTimeout(r, 3000))]);
       if (env.webhookUrl) {
@@ -319,7 +348,7 @@ export function buildApp(opts: AppOptions) {
               env.webhookUrl!,
               env.webhookSecret ? { secret_token: env.webhookSecret } : {},
             )
-            .catch((e: Error) => logger.error({ err: e.message }, 'setWebhook failed')),
+            .catch((err: unknown) => logger.error({ err }, 'setWebhook failed')),
         );
       } else if (startOpts.polling !== false) {
         void ensureInit().then(() => dispatcher.startPolling());

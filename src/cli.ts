@@ -109,7 +109,8 @@ function buildProgram(): Command {
         const lines = o.redis
           ? await withRedis(async ({ redis, keys }) => {
               const { readRuntimeOverrides } = await import('./escalation/engine.js');
-              const { createMaintenance, createSilences } = await import('./incidents/silences.js');
+              const { createSuppressions } = await import('./incidents/silences.js');
+              const { createSuppressionRecords } = await import('./store/suppressions.js');
               const clock = { now: () => now };
               const overrides = Object.fromEntries(
                 await Promise.all(
@@ -118,8 +119,13 @@ function buildProgram(): Command {
                   ),
                 ),
               );
-              const silence = await createSilences({ redis, keys, clock }).matching(labels);
-              const maintenance = await createMaintenance({ redis, keys, clock }).matching(labels);
+              const active = (kind: 'silences' | 'maintenance') =>
+                createSuppressions({
+                  records: createSuppressionRecords({ redis, keys }, kind),
+                  clock,
+                });
+              const silence = await active('silences').matching(labels);
+              const maintenance = await active('maintenance').matching(labels);
               return routeTest(config, {
                 ...base,
                 overrides,

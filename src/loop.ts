@@ -18,7 +18,7 @@ export function createWorkerLoop(name: string, tick: () => Promise<number>, logg
           try {
             waitMs = await tick();
           } catch (e) {
-            logger.warn({ err: (e as Error).message }, `${name} loop error`);
+            logger.warn({ err: e }, `${name} loop error`);
             waitMs = 500;
           }
           if (!running || waitMs <= 0) continue;

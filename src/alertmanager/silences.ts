@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import type { TimerData, TimerService } from '../escalation/timers.js';
+import type { TimerService } from '../escalation/timers.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
-import { mergePlans, type EffectPlan, type IncidentRepository } from '../incidents/repository.js';
+import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Alert } from '../domain/alert.js';
 import type { Logger } from '../logger.js';
-import type { Keys } from '../store/keys.js';
+import type { AmSilenceStore } from '../store/am-silences.js';
 import {
   AmError,
   createAmClient,
@@ -17,16 +16,9 @@ import {
   type AmMatcher,
   type AmSilence,
 } from './client.js';
+import { amTimerId as timerId, createAmSilenceJobs } from './silence-jobs.js';
 
-const FIRST_BACKOFF = 5_000;
-const MAX_BACKOFF = 5 * 60_000;
-/** How often an acknowledgement's silence checks that its incident is still acknowledged. */
-export const ACK_WATCH_MS = 60_000;
-
-/** Delay before retry number `attempt + 1`: 5s, 10s, 20s, ... at most 5 min. */
-export function amBackoff(attempt: number): number {
-  return Math.min(FIRST_BACKOFF * 2 ** attempt, MAX_BACKOFF);
-}
+export { ACK_WATCH_MS, amBackoff } from './silence-jobs.js';
 
 /** Who acted, for `createdBy` and the comment's link. */
 export interface AmActor {
@@ -52,12 +44,11 @@ export const createdBy = (a: AmActor) => (a.username ? `${a.name} (@${a.username
  * expire is a durable timer (kind `am-silence`) written in the same atomic step as the user's action,
  * so a crash or an Alertmanager outage loses nothing: a failed call is retried with backoff (5 s,
  * 10 s, ... at most 5 min apart) and the chat is told once. Each silence is a Redis hash
- * (`keys.amSilence(ref)`, ref = `<origin>|<integration>`) holding Alertmanager's id once known and
+ * (ref = `<origin>|<integration>`) holding Alertmanager's id once known and
  * `want` (on/off): an expire that overtakes its create stops the create, or expires what it made.
  */
 export function createAmSilences(deps: {
-  redis: Redis;
-  keys: Keys;
+  store: AmSilenceStore;
   clock: Clock;
   config: OpsbotConfig;
   repo: IncidentRepository;
@@ -66,15 +57,13 @@ export function createAmSilences(deps: {
   t: Translate;
   localeOf(chatId: number): Promise<Locale>;
 }) {
-  const { redis, keys, clock, config, repo, timers, logger, t, localeOf } = deps;
+  const { store, clock, config, repo, timers, logger, t, localeOf } = deps;
   const clients = new Map<string, AmClient>();
   for (const [name, i] of Object.entries(config.integrations))
     if (i.kind === 'alertmanager' && i.api_url) clients.set(name, createAmClient(i));
   const pending = new Set<Promise<void>>();
 
   const refOf = (origin: string, integration: string) => `${origin}|${integration}`;
-  const timerId = (ref: string, gen: string, op: string, n: number) =>
-    `ams:${ref}:${gen}:${op}:${n}`;
 
   /** The integration whose Alertmanager silences an incident, if its integration has `api_url`. */
   function integrationOf(inc: Pick<Incident, 'integration'>): string | undefined {
@@ -85,9 +74,8 @@ export function createAmSilences(deps: {
   async function groupMatchers(inc: Incident): Promise<AmMatcher[]> {
     let labels: Record<string, string> = {};
     // one alert is enough: every alert of an Alertmanager group carries the same groupLabels
-    const [, first] = await redis.hscan(keys.alerts(inc.id), 0, 'COUNT', 10);
-    for (let i = 1; i < first.length; i += 2) {
-      const a = JSON.parse(first[i]!) as Alert & { groupLabels?: Record<string, string> };
+    for (const sample of await store.sampleAlerts(inc.id)) {
+      const a = sample as Alert & { groupLabels?: Record<string, string> };
       if (a.groupLabels && Object.keys(a.groupLabels).length) {
         labels = a.groupLabels;
         break;
@@ -116,7 +104,6 @@ export function createAmSilences(deps: {
   }): EffectPlan {
     const now = clock.now();
     const ref = refOf(o.origin, o.integration);
-    const key = keys.amSilence(ref);
     const gen = randomBytes(4).toString('hex');
     const fields: Record<string, string | number> = {
       ref,
@@ -134,8 +121,7 @@ export function createAmSilences(deps: {
       ack_at: o.ackAt ?? '',
     };
     return {
-      hset: Object.entries(fields).map(([field, value]) => ({ key, field, value })),
-      hdel: [{ key, field: 'notified' }],
+      ...store.recordPlan(ref, fields),
       timers: [
         {
           id: timerId(ref, gen, 'create', 0),
@@ -151,7 +137,7 @@ export function createAmSilences(deps: {
     const now = clock.now();
     const gen = randomBytes(4).toString('hex');
     return {
-      hset: [{ key: keys.amSilence(ref), field: 'want', value: 'off' }],
+      ...store.setPlan(ref, { want: 'off' }),
       timers: [
         {
           id: timerId(ref, gen, 'expire', 0),
@@ -166,11 +152,7 @@ export function createAmSilences(deps: {
 
   /** Refs of the silences one origin (`s:<id>`, `b:INC-n`, `a:INC-n`) made that still exist. */
   async function existingRefs(origin: string): Promise<string[]> {
-    const refs = [...clients.keys()].map((n) => refOf(origin, n));
-    const pipe = redis.pipeline();
-    for (const r of refs) pipe.exists(keys.amSilence(r));
-    const res = (await pipe.exec()) ?? [];
-    return refs.filter((_, i) => res[i]?.[1] === 1);
+    return store.existing([...clients.keys()].map((n) => refOf(origin, n)));
   }
 
   function timeline(inc: string, text: string): EffectPlan {
@@ -189,18 +171,8 @@ export function createAmSilences(deps: {
   /** Expires (durably) an Alertmanager silence opsbot no longer wants under any record. */
   async function orphan(integration: string, amId: string, ends: number): Promise<void> {
     const ref = refOf(`x:${amId}`, integration);
-    const key = keys.amSilence(ref);
     await repo.apply(
-      merge(
-        {
-          hset: [
-            { key, field: 'integration', value: integration },
-            { key, field: 'am_id', value: amId },
-            { key, field: 'ends', value: ends },
-          ],
-        },
-        expirePlan(ref),
-      ),
+      merge(store.setPlan(ref, { integration, am_id: amId, ends }), expirePlan(ref)),
     );
     timers.notify();
   }
@@ -209,164 +181,25 @@ export function createAmSilences(deps: {
     return merge(...(await existingRefs(origin)).map(expirePlan));
   }
 
-  async function handle(id: string, data: TimerData): Promise<void> {
-    const ref = String(data.ref);
-    const op = String(data.op);
-    const attempt = Number(data.attempt);
-    const key = keys.amSilence(ref);
-    const settle: EffectPlan = { once: id, release: id };
-    const rec = await redis.hgetall(key);
-    const client = rec.integration ? clients.get(rec.integration) : undefined;
-    if (!client) return void (await repo.apply(merge(settle, { del: [key] })));
-    const now = clock.now();
-    const retry = (nextOp: string): EffectPlan => {
-      const due = now + amBackoff(attempt);
-      return {
-        timers: [
-          {
-            id: timerId(ref, String(data.gen), nextOp, attempt + 1),
-            due,
-            data: { ...data, op: nextOp, attempt: attempt + 1, due },
-          },
-        ],
-      };
-    };
-
-    if (op === 'create') {
-      if (rec.want !== 'on' || rec.gen !== String(data.gen)) return void (await repo.apply(settle));
-      if (Number(rec.ends) <= now) return void (await repo.apply(merge(settle, { del: [key] })));
-      if (rec.ack_at) {
-        const inc = await repo.get(rec.inc!);
-        if (inc?.state !== 'acknowledged' || String(inc.ackAt) !== rec.ack_at)
-          return void (await repo.apply(merge(settle, { del: [key] })));
-      }
-      try {
-        const amId = await client.create({
-          ...(rec.am_id ? { id: rec.am_id } : {}),
-          matchers: JSON.parse(rec.matchers ?? '[]') as AmMatcher[],
-          startsAt: now,
-          endsAt: Number(rec.ends),
-          createdBy: rec.by ?? 'opsbot',
-          comment: rec.comment ?? '',
-        });
-        logger.info({ ref, amId, integration: rec.integration }, 'Alertmanager silence created');
-        const watch: EffectPlan = rec.ack_at
-          ? {
-              timers: [
-                {
-                  id: timerId(ref, String(data.gen), 'watch', attempt + 1),
-                  due: now + ACK_WATCH_MS,
-                  data: { ...data, op: 'watch', attempt: attempt + 1, due: now + ACK_WATCH_MS },
-                },
-              ],
-            }
-          : {};
-        const r = await repo.apply(
-          merge(
-            settle,
-            {
-              guards: [
-                { key, field: 'want', eq: 'on' },
-                { key, field: 'gen', eq: String(data.gen) },
-              ],
-              hset: [{ key, field: 'am_id', value: amId }],
-            },
-            watch,
-            timeline(rec.inc ?? '', `Alertmanager silence ${amId} (${rec.integration})`),
-          ),
-        );
-        // expired or replaced while the call was in flight: expire what was just made
-        if (r === 'stale') await orphan(rec.integration!, amId, Number(rec.ends));
-        // a silence Alertmanager ends by itself needs no record after that
-        await redis.pexpireat(key, Number(rec.ends) + 86_400_000);
-      } catch (e) {
-        const err = e as AmError;
-        if (err instanceof AmError && err.kind === 'refused') {
-          logger.warn({ ref, err: err.message }, 'Alertmanager refused the silence');
-          await repo.apply(
-            merge(
-              settle,
-              { del: [key] },
-              timeline(rec.inc ?? '', `Alertmanager refused the silence: ${err.message}`),
-            ),
-          );
-          return;
-        }
-        logger.warn({ ref, err: err.message, attempt }, 'Alertmanager unreachable; retrying');
-        const tell = rec.notified ? {} : await notice(rec.chat ?? '');
-        await repo.apply(
-          merge(settle, retry('create'), tell, {
-            hset: [{ key, field: 'notified', value: 1 }],
-          }),
-        );
-      }
-      timers.notify();
-      return;
-    }
-
-    if (op === 'watch') {
-      if (rec.want !== 'on' || rec.gen !== String(data.gen)) return void (await repo.apply(settle));
-      const inc = await repo.get(rec.inc ?? '');
-      if (inc?.state === 'acknowledged' && String(inc.ackAt) === rec.ack_at) {
-        const due = now + ACK_WATCH_MS;
-        await repo.apply(
-          merge(settle, {
-            timers: [
-              {
-                id: timerId(ref, String(data.gen), 'watch', attempt + 1),
-                due,
-                data: { ...data, attempt: attempt + 1, due },
-              },
-            ],
-          }),
-        );
-      } else await repo.apply(merge(settle, expirePlan(ref)));
-      timers.notify();
-      return;
-    }
-
-    // expire
-    if (!rec.am_id) {
-      // never created (or still being created: its create sees want=off and stops)
-      if (rec.want === 'off') await repo.apply(merge(settle, { del: [key] }));
-      else await repo.apply(settle);
-      return;
-    }
-    if (rec.want !== 'off') return void (await repo.apply(settle));
-    try {
-      await client.expire(rec.am_id);
-      logger.info({ ref, amId: rec.am_id }, 'Alertmanager silence expired');
-      await repo.apply(
-        merge(
-          settle,
-          { del: [key] },
-          timeline(rec.inc ?? '', `Alertmanager silence ${rec.am_id} expired`),
-        ),
-      );
-    } catch (e) {
-      const err = e as AmError;
-      if (err instanceof AmError && err.kind === 'refused') {
-        logger.warn({ ref, err: err.message }, 'Alertmanager refused to expire the silence');
-        await repo.apply(merge(settle, { del: [key] }));
-        return;
-      }
-      // past its end Alertmanager has expired it by itself
-      if (Number(rec.ends) <= now) return void (await repo.apply(merge(settle, { del: [key] })));
-      logger.warn({ ref, err: err.message, attempt }, 'Alertmanager unreachable; retrying expire');
-      await repo.apply(merge(settle, retry('expire')));
-      timers.notify();
-    }
-  }
+  const handle = createAmSilenceJobs({
+    store,
+    clients,
+    clock,
+    repo,
+    timers,
+    logger,
+    expirePlan,
+    orphan,
+    timeline,
+    notice,
+  });
 
   timers.register('am-silence', async (id, data) => {
     // a request may outlast the timer lease: keep the claim until it has answered or timed out
-    await redis.zadd(keys.timerInflight(), 'XX', clock.now() + 15_000, id);
+    await store.holdTimer(id, clock.now() + 15_000);
     const p = handle(id, data)
-      .catch((e: Error) =>
-        logger.error(
-          { id, err: e.message },
-          'Alertmanager silence job failed; retried after lease',
-        ),
+      .catch((err: unknown) =>
+        logger.error({ id, err }, 'Alertmanager silence job failed; retried after lease'),
       )
       .finally(() => pending.delete(p));
     pending.add(p);
@@ -385,12 +218,7 @@ export function createAmSilences(deps: {
 
     /** Alertmanager ids of the silences an origin made (to show them once in /silences). */
     async amIds(origin: string): Promise<string[]> {
-      const refs = [...clients.keys()].map((n) => keys.amSilence(refOf(origin, n)));
-      const pipe = redis.pipeline();
-      for (const k of refs) pipe.hget(k, 'am_id');
-      return ((await pipe.exec()) ?? [])
-        .map(([, v]) => v as string | null)
-        .filter(Boolean) as string[];
+      return store.amIds([...clients.keys()].map((n) => refOf(origin, n)));
     },
 
     /** silence_on_ack: the plan adding an Alertmanager silence to an acknowledgement. */

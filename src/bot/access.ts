@@ -37,7 +37,7 @@ export function accessControl(s: Services): MiddlewareFn<BotContext> {
       await ctx.api.leaveChat(chatId);
       ctx.log.info({ chat: chatId }, 'left a chat that is not in the config');
     } catch (e) {
-      ctx.log.warn({ chat: chatId, err: (e as Error).message }, 'leaveChat failed');
+      ctx.log.warn({ chat: chatId, err: e }, 'leaveChat failed');
     }
   }
 
@@ -54,10 +54,7 @@ export function accessControl(s: Services): MiddlewareFn<BotContext> {
           parse_mode: 'HTML',
         });
     } catch (e) {
-      ctx.log.warn(
-        { chat: chatId, err: (e as Error).message },
-        'could not tell a chat it is not configured',
-      );
+      ctx.log.warn({ chat: chatId, err: e }, 'could not tell a chat it is not configured');
     }
     await leave(ctx, chatId);
   }

@@ -58,10 +58,7 @@ export function createBot(
     bot
       .errorBoundary(async (err) => {
         const ctx = err.ctx;
-        ctx.log.error(
-          { feature: name, err: (err.error as Error)?.message ?? String(err.error) },
-          'feature failed',
-        );
+        ctx.log.error({ feature: name, err: err.error }, 'feature failed');
         try {
           if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: ctx.tr('error-generic') });
           else await ctx.replyHtml(ctx.tr('error-generic'));
@@ -78,10 +75,7 @@ export function createBot(
   );
 
   bot.catch((err) => {
-    services.logger.error(
-      { err: (err.error as Error)?.message ?? String(err.error) },
-      'update failed',
-    );
+    services.logger.error({ err: err.error }, 'update failed');
   });
   return bot;
 }

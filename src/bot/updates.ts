@@ -39,9 +39,7 @@ export function createUpdateDispatcher(deps: {
     const prev = chains.get(chat) ?? Promise.resolve();
     const p = prev
       .then(() => handleOnce(u))
-      .catch((e: unknown) =>
-        logger.error({ err: (e as Error).message, update: u.update_id }, 'update failed'),
-      );
+      .catch((e: unknown) => logger.error({ err: e, update: u.update_id }, 'update failed'));
     chains.set(chat, p);
     inflight.add(p);
     void p.finally(() => {
@@ -76,7 +74,7 @@ export function createUpdateDispatcher(deps: {
             }
           } catch (e) {
             if (!polling) break;
-            logger.warn({ err: (e as Error).message }, 'getUpdates failed; retrying');
+            logger.warn({ err: e }, 'getUpdates failed; retrying');
             await new Promise((r) => setTimeout(r, 1000));
           }
         }

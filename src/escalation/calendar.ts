@@ -1,12 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { OpsbotConfig } from '../config.js';
 import type { Translate } from '../i18n.js';
 import { own } from '../own.js';
-import type { Keys } from '../store/keys.js';
+import type { CalendarTokenStore } from '../store/calendar-tokens.js';
 import { wallClock, zoneOffset } from '../timezone.js';
-import { readRuntimeOverrides } from './engine.js';
-import { shiftsBetween, type ShiftPiece } from './schedule.js';
+import { shiftsBetween, type Override, type ShiftPiece } from './schedule.js';
 
 const DAY = 86_400_000;
 /** How far ahead a feed reaches. */
@@ -170,7 +168,11 @@ export function buildIcs(o: {
 
 /** The on-call pieces of `schedule` from now to 60 days ahead, with runtime overrides, covers and swaps. */
 export async function scheduleEvents(
-  deps: { redis: Redis; keys: Keys; config: OpsbotConfig },
+  deps: {
+    config: OpsbotConfig;
+    /** The schedule's runtime overrides (/override, covers, swaps) still in force at `since`. */
+    overrides: (schedule: string, since: number) => Promise<Override[]>;
+  },
   schedule: string,
   now: number,
 ): Promise<FeedEvent[]> {
@@ -178,7 +180,7 @@ export async function scheduleEvents(
   if (!s) return [];
   // overrides that ended during the shift under way still shape its pieces: keep them, so the
   // UIDs of what is ahead do not change when a cover ends
-  const extra = await readRuntimeOverrides(deps.redis, deps.keys, schedule, now - s.rotation.shift);
+  const extra = await deps.overrides(schedule, now - s.rotation.shift);
   const zone = s.rotation.handoff_tz;
   return shiftsBetween(s, now, now + FEED_DAYS * DAY, extra, FEED_MAX_EVENTS).map((p) => ({
     ...p,
@@ -228,28 +230,21 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
  * Personal calendar tokens: only the sha256 of a token is stored (key → owner), so a Redis dump
  * reveals none. One token per person: minting another revokes the one before.
  */
-export function createCalendarTokens(deps: { redis: Redis; keys: Keys }) {
-  const { redis, keys } = deps;
+export function createCalendarTokens(deps: { store: CalendarTokenStore }) {
+  const { store } = deps;
   return {
     async mint(person: string): Promise<string> {
       const token = randomBytes(24).toString('base64url');
-      const hash = sha256(token);
-      const old = await redis.get(keys.calTokenOf(person));
-      const m = redis.multi();
-      if (old) m.del(keys.calToken(old));
-      await m.set(keys.calToken(hash), person).set(keys.calTokenOf(person), hash).exec();
+      await store.replace(person, sha256(token));
       return token;
     },
     async revoke(person: string): Promise<boolean> {
-      const old = await redis.get(keys.calTokenOf(person));
-      if (!old) return false;
-      await redis.multi().del(keys.calToken(old)).del(keys.calTokenOf(person)).exec();
-      return true;
+      return store.revoke(person);
     },
     /** The owner of a personal token, or undefined (looked up by its hash). */
     async ownerOf(token: string): Promise<string | undefined> {
       if (!token) return undefined;
-      return (await redis.get(keys.calToken(sha256(token)))) ?? undefined;
+      return store.ownerOf(sha256(token));
     },
   };
 }

@@ -4,7 +4,7 @@ import type { OpsbotConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
 import { decodeIncident } from '../store/incident-codec.js';
-import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { chatKeyOf, parseChatKey } from '../incidents/routing.js';
 import type { SuppressionStore } from '../incidents/silences.js';
 import type { Logger } from '../logger.js';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { NotifierConfig, OpsbotConfig } from '../config.js';
 import type { Incident } from '../domain/incident.js';
-import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
@@ -135,7 +135,7 @@ export interface WebhookDeps {
  */
 export function createWebhookNotifier(deps: WebhookDeps) {
   const { redis, keys, clock, config, repo, timers, logger } = deps;
-  const scripts = createScripts(redis, `${keys.prefix}route`);
+  const scripts = createScripts(redis, keys);
   const pending = new Set<Promise<void>>();
   /** This replica's identity as a holder; deliveries queued or under way here, by timer id. */
   const holder = randomUUID();
@@ -159,20 +159,19 @@ export function createWebhookNotifier(deps: WebhookDeps) {
   function renewHolds() {
     for (const [id, ms] of holds)
       void scripts
-        .run('lock_renew', [keys.timerSend(id), holder, ms])
+        .timerHoldRenew(id, holder, ms)
         .catch((e: Error) => logger.warn({ id, err: e.message }, 'webhook hold renewal failed'));
   }
 
   /** Takes the one right to send this delivery, or says why not ('busy' elsewhere, 'done'). */
   async function hold(id: string, ms: number): Promise<string> {
-    const r = (await scripts.run('timer_hold', [
-      keys.prefix,
-      clock.now(),
+    const r = await scripts.timerHold({
+      now: clock.now(),
       id,
       holder,
-      ms,
-      timers.leaseMs,
-    ])) as string;
+      holdMs: ms,
+      leaseMs: timers.leaseMs,
+    });
     if (r === 'ok') {
       holds.set(id, ms);
       renewer ??= setInterval(renewHolds, HOLD_RENEW_EVERY).unref();

@@ -80,17 +80,12 @@ export function createTimerService(deps: {
       const room = concurrency - running.size;
       // refill when half the pool is free: a few claims per batch, not one per finished timer
       if (more && room >= Math.max(1, concurrency >> 1)) {
-        const r = (await scripts.run('timer_claim', [
-          keys.prefix,
-          clock.now(),
-          lease,
-          room,
-        ])) as string[];
-        nextInMs = Number(r[r.length - 1]);
-        const pairs = (r.length - 1) / 2;
-        for (let i = 0; i < pairs; i++) {
-          const id = r[2 * i]!;
-          const data = JSON.parse(r[2 * i + 1]!) as TimerData;
+        const r = await scripts.timerClaim({ now: clock.now(), leaseMs: lease, max: room });
+        nextInMs = r.nextInMs;
+        const pairs = r.timers.length;
+        for (const t of r.timers) {
+          const id = t.id;
+          const data = JSON.parse(t.data) as TimerData;
           // claimed timers are disjoint and every handler settles through an atomic script
           const p = fire(id, data).then((ok) => {
             if (ok) fired++;

@@ -4,7 +4,7 @@ import type { AuditActor, AuditLog } from '../audit.js';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig, ScheduleConfig } from '../config.js';
 import type { Locale, Translate } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import { escapeHtml } from '../telegram/html.js';
@@ -303,16 +303,13 @@ export function createShiftTrades(deps: {
     who: AuditActor,
     accept: boolean,
   ): Promise<{ outcome: DecideOutcome; rec?: TradeRecord }> {
-    const raw = String(
-      await scripts.run('trade_decide', [
-        keys.prefix,
-        clock.now(),
-        id,
-        who.name,
-        String(who.telegramId),
-        accept ? 'y' : 'n',
-      ]),
-    );
+    const raw = await scripts.tradeDecide({
+      now: clock.now(),
+      id,
+      who: who.name,
+      telegramId: String(who.telegramId),
+      accept,
+    });
     // an expired request reads as expired, whether its timer has fired yet or not
     const outcome = (
       raw === 'done:expired' ? 'expired' : raw.startsWith('done:') ? 'done' : raw

@@ -8,8 +8,10 @@ import {
   FEED_MAX_EVENTS,
   type FeedEvent,
 } from '../escalation/calendar.js';
+import { readRuntimeOverrides } from '../escalation/engine.js';
 import { own } from '../own.js';
 import type { Services } from '../services.js';
+import { createCalendarTokenStore } from '../store/calendar-tokens.js';
 import { safeEqual } from './auth.js';
 
 /** Who a `?token=` speaks for: the whole deployment (`calendar_token`) or one person. */
@@ -23,7 +25,12 @@ type Reader = { all: true } | { all: false; person: string };
  */
 export function calendarRoutes(deps: { services: Services }) {
   const s = deps.services;
-  const tokens = createCalendarTokens({ redis: s.redis, keys: s.keys });
+  const tokens = createCalendarTokens({ store: createCalendarTokenStore(s) });
+  const feeds = {
+    config: s.config,
+    overrides: (schedule: string, since: number) =>
+      readRuntimeOverrides(s.redis, s.keys, schedule, since),
+  };
   const text = feedText(s.t, s.config);
 
   async function reader(token: unknown): Promise<Reader | undefined> {
@@ -61,7 +68,7 @@ export function calendarRoutes(deps: { services: Services }) {
         if (!who.all && !schedulesOf(s.config, who.person).includes(name))
           return deny(reply, 403, 'this token may not read that schedule');
         const now = s.clock.now();
-        const events = await scheduleEvents(s, name, now);
+        const events = await scheduleEvents(feeds, name, now);
         return send(reply, `${name}.ics`, buildIcs({ ...text.schedule(name), events, now }));
       },
     );
@@ -79,7 +86,7 @@ export function calendarRoutes(deps: { services: Services }) {
         const events: FeedEvent[] = [];
         for (const sched of Object.keys(s.config.schedules)) {
           if (events.length >= FEED_MAX_EVENTS) break;
-          for (const e of await scheduleEvents(s, sched, now))
+          for (const e of await scheduleEvents(feeds, sched, now))
             if (e.person === name) events.push(e);
         }
         events.sort((a, b) => a.from - b.from);

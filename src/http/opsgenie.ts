@@ -13,6 +13,7 @@ import { parseWith } from '../intake/common.js';
 import type { ActionResult } from '../incidents/actions.js';
 import { normalizeIncidentId } from '../domain/incident.js';
 import type { Services } from '../services.js';
+import { createOpsgenieStore } from '../store/opsgenie.js';
 import type { RateLimits } from '../store/rate-limits.js';
 import { matchToken, safeEqual } from './auth.js';
 
@@ -51,6 +52,7 @@ export function opsgenieRoutes(deps: {
 }) {
   const { services: s, heartbeats, rates } = deps;
   const { config } = s;
+  const records = createOpsgenieStore(s);
 
   return async function plugin(app: FastifyInstance) {
     const started = new WeakMap<FastifyRequest, { at: number; id: string }>();
@@ -123,10 +125,9 @@ export function opsgenieRoutes(deps: {
     ) => reply.status(202).send({ result, ...meta(req) });
 
     async function record(req: FastifyRequest, data: Record<string, unknown>) {
-      await s.redis.set(
-        s.keys.opsgenieRequest(meta(req).requestId),
-        JSON.stringify({ ...data, processedAt: new Date(s.clock.now()).toISOString() }),
-        'EX',
+      await records.saveRequest(
+        meta(req).requestId,
+        { ...data, processedAt: new Date(s.clock.now()).toISOString() },
         REQUEST_TTL_S,
       );
     }
@@ -137,8 +138,7 @@ export function opsgenieRoutes(deps: {
       identifier: string,
       type: string,
     ): Promise<string | undefined> {
-      if (type === 'alias')
-        return (await s.redis.get(s.keys.opsgenieAlias(integration, identifier))) ?? undefined;
+      if (type === 'alias') return records.aliasOf(integration, identifier);
       const id =
         type === 'tiny'
           ? /^\d{1,9}$/.test(identifier)
@@ -173,7 +173,7 @@ export function opsgenieRoutes(deps: {
       s.timers.notify();
       const out = res.outcomes[0];
       if (out?.id) {
-        await s.redis.set(s.keys.opsgenieAlias(name, alias), out.id, 'EX', ALIAS_TTL_S);
+        await records.setAlias(name, alias, out.id, ALIAS_TTL_S);
         if (note && out.outcome === 'created')
           await s.actions.note(out.id, user ?? name, note.slice(0, 4000));
       }
@@ -192,12 +192,12 @@ export function opsgenieRoutes(deps: {
       '/v2/alerts/requests/:requestId',
       async (req, reply) => {
         authenticate(req);
-        const raw = /^[0-9a-f-]{36}$/i.test(req.params.requestId)
-          ? await s.redis.get(s.keys.opsgenieRequest(req.params.requestId))
-          : null;
-        if (!raw)
+        const data = /^[0-9a-f-]{36}$/i.test(req.params.requestId)
+          ? await records.request(req.params.requestId)
+          : undefined;
+        if (data === undefined)
           throw new OpsgenieError(404, 'Request not found. It might not be processed, yet.');
-        return reply.status(200).send({ data: JSON.parse(raw) as unknown, ...meta(req) });
+        return reply.status(200).send({ data, ...meta(req) });
       },
     );
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../errors.js';
 import { normalizeIncidentId } from '../domain/incident.js';
-import type { PageState } from '../incidents/repository.js';
+import type { PageState } from '../store/incidents.js';
 import { buildPostmortem } from '../reports/postmortem.js';
 import type { Services } from '../services.js';
 import { bearer, safeEqual } from './auth.js';

@@ -5,7 +5,7 @@ import type { Severity } from '../domain/severity.js';
 import { CHECKLIST_SEVERITIES } from './checklist.js';
 import type { Keys } from '../store/keys.js';
 import type { Incident, IncidentRole } from '../domain/incident.js';
-import { mergePlans, type EffectPlan, type IncidentRepository } from './repository.js';
+import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';
 
 /** Who acted and where, for side effects that name them (an Alertmanager silence's createdBy and link). */
 export interface ActionMeta {

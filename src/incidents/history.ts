@@ -1,9 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createWorkerLoop } from '../loop.js';
-import type { Keys } from '../store/keys.js';
-import type { Scripts } from '../store/scripts.js';
+import type { HistoryStore } from '../store/history.js';
 
 /**
  * The data layout this version writes: 2 = counters, state indexes and daily aggregates; 3 = counts
@@ -20,9 +18,7 @@ export const AGGREGATE_DAYS = 92;
  * daily aggregates, in bounded batches.
  */
 export function createHistory(deps: {
-  redis: Redis;
-  keys: Keys;
-  scripts: Scripts;
+  store: HistoryStore;
   clock: Clock;
   logger: Logger;
   retentionMs: number;
@@ -30,7 +26,7 @@ export function createHistory(deps: {
   /** Real ms between compaction passes when there is nothing left to do. */
   intervalMs?: number;
 }) {
-  const { redis, keys, scripts, clock, logger } = deps;
+  const { store, clock, logger } = deps;
   const batch = deps.batch ?? 500;
   let migrated = false;
 
@@ -42,7 +38,7 @@ export function createHistory(deps: {
    * Resumable: the ZSCAN cursor is kept, and an incident is never counted twice.
    */
   async function migrate(): Promise<{ migrated: number; from: number }> {
-    const from = Number((await redis.get(keys.schemaVersion())) ?? 0) || 0;
+    const from = await store.schemaVersion();
     if (from >= SCHEMA_VERSION) {
       migrated = true;
       return { migrated: 0, from };
@@ -50,19 +46,16 @@ export function createHistory(deps: {
     logger.info({ from, to: SCHEMA_VERSION }, 'migrating stored incidents to counters and indexes');
     let count = 0;
     if (from < 2) {
-      let cursor = (await redis.get(keys.migrationCursor())) ?? '0';
+      let cursor = await store.migrationCursor();
       do {
-        const [next, flat] = await redis.zscan(keys.all(), cursor, 'COUNT', batch);
-        const ids = flat.filter((_, i) => i % 2 === 0);
-        if (ids.length)
-          count += Number(await scripts.run('ix_migrate', [keys.prefix, clock.now(), ...ids]));
+        const { next, ids } = await store.legacyPage(cursor, batch);
+        if (ids.length) count += await store.countLegacy(ids, clock.now());
         cursor = next;
-        await redis.set(keys.migrationCursor(), cursor);
+        await store.saveMigrationCursor(cursor);
       } while (cursor !== '0');
     }
-    await redis.unlink(keys.counters(), keys.open(), keys.all());
-    await redis.set(keys.schemaVersion(), String(SCHEMA_VERSION));
-    await redis.del(keys.migrationCursor());
+    await store.dropLegacy();
+    await store.setSchemaVersion(SCHEMA_VERSION);
     logger.info({ migrated: count }, 'migration done');
     migrated = true;
     return { migrated: count, from };
@@ -71,34 +64,18 @@ export function createHistory(deps: {
   /** One bounded retention pass: at most one batch of incidents and a few days of aggregates. */
   async function compactOnce(): Promise<{ deleted: number; more: boolean }> {
     const now = clock.now();
-    const deleted = Number(
-      await scripts.run('ix_compact', [keys.prefix, now, now - deps.retentionMs, batch]),
-    );
+    const deleted = await store.compact(now, now - deps.retentionMs, batch);
     // daily aggregates past the longest /stats window
     const last = Math.floor(now / DAY_MS) - AGGREGATE_DAYS;
-    let floor = Number(await redis.get(keys.aggFloor()));
+    let floor = await store.aggregateFloor();
     if (!Number.isFinite(floor) || floor <= 0) {
-      // the oldest incident stored: the lowest number of the three state indexes
-      const pipe = redis.pipeline();
-      for (const st of ['triggered', 'acknowledged', 'resolved'] as const)
-        pipe.zrange(keys.stateIndex(st), 0, 0, 'WITHSCORES');
-      let oldest: string | undefined;
-      let low = Infinity;
-      for (const [err, r] of (await pipe.exec()) ?? []) {
-        const [id, score] = err ? [] : (r as string[]);
-        if (id && Number(score) < low) [oldest, low] = [id, Number(score)];
-      }
-      const created = oldest ? Number(await redis.hget(keys.incident(oldest), 'created_at')) : NaN;
+      // start from the day the oldest incident stored was created
+      const created = await store.oldestCreatedAt();
       floor = Number.isFinite(created) && created > 0 ? Math.floor(created / DAY_MS) : last;
     }
     const upTo = Math.min(last, floor + 30);
-    if (upTo >= floor) {
-      const pipe = redis.pipeline();
-      for (let d = floor; d <= upTo; d++)
-        pipe.del(keys.aggDay(d), keys.aggNoisy(d), keys.aggResponders(d));
-      pipe.set(keys.aggFloor(), String(upTo + 1));
-      await pipe.exec();
-    } else await redis.set(keys.aggFloor(), String(floor));
+    if (upTo >= floor) await store.dropAggregates(floor, upTo);
+    else await store.setAggregateFloor(floor);
     if (deleted) logger.info({ deleted }, 'retention: resolved incidents deleted');
     return { deleted, more: deleted >= batch || upTo < last };
   }

@@ -25,7 +25,7 @@ const one = z.object({
 
 const many = z.array(one).max(500);
 
-/** The generic JSON format of CONTRACT.md: one alert or an array; dedup by dedup_key (or title+labels). */
+/** The generic JSON format: one alert or an array; dedup by dedup_key (or title+labels). */
 export function parseGeneric(body: unknown, integration: string): Alert[] {
   const list = Array.isArray(body)
     ? parseWith(many, body, 'generic')

@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { TimerService } from '../escalation/timers.js';
-import type { IncidentRepository } from '../incidents/repository.js';
-import type { Keys } from '../store/keys.js';
+import type { HeartbeatStore } from '../store/heartbeats.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import type { Intake } from './service.js';
 import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';
@@ -13,16 +12,14 @@ import { own } from '../own.js';
  * incident "no heartbeat from <name>", the next ping resolves it. Misses are durable timers.
  */
 export function createHeartbeats(deps: {
-  redis: Redis;
-  keys: Keys;
+  store: HeartbeatStore;
   clock: Clock;
   config: OpsbotConfig;
   repo: IncidentRepository;
   intake: Intake;
   timers: TimerService;
 }) {
-  const { redis, keys, clock, config, repo, intake, timers } = deps;
-  const hbKey = keys.heartbeat('last');
+  const { store, clock, config, repo, intake, timers } = deps;
 
   function alertFor(name: string, status: 'firing' | 'resolved', every: number): Alert {
     const integ = own(config.integrations, name)!;
@@ -43,7 +40,7 @@ export function createHeartbeats(deps: {
 
   async function arm(name: string, at: number) {
     const every = own(config.integrations, name)!.every!;
-    await redis.hset(hbKey, name, String(at));
+    await store.setLastPing(name, at);
     await repo.apply({
       timers: [
         {
@@ -59,7 +56,7 @@ export function createHeartbeats(deps: {
   timers.register('hb', async (id, data) => {
     const name = String(data.name);
     const integ = own(config.integrations, name);
-    const last = await redis.hget(hbKey, name);
+    const last = await store.lastPing(name);
     if (integ?.kind === 'heartbeat' && last === String(data.ping)) {
       await intake.ingest([alertFor(name, 'firing', integ.every!)]);
     }
@@ -79,7 +76,7 @@ export function createHeartbeats(deps: {
     async armAll() {
       for (const [name, integ] of Object.entries(config.integrations)) {
         if (integ.kind !== 'heartbeat') continue;
-        if (!(await redis.hexists(hbKey, name))) await arm(name, clock.now());
+        if (!(await store.hasPinged(name))) await arm(name, clock.now());
       }
     },
   };

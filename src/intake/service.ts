@@ -1,18 +1,13 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
 import type { Escalation } from '../escalation/engine.js';
-import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../incidents/repository.js';
+import type { IncidentRepository, IngestOutcome, RoutedAlert } from '../store/incidents.js';
 import { routeAlert } from '../incidents/routing.js';
 import { warRoomChat } from '../incidents/warroom.js';
-import {
-  loadSuppressionSnapshot,
-  matchingSuppression,
-  type SuppressionSnapshot,
-} from '../incidents/silences.js';
+import { matchingSuppression } from '../incidents/silences.js';
+import type { SuppressionSnapshot } from '../domain/suppression.js';
 import type { Metrics } from '../metrics.js';
-import { dmRecipients } from '../notify/subscriptions.js';
-import type { Keys } from '../store/keys.js';
+import { dmRecipients } from '../domain/subscriptions.js';
 import type { Alert } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
 import { own } from '../own.js';
@@ -43,15 +38,15 @@ export class RateLimitedError extends Error {
  * Turns parsed alerts into incidents: route, check silences and maintenance, and store the whole
  * batch with its outbox jobs and escalation timers in one script call. Resolves only once
  * everything is in Redis. Silences, maintenance windows and DM subscriptions come from an in-memory
- * snapshot whose version the script checks (see `loadSuppressionSnapshot`): one round trip per
+ * snapshot whose version the script checks (see `SuppressionSnapshot`): one round trip per
  * request, and a change made anywhere applies to the next alert.
  */
 export function createIntake(deps: {
   config: OpsbotConfig;
   repo: IncidentRepository;
   escalation: Escalation;
-  redis: Redis;
-  keys: Keys;
+  /** Reads silences, maintenance windows and DM subscriptions with their version, in one round trip. */
+  loadSuppressions: () => Promise<SuppressionSnapshot>;
   clock: Clock;
   metrics: Metrics;
   onStored?: () => void;
@@ -64,7 +59,7 @@ export function createIntake(deps: {
   let loading: Promise<SuppressionSnapshot> | undefined;
 
   function reload(): Promise<SuppressionSnapshot> {
-    loading ??= loadSuppressionSnapshot(deps.redis, deps.keys).then(
+    loading ??= deps.loadSuppressions().then(
       (s) => {
         snap = s;
         loading = undefined;

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { ApprovalRecord } from '../domain/runs.js';
 import { ValidationError } from '../errors.js';
 import type { Locale } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit.js';
 import type { Clock } from '../clock.js';
 import type { Locale } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Logger } from '../logger.js';
 import type { LockStore } from '../store/locks.js';

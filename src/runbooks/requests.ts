@@ -3,9 +3,10 @@ import type { AuditLog } from '../audit.js';
 import type { Clock } from '../clock.js';
 import { resolvePerson, roleAtLeast, type People, type Person } from '../domain/people.js';
 import type { ApprovalRecord, VoteOutcome } from '../domain/runs.js';
+import type { OutboxEntry } from '../domain/outbox.js';
 import type { TimerData, TimerService } from '../escalation/timers.js';
 import type { Locale } from '../i18n.js';
-import type { IncidentRepository } from '../incidents/repository.js';
+import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { ApprovalStore } from '../store/approvals.js';
 import { editRunMessage, type Execution } from './execution.js';
@@ -39,7 +40,7 @@ export function createRunRequests(deps: RequestDeps, execution: Pick<Execution, 
     const settle = { once: id, release: id };
     if (!a || a.state !== 'pending') return void (await repo.apply(settle));
     const rb = runbooks.get(a.runbook);
-    const outbox =
+    const outbox: OutboxEntry[] =
       rb && a.messageId
         ? [
             {

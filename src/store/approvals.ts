@@ -77,17 +77,14 @@ export function createApprovalStore(deps: { redis: Redis; keys: Keys; scripts: S
       vote: 'y' | 'n';
       chatId: number;
     }): Promise<{ outcome: VoteOutcome; have: number; needed: number }> {
-      const [raw, have, needed] = (await scripts.run('approval_vote', [
-        keys.prefix,
-        v.now,
-        v.token,
-        v.voter,
-        String(v.voterId),
-        v.vote,
-        String(v.chatId),
-      ])) as [string, number, number];
-      const outcome = (raw.startsWith('done:') ? 'done' : raw) as VoteOutcome;
-      return { outcome, have, needed };
+      return scripts.approvalVote({
+        now: v.now,
+        token: v.token,
+        voter: v.voter,
+        voterId: String(v.voterId),
+        vote: v.vote,
+        chatId: String(v.chatId),
+      });
     },
 
     /** The effect-plan part that expires a request only while it is still pending. */

@@ -17,12 +17,12 @@ export function createLockStore(deps: { redis: Redis; keys: Keys; scripts: Scrip
     },
 
     async release(name: string, holder: string): Promise<void> {
-      await scripts.run('lock_release', [keys.lock(name), holder]);
+      await scripts.lockRelease(name, holder);
     },
 
     /** Extends the lease; false when `holder` no longer holds the lock. */
     async renew(name: string, holder: string, leaseMs: number): Promise<boolean> {
-      return (await scripts.run('lock_renew', [keys.lock(name), holder, leaseMs])) !== 0;
+      return scripts.lockRenew(name, holder, leaseMs);
     },
   };
 }

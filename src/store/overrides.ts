@@ -15,10 +15,10 @@ export interface OverrideStore {
 }
 
 export function createOverrideStore(deps: { scripts: Scripts; keys: Keys }): OverrideStore {
-  const { scripts, keys } = deps;
+  const { scripts } = deps;
   return {
     async add(schedule, entries, now) {
-      await scripts.run('override_add', [keys.prefix, now, schedule, JSON.stringify(entries)]);
+      await scripts.overrideAdd(now, schedule, entries);
     },
   };
 }

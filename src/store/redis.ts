@@ -98,7 +98,7 @@ function typedErrors(client: Redis | Cluster) {
 function watch(redis: Redis | Cluster, logger?: Logger) {
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) logger?.warn({ err: err.message }, 'redis connection problem');
+    if (!down) logger?.warn({ err }, 'redis connection problem');
     down = true;
   });
   redis.on('ready', () => {

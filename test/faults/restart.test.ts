@@ -73,9 +73,17 @@ describe('crash and restart (kill -9)', () => {
     kit.setDown(false);
     const b = start(yaml, prefix, port);
     try {
+      // the recording proxy notes a call once its answer is back, a moment after the emulator has the
+      // message: wait for the recorded sends, not only for the messages
+      const sent = (i: number) =>
+        kit
+          .callsOf('sendMessage')
+          .some((c) => c.status === 200 && String(c.body.text).includes(`crash ${i}<`));
       await kit.waitFor(
         () =>
-          ids.every((_, i) => kit.botMessages(GROUP).some((m) => m.text.includes(`crash ${i}<`))),
+          ids.every(
+            (_, i) => kit.botMessages(GROUP).some((m) => m.text.includes(`crash ${i}<`)) && sent(i),
+          ),
         { timeoutMs: 30_000, label: 'all messages after restart' },
       );
       for (let i = 0; i < ids.length; i++) {

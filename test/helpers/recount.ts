@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { readCounts } from '../../src/incidents/repository.js';
+import { readCounts } from '../../src/store/incidents.js';
 import { SEVERITIES } from '../../src/domain/severity.js';
 import type { Keys } from '../../src/store/keys.js';
 

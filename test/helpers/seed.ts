@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { FakeClock } from '../../src/clock.js';
-import { createIncidentRepository } from '../../src/incidents/repository.js';
+import { createIncidentRepository } from '../../src/store/incidents.js';
 import type { Alert } from '../../src/domain/alert.js';
 import type { Severity } from '../../src/domain/severity.js';
 import { createKeys } from '../../src/store/keys.js';
@@ -24,7 +24,12 @@ export async function seedIncidents(
   const days = opts.days ?? 87;
   const keys = createKeys(prefix);
   const clock = new FakeClock((opts.endAt ?? Date.now()) - days * DAY);
-  const repo = createIncidentRepository({ redis, keys, scripts: createScripts(redis), clock });
+  const repo = createIncidentRepository({
+    redis,
+    keys,
+    scripts: createScripts(redis, keys),
+    clock,
+  });
   const step = Math.floor((days * DAY) / count);
   const description = 'x'.repeat(400);
   const kp = opts.keyPrefix ?? 'h';

@@ -29,17 +29,12 @@ beforeAll(async () => {
   ({ kit, t } = await build({ storeTimeout: 3600, config, clock }));
   const s = t.app.services;
   // a plain override (carol for a day in bob's week) and an accepted cover (bob covers alice 2h)
-  await s.scripts.run('override_add', [
-    s.keys.prefix,
-    NOW,
-    'primary',
-    JSON.stringify([
-      {
-        person: 'carol',
-        from: Date.parse('2026-03-20T00:00:00Z'),
-        to: Date.parse('2026-03-21T00:00:00Z'),
-      },
-    ]),
+  await s.scripts.overrideAdd(NOW, 'primary', [
+    {
+      person: 'carol',
+      from: Date.parse('2026-03-20T00:00:00Z'),
+      to: Date.parse('2026-03-21T00:00:00Z'),
+    },
   ]);
   const plan = await s.trades.planCover('primary', 'alice', 2 * H, 'bob');
   if (typeof plan === 'string') throw new Error(plan);

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { createSilences } from '../../src/incidents/silences.js';
+import { createSuppressions } from '../../src/incidents/silences.js';
 import { createKeys } from '../../src/store/keys.js';
+import { createSuppressionRecords } from '../../src/store/suppressions.js';
 import { startTestApp } from '../helpers/app.js';
 import { LEADS, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { writeConfig } from '../helpers/process.js';
@@ -173,7 +174,10 @@ describe('opsbot routes test', () => {
     const prefix = freshPrefix();
     const redis = createRedis(REDIS_URL);
     try {
-      await createSilences({ redis, keys: createKeys(prefix), clock: systemClock }).add({
+      await createSuppressions({
+        records: createSuppressionRecords({ redis, keys: createKeys(prefix) }, 'silences'),
+        clock: systemClock,
+      }).add({
         matchers: { service: '=~api-.*' },
         until: Date.now() + 3_600_000,
         by: 'alice',

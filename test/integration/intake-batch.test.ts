@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import { createMaintenance, createSilences } from '../../src/incidents/silences.js';
-import { createDmSubscriptions } from '../../src/notify/subscriptions.js';
+import { createSuppressions } from '../../src/incidents/silences.js';
+import { createDmSubscriptions } from '../../src/store/subscriptions.js';
+import { createSuppressionRecords } from '../../src/store/suppressions.js';
 import { post, type TestApp } from '../helpers/app.js';
 import { build } from '../helpers/build.js';
 import { PEOPLE, TOKENS } from '../helpers/config.js';
@@ -128,7 +129,10 @@ describe('intake: the suppression cache never serves a stale silence', () => {
     const firstInc = await t.app.services.repo.get((first.body.incidents as string[])[0]!);
     expect(firstInc?.silenced).toBe(false);
     // another replica (its own client and store) adds a silence; this app's cache knows nothing of it
-    const silences = createSilences({ redis: other, keys: t.app.services.keys, clock });
+    const silences = createSuppressions({
+      records: createSuppressionRecords({ redis: other, keys: t.app.services.keys }, 'silences'),
+      clock,
+    });
     await silences.add({ matchers: { team: 'db' }, until: clock.now() + 3_600_000, by: 'alice' });
     clock.advance(1);
     const r = await post(`${t.url}/hooks/generic`, batch(7001, 1, { team: 'db' }), TOKENS.ci);
@@ -148,7 +152,10 @@ describe('intake: the suppression cache never serves a stale silence', () => {
   it('a maintenance window and a DM subscription made elsewhere apply at once', async () => {
     const keys = t.app.services.keys;
     await post(`${t.url}/hooks/generic`, batch(8000, 1), TOKENS.ci);
-    const maint = createMaintenance({ redis: other, keys, clock });
+    const maint = createSuppressions({
+      records: createSuppressionRecords({ redis: other, keys }, 'maintenance'),
+      clock,
+    });
     await maint.add({ matchers: { service: 'maint' }, until: clock.now() + 60_000, by: 'root' });
     clock.advance(1);
     const m = await post(`${t.url}/hooks/generic`, batch(8001, 1, { service: 'maint' }), TOKENS.ci);

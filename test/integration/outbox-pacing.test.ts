@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import { createIncidentRepository } from '../../src/incidents/repository.js';
+import { createIncidentRepository } from '../../src/store/incidents.js';
 import { createKeys } from '../../src/store/keys.js';
 import { createScripts } from '../../src/store/scripts.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
@@ -18,21 +18,36 @@ function setup() {
   prefixes.push(prefix);
   const keys = createKeys(prefix);
   const clock = new FakeClock();
-  const scripts = createScripts(redis);
+  const scripts = createScripts(redis, keys);
   const repo = createIncidentRepository({ redis, keys, scripts, clock });
-  const claim = async () =>
-    (await scripts.run('outbox_claim', [
-      prefix,
-      clock.now(),
-      30_000,
-      1000,
-      20,
-      30,
-      5,
-      200,
-    ])) as string[];
-  const done = async (job: { id: string; chat: string }) =>
-    scripts.run('outbox_finish', [prefix, clock.now(), job.id, job.chat, 'done', 0, '', '', '']);
+  /** The claim's answer as the script returns it: ['job', json, slot] | ['wait' | 'idle', ms]. */
+  const claim = async (): Promise<string[]> => {
+    const r = await scripts.outboxClaim({
+      now: clock.now(),
+      leaseMs: 30_000,
+      intervalMs: 1000,
+      perMinute: 20,
+      perSecond: 30,
+      digestAt: 5,
+      digestMax: 200,
+    });
+    return r.kind === 'job' ? ['job', r.job, r.slot] : [r.kind, String(r.ms)];
+  };
+  const finish = (
+    job: { id: string; chat: string },
+    outcome: 'done' | 'noop' | 'retry',
+    delayMs = 0,
+    slot?: string,
+  ) =>
+    scripts.outboxFinish({
+      now: clock.now(),
+      jobId: job.id,
+      chat: job.chat,
+      outcome,
+      delayMs,
+      slot,
+    });
+  const done = async (job: { id: string; chat: string }) => finish(job, 'done');
   /** Drives the outbox in fake time: claims whatever is allowed, "sends" it, advances the clock. */
   async function simulate(ms: number, step = 50) {
     const sent: { at: number; kind: string; incs?: string[]; inc?: string; chat: string }[] = [];
@@ -72,7 +87,7 @@ function setup() {
     }
     return out;
   }
-  return { keys, clock, repo, simulate, claim, scripts, prefix, queued };
+  return { keys, clock, repo, simulate, claim, finish, scripts, prefix, queued };
 }
 
 const alert = (i: number, chat = '-100', severity: 'P0' | 'P2' = 'P2') => ({
@@ -143,22 +158,12 @@ describe('outbox pacing (fake clock, real Redis)', () => {
   });
 
   it('a retry (429) puts the job back in front and pauses the chat', async () => {
-    const { repo, claim, scripts, clock, prefix } = setup();
+    const { repo, claim, finish, clock } = setup();
     const { a, r } = alert(1);
     await repo.ingest(a, r);
     const first = await claim();
     const job = JSON.parse(first[1]!) as { id: string; chat: string };
-    await scripts.run('outbox_finish', [
-      prefix,
-      clock.now(),
-      job.id,
-      job.chat,
-      'retry',
-      3000,
-      '',
-      '',
-      '',
-    ]);
+    await finish(job, 'retry', 3000);
     clock.advance(2000);
     expect((await claim())[0]).not.toBe('job');
     clock.advance(1001);
@@ -233,7 +238,7 @@ describe('outbox pacing (fake clock, real Redis)', () => {
   });
 
   it('a job that sent nothing gives its slot back: the chat may send again at once', async () => {
-    const { repo, claim, scripts, clock, prefix, keys } = setup();
+    const { repo, claim, finish, keys } = setup();
     for (let i = 0; i < 2; i++) {
       const { a, r } = alert(i);
       await repo.ingest(a, r);
@@ -241,10 +246,7 @@ describe('outbox pacing (fake clock, real Redis)', () => {
     const first = await claim();
     const job = JSON.parse(first[1]!) as { id: string; chat: string };
     expect(await redis.zcard(keys.obWindow('-100'))).toBe(1);
-    await scripts.run('outbox_finish', [
-      ...[prefix, clock.now(), job.id, job.chat, 'noop', 0, '', '', '', ''],
-      first[2]!,
-    ]);
+    await finish(job, 'noop', 0, first[2]!);
     expect(await redis.zcard(keys.obWindow('-100'))).toBe(0);
     expect(await redis.zcard(keys.obGlobal())).toBe(0);
     const second = await claim();

@@ -249,10 +249,9 @@ describe('retention', () => {
     await w.s.actions.resolve('INC-8', 'alice'); // resolved just now: kept
     expect((await w.s.repo.counts()).states.resolved).toBe(6);
     const { createHistory } = await import('../../src/incidents/history.js');
+    const { createHistoryStore } = await import('../../src/store/history.js');
     const h = createHistory({
-      redis,
-      keys: w.keys,
-      scripts: w.s.scripts,
+      store: createHistoryStore({ redis, keys: w.keys, scripts: w.s.scripts }),
       clock: w.clock,
       logger: w.s.logger,
       retentionMs: 180 * 86_400_000,

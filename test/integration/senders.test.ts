@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpsbotConfig } from '../../src/config.js';
 import { migrateDedupKeys } from '../../src/intake/dedup.js';
+import { createDedupMigrationStore } from '../../src/store/dedup-migration.js';
 import { createKeys } from '../../src/store/keys.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
 import { TOKENS, testConfig } from '../helpers/config.js';
@@ -136,18 +137,26 @@ describe('dedup keys are per integration', () => {
     await redis.del(keys.migrations());
 
     // a second run after a crash mid-way, in small SCAN batches, is harmless (re-keys nothing twice)
-    const first = await migrateDedupKeys({ redis, keys, batch: 2 });
+    const first = await migrateDedupKeys({
+      store: createDedupMigrationStore({ redis, keys }),
+      batch: 2,
+    });
     expect(first).toEqual({ migrated: 5, skipped: false });
     expect(await redis.get(keys.dedup('generic:legacy-0'))).toBeNull();
     expect(await redis.get(keys.dedup('ci/generic:legacy-0'))).toBe(ids[0]);
     expect(await redis.get(keys.dedup('generic:closed'))).toBeNull();
     expect(await redis.get(keys.dedup('manual:abc'))).toBe('INC-999');
     await redis.hdel(keys.migrations(), 'dedup_scope');
-    expect(await migrateDedupKeys({ redis, keys, batch: 2 })).toEqual({
+    expect(
+      await migrateDedupKeys({ store: createDedupMigrationStore({ redis, keys }), batch: 2 }),
+    ).toEqual({
       migrated: 0,
       skipped: false,
     });
-    expect(await migrateDedupKeys({ redis, keys })).toEqual({ migrated: 0, skipped: true });
+    expect(await migrateDedupKeys({ store: createDedupMigrationStore({ redis, keys }) })).toEqual({
+      migrated: 0,
+      skipped: true,
+    });
 
     // back to legacy keys for legacy-3 and legacy-4, then the real upgrade: a start runs the migration
     for (const i of [3, 4]) {

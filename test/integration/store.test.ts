@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import { createIncidentRepository } from '../../src/incidents/repository.js';
+import { createIncidentRepository } from '../../src/store/incidents.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { createKeys } from '../../src/store/keys.js';
 import { createScripts } from '../../src/store/scripts.js';
@@ -11,7 +11,7 @@ const prefix = freshPrefix('store');
 const redis = new Redis(REDIS_URL);
 const keys = createKeys(prefix);
 const clock = new FakeClock();
-const scripts = createScripts(redis);
+const scripts = createScripts(redis, keys);
 const repo = createIncidentRepository({ redis, keys, scripts, clock });
 
 const alert = (over: Partial<Alert> = {}): Alert => ({
@@ -110,12 +110,12 @@ describe('incident store (real Redis)', () => {
 
   it('timer_claim hands each due timer to one caller and re-offers it after the lease', async () => {
     await repo.apply({ timers: [{ id: 'x1', due: clock.now() - 1, data: { kind: 'k' } }] });
-    const claim = () =>
-      scripts.run('timer_claim', [prefix, clock.now(), 1000, 10]) as Promise<string[]>;
+    const claim = async () =>
+      (await scripts.timerClaim({ now: clock.now(), leaseMs: 1000, max: 10 })).timers;
     const [a, b] = await Promise.all([claim(), claim()]);
-    expect([a, b].map((r) => r.length).sort()).toEqual([1, 3]);
-    expect((await claim()).length).toBe(1);
+    expect([a, b].map((r) => r.length).sort()).toEqual([0, 1]);
+    expect((await claim()).length).toBe(0);
     clock.advance(1001);
-    expect((await claim())[0]).toBe('x1');
+    expect((await claim())[0]?.id).toBe('x1');
   });
 });

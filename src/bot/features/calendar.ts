@@ -2,6 +2,7 @@ import { Composer } from 'grammy';
 import { createCalendarTokens, schedulesOf } from '../../escalation/calendar.js';
 import { escapeHtml } from '../../telegram/html.js';
 import type { Services } from '../../services.js';
+import { createCalendarTokenStore } from '../../store/calendar-tokens.js';
 import type { BotContext } from '../context.js';
 import { command } from '../commands.js';
 
@@ -11,7 +12,7 @@ import { command } from '../commands.js';
  */
 export function calendarFeature(s: Services) {
   const c = new Composer<BotContext>();
-  const tokens = createCalendarTokens({ redis: s.redis, keys: s.keys });
+  const tokens = createCalendarTokens({ store: createCalendarTokenStore(s) });
 
   command(c, 'calendar', async (ctx) => {
     if (ctx.chat.type !== 'private') return ctx.replyHtml(ctx.tr('calendar-private-only'));

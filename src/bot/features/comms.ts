@@ -18,6 +18,7 @@ import {
   updatePhaseKeyboard,
 } from '../../telegram/views/status-update.js';
 import { own } from '../../own.js';
+import type { OutboxEntry } from '../../domain/outbox.js';
 
 const DAY_MS = 86_400_000;
 /** The longest /stats window: daily aggregates are kept this long (and a little more). */
@@ -67,7 +68,7 @@ export function commsFeature(s: Services) {
       ? own(s.config.chats, s.config.stakeholder_chat)
       : undefined;
     if (sh) chats.add(chatKeyOf(sh));
-    const outbox = [];
+    const outbox: OutboxEntry[] = [];
     for (const chat of chats) {
       const locale = await s.localeOf(parseChatKey(chat).chatId);
       outbox.push({
@@ -174,10 +175,7 @@ export function commsFeature(s: Services) {
       );
       return;
     } catch (e) {
-      ctx.log.info(
-        { err: (e as Error).message },
-        'sendDocument unavailable; sending the postmortem as messages',
-      );
+      ctx.log.info({ err: e }, 'sendDocument unavailable; sending the postmortem as messages');
     }
     const chunks = chunk(md, 3500);
     for (let i = 0; i < chunks.length; i++) {
@@ -218,7 +216,7 @@ export function commsFeature(s: Services) {
         ...inTopic(ctx),
       });
     } catch (e) {
-      ctx.log.info({ err: (e as Error).message }, 'photo unavailable; stats as text only');
+      ctx.log.info({ err: e }, 'photo unavailable; stats as text only');
     }
     await ctx.replyHtml(trimHtml(table));
   });

@@ -2,7 +2,7 @@ import { Composer } from 'grammy';
 import { formatDuration } from '../../duration.js';
 import { isLocale } from '../../i18n.js';
 import { escapeHtml } from '../../telegram/html.js';
-import { isDmSetting } from '../../notify/subscriptions.js';
+import { isDmSetting } from '../../domain/subscriptions.js';
 import { formatTime } from '../../timezone.js';
 import { SEVERITY_EMOJI } from '../../telegram/views/incident.js';
 import { SEVERITIES } from '../../domain/severity.js';

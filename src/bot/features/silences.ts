@@ -9,7 +9,7 @@ import {
 } from '../../incidents/silences.js';
 import { formatAmMatchers, toAmMatchers } from '../../alertmanager/client.js';
 import { messageLink } from '../../alertmanager/silences.js';
-import { mergePlans } from '../../incidents/repository.js';
+import { mergePlans } from '../../store/incidents.js';
 import { matchLabels } from '../../matching/re2.js';
 import { escapeHtml } from '../../telegram/html.js';
 import { formatTime } from '../../timezone.js';

@@ -1,13 +1,12 @@
 -- approval_vote.lua: count one person's vote on a runbook approval request, atomically.
 -- The request turns `approved` exactly once (the caller that sees 'approved' runs the runbook);
 -- a Reject from any eligible approver cancels it; the requester's own vote never counts.
--- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
+-- KEYS: the keys declared for this script in scripts.ts, read by name (S.<name>); other keys from K
 -- ARGV[1] prefix ARGV[2] now ARGV[3] token ARGV[4] voter name ARGV[5] voter telegram id
 -- ARGV[6] vote y|n ARGV[7] chat id the button was pressed in
 -- Returns { outcome, approvals so far, needed } with outcome
 --   expired | done:<state> | wrong_chat | self | dup | rejected | counted | approved
-local P = ARGV[1]
-local k = P .. 'appr:' .. ARGV[3]
+local k = S.approval
 if redis.call('EXISTS', k) == 0 then return { 'expired', 0, 0 } end
 local st = redis.call('HGET', k, 'state')
 local needed = tonumber(redis.call('HGET', k, 'needed'))

@@ -1,9 +1,10 @@
 -- incident_upsert.lua: fold a batch of alerts (one intake request) into their incidents, creating
 -- incidents when needed, and queue the chat messages and timers that follow; all in one atomic step.
--- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
+-- KEYS: the keys declared for this script in scripts.ts, read by name (S.<name>; S.rateLimit is the
+-- request counter, or the incident sequence when there is no limit); other keys from K
 -- ARGV[1] prefix  ARGV[2] now (ms)
 -- ARGV[3] suppression version the caller's silence/maintenance/DM cache was read at ('' skips the check)
--- ARGV[4] rate limit JSON { k = counter key, max, ttl = ms } ('' for none): counts this request, refuses it over max
+-- ARGV[4] rate limit JSON { max, ttl = ms } ('' for none): counts this request, refuses it over max
 -- ARGV[5] JSON array, one item per alert, in order:
 --   { d = scoped dedup key, fp = fingerprint, st = firing|resolved, ack = 1|0, n = notify 1|0,
 --     sev, ch = [chat], cj = chats as JSON, c = 1-based index into ARGV[6] (creation plan),
@@ -19,14 +20,13 @@
 -- pacing), and the writes of new incidents to shared keys (indexes, counters, timers, new-card jobs)
 -- are gathered and written once per batch at the end (`flush`). An update that touches an incident
 -- created earlier in the same batch flushes first, so it sees exactly what a separate call would.
-local P = ARGV[1]
 local now = tonumber(ARGV[2])
 local items = cjson.decode(ARGV[5])
 local plans = cjson.decode(ARGV[6])
 
 -- one MGET for every string key the batch may read (3: outbox job sequence, 4: rate-limit counter)
 local rl = ARGV[4] ~= '' and cjson.decode(ARGV[4]) or nil
-local mkeys = { P .. 'sup:ver', P .. 'inc:seq', P .. 'ob:seq', rl and rl.k or P .. 'inc:seq' }
+local mkeys = { S.suppressionVersion, S.seq, S.obSeq, S.rateLimit }
 local dpos, npos = {}, {}
 local function want(tbl, k)
   if tbl[k] == nil then
@@ -35,14 +35,14 @@ local function want(tbl, k)
   end
 end
 for _, it in ipairs(items) do
-  want(dpos, P .. 'dedup:' .. it.d)
+  want(dpos, K.dedup(it.d))
   if it.n == 1 and it.st == 'firing' and it.ack ~= 1 then
     for _, c in ipairs(it.ch) do want(npos, c) end
     local plan = plans[it.c] or {}
     if type(plan.dms) == 'table' then for _, c in ipairs(plan.dms) do want(npos, c) end end
   end
 end
-for c, i in pairs(npos) do mkeys[i] = P .. 'ob:next:' .. c end
+for c, i in pairs(npos) do mkeys[i] = K.obNext(c) end
 local pre = {}
 for i = 1, #mkeys, 1000 do
   local r = redis.call('MGET', unpack(mkeys, i, math.min(#mkeys, i + 999)))
@@ -53,7 +53,7 @@ if ARGV[3] ~= '' and (pre[1] or '0') ~= ARGV[3] then return { 'stale', pre[1] or
 if rl then
   -- the MGET saw whether the window's counter exists: one write either way
   local n = 1
-  if pre[4] then n = redis.call('INCR', rl.k) else redis.call('SET', rl.k, 1, 'PX', rl.ttl) end
+  if pre[4] then n = redis.call('INCR', S.rateLimit) else redis.call('SET', S.rateLimit, 1, 'PX', rl.ttl) end
   if n > tonumber(rl.max) then return { 'rate_limited', n } end
 end
 
@@ -102,15 +102,15 @@ local function push2(list, a, b)
 end
 
 local function flush()
-  if seqDirty then push2(W.mset, P .. 'inc:seq', seq); seqDirty = false end
+  if seqDirty then push2(W.mset, S.seq, seq); seqDirty = false end
   local nj = #W.jobs
   if nj > 0 then
     local base
     if obKnown then
       base = obseq
-      push2(W.mset, P .. 'ob:seq', obseq + nj)
+      push2(W.mset, S.obSeq, obseq + nj)
     else
-      base = redis.call('INCRBY', P .. 'ob:seq', nj) - nj
+      base = redis.call('INCRBY', S.obSeq, nj) - nj
       obKnown = true
     end
     obseq = base + nj
@@ -118,9 +118,9 @@ local function flush()
     for i, j in ipairs(W.jobs) do
       local jid = tostring(base + i)
       local co_key = 'sync:' .. j.inc
-      push2(W.mset, P .. 'ob:job:' .. jid, cjson.encode({ id = jid, chat = j.chat, kind = 'sync',
+      push2(W.mset, K.obJob(jid), cjson.encode({ id = jid, chat = j.chat, kind = 'sync',
         data = { inc = j.inc }, coalesce = co_key, new = 1, at = now, lane = j.lane }))
-      local lk = (j.lane == 1 and 'ob:l1:' or 'ob:l2:') .. j.chat
+      local lk = K.obLane(j.chat, j.lane)
       if not lanes[lk] then lanes[lk] = {}; order[#order + 1] = lk end
       table.insert(lanes[lk], jid)
       if not co[j.chat] then co[j.chat] = {} end
@@ -131,19 +131,19 @@ local function flush()
         ready[j.chat] = nxt
       end
     end
-    for _, lk in ipairs(order) do chunked('RPUSH', { P .. lk }, lanes[lk]) end
-    for chat, pairs_ in pairs(co) do chunked('HSET', { P .. 'ob:co:' .. chat }, pairs_) end
+    for _, lk in ipairs(order) do chunked('RPUSH', { lk }, lanes[lk]) end
+    for chat, pairs_ in pairs(co) do chunked('HSET', { K.obCoalesce(chat) }, pairs_) end
     local rl = {}
     for chat, score in pairs(ready) do push2(rl, score, chat) end
-    chunked('ZADD', { P .. 'ob:ready', 'NX' }, rl)
+    chunked('ZADD', { S.obReady, 'NX' }, rl)
   end
   chunked('MSET', {}, W.mset)
-  chunked('ZADD', { P .. 'tm:due', 'NX' }, W.due)
-  zadd(P .. 'incs:st:triggered', W.trig)
-  zadd(P .. 'incs:opensev', W.opensev)
-  zadd(P .. 'incs:silenced', W.silenced)
+  chunked('ZADD', { S.timers, 'NX' }, W.due)
+  zadd(K.stateIndex('triggered'), W.trig)
+  zadd(S.openBySeverity, W.opensev)
+  zadd(S.silencedIndex, W.silenced)
   for day, t in pairs(W.agg) do
-    for f, n in pairs(t) do redis.call('HINCRBY', P .. 'agg:d:' .. day, f, n) end
+    for f, n in pairs(t) do redis.call('HINCRBY', K.aggDay(day), f, n) end
   end
   reset()
 end
@@ -154,7 +154,7 @@ local function create(it, alert)
   seq = seq + 1
   seqDirty = true
   local id = 'INC-' .. seq
-  local ik = P .. 'inc:{' .. id .. '}'
+  local ik = K.incident(id)
   local notify = it.n == 1
   local plan = plans[it.c] or {}
   local h = { 'id', id, 'seq', seq, 'state', 'triggered', 'severity', it.sev, 'title', f.title,
@@ -167,11 +167,11 @@ local function create(it, alert)
   end
   if f.image and f.image ~= '' then push2(h, 'image', f.image) end
   chunked('HSET', { ik }, h)
-  redis.call('HSET', ik .. ':alerts', it.fp, alert)
-  local dkey = P .. 'dedup:' .. it.d
+  redis.call('HSET', K.alerts(id), it.fp, alert)
+  local dkey = K.dedup(it.d)
   dedupLocal[dkey] = id
   push2(W.mset, dkey, id)
-  tl_push(P, id, { t = now, type = 'triggered', actor = f.source, text = f.title })
+  tl_push(id, { t = now, type = 'triggered', actor = f.source, text = f.title })
   local escTimer = type(plan.hset) == 'table' and plan.hset.esc_timer or nil
   if escTimer then escTimer = (string.gsub(tostring(escTimer), '%%ID%%', id)) end
   local tracked = {}
@@ -179,14 +179,14 @@ local function create(it, alert)
     for _, tm in ipairs(plan.timers) do
       local tid = (string.gsub(tm.id, '%%ID%%', id))
       push2(W.due, tm.due, tid)
-      push2(W.mset, P .. 'tm:data:' .. tid, (string.gsub(cjson.encode(tm.data), '%%ID%%', id)))
+      push2(W.mset, K.timerData(tid), (string.gsub(cjson.encode(tm.data), '%%ID%%', id)))
       -- [ix] cancelled on resolution; the esc_timer field and breach:<id> are cancelled by name
       if IX_TIMER_KINDS[tm.data.kind] and tid ~= escTimer and tid ~= 'breach:' .. id then
         tracked[#tracked + 1] = tid
       end
     end
   end
-  chunked('SADD', { ik .. ':tm' }, tracked)
+  chunked('SADD', { K.incidentTimers(id) }, tracked)
   if notify then
     local lane = (it.sev == 'P0' or it.sev == 'P1') and 1 or 2
     local seen = {}
@@ -200,13 +200,13 @@ local function create(it, alert)
       end
     end
   end
-  -- [ix] what ix_apply(P, id, nil) would do for a triggered incident, gathered
+  -- [ix] what ix_apply(id, nil) would do for a triggered incident, gathered
   push2(W.trig, seq, id)
   push2(W.opensev, (IX_SEV[it.sev] or 3) * 1e12 + seq, id)
   if not notify then push2(W.silenced, '+inf', id) end
   local day = math.floor(now / IX_DAY)
   agg(day, it.sev .. '|' .. ((f.integration or '') ~= '' and f.integration or '-') .. '|n', 1)
-  redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, f.title) -- ix_noise
+  redis.call('ZINCRBY', K.aggNoisy(day), 1, f.title) -- ix_noise
   W.created[id] = true
   return id
 end
@@ -215,7 +215,7 @@ local UPD = { 'state', 'severity', 'silenced', 'silenced_until', 'created_at', '
   'breached', 'integration', 'seq', 'ix', 'source', 'chats', 'firing_count', 'alert_count', 'title' }
 
 local function update(it, alert, id, h)
-  local ik = P .. 'inc:{' .. id .. '}'
+  local ik = K.incident(id)
   obKnown = false -- its sync or checklist may queue a job (ob_push takes the next ob:seq itself)
   local fp, status, ack = it.fp, it.st, it.ack == 1
   local s = {}
@@ -225,14 +225,14 @@ local function update(it, alert, id, h)
     before = {}
     for _, f in ipairs(IX_FIELDS) do before[f] = s[f] end
   end
-  local old = redis.call('HGET', ik .. ':alerts', fp)
+  local old = redis.call('HGET', K.alerts(id), fp)
   local known = old ~= false
   local wasFiring = false
   if known then
     local ok, dec = pcall(cjson.decode, old)
     wasFiring = ok and type(dec) == 'table' and dec.status == 'firing'
   end
-  if old ~= alert then redis.call('HSET', ik .. ':alerts', fp, alert) end
+  if old ~= alert then redis.call('HSET', K.alerts(id), fp, alert) end
   local isFiring = status == 'firing'
   local firing = (tonumber(s.firing_count) or 0) + (isFiring and 1 or 0) - (wasFiring and 1 or 0)
   if firing < 0 then firing = 0 end
@@ -243,32 +243,32 @@ local function update(it, alert, id, h)
   if firing == 0 then
     redis.call('HSET', ik, 'alert_count', count, 'firing_count', 0, 'updated_at', now,
       'state', 'resolved', 'resolved_at', now, 'resolved_by', source)
-    local dkey = P .. 'dedup:' .. it.d
+    local dkey = K.dedup(it.d)
     redis.call('DEL', dkey)
     dedupLocal[dkey] = false
-    tl_push(P, id, { t = now, type = 'resolved', actor = source, text = 'all alerts resolved' })
+    tl_push(id, { t = now, type = 'resolved', actor = source, text = 'all alerts resolved' })
     outcome = 'resolved'
     local chats = cjson.decode(s.chats ~= '' and s.chats or '[]')
     if (s.severity == 'P0' or s.severity == 'P1') and chats[1] then
-      -- the post-emergency checklist (seed 001) follows the resolution of a P0/P1
-      ob_push(P, now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
+      -- the post-emergency checklist follows the resolution of a P0/P1
+      ob_push(now, chats[1], 'checklist', { inc = id }, 'checklist:' .. id, false)
     end
   elseif ack and s.state == 'triggered' then
     redis.call('HSET', ik, 'alert_count', count, 'firing_count', firing, 'updated_at', now,
       'state', 'acknowledged', 'ack_at', now, 'ack_by', source)
-    tl_push(P, id, { t = now, type = 'acknowledged', actor = source })
+    tl_push(id, { t = now, type = 'acknowledged', actor = source })
     outcome = 'acknowledged'
   else
     if not known then
-      tl_push(P, id, { t = now, type = 'alert_added', actor = source, text = fp })
-      redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, s.title) -- [ix] ix_noise
+      tl_push(id, { t = now, type = 'alert_added', actor = source, text = fp })
+      redis.call('ZINCRBY', K.aggNoisy(day), 1, s.title) -- [ix] ix_noise
       outcome = 'updated'
     elseif wasFiring and not isFiring then
-      tl_push(P, id, { t = now, type = 'alert_resolved', actor = source, text = fp })
+      tl_push(id, { t = now, type = 'alert_resolved', actor = source, text = fp })
       outcome = 'updated'
     elseif (not wasFiring) and isFiring then
-      tl_push(P, id, { t = now, type = 'alert_refired', actor = source, text = fp })
-      redis.call('ZINCRBY', P .. 'agg:noisy:' .. day, 1, s.title) -- [ix] ix_noise
+      tl_push(id, { t = now, type = 'alert_refired', actor = source, text = fp })
+      redis.call('ZINCRBY', K.aggNoisy(day), 1, s.title) -- [ix] ix_noise
       outcome = 'updated'
     end
     -- an unchanged re-send (same alert, still firing) writes nothing to the incident
@@ -277,22 +277,22 @@ local function update(it, alert, id, h)
     end
   end
   if outcome ~= 'unchanged' and s.silenced ~= '1' then
-    sync_chats(P, now, id, cjson.decode(s.chats ~= '' and s.chats or '[]'))
+    sync_chats(now, id, cjson.decode(s.chats ~= '' and s.chats or '[]'))
   end
   -- [ix] only a state change (or an incident not counted yet) moves counters and indexes
-  if before == nil or outcome == 'resolved' or outcome == 'acknowledged' then ix_apply(P, id, before) end
+  if before == nil or outcome == 'resolved' or outcome == 'acknowledged' then ix_apply(id, before) end
   return outcome
 end
 
 local out = { 'ok' }
 for i, it in ipairs(items) do
   local alert = ARGV[6 + i]
-  local dkey = P .. 'dedup:' .. it.d
+  local dkey = K.dedup(it.d)
   local id = dget(dkey)
   local h = nil
   if id then
     if W.created[id] then flush() end
-    h = redis.call('HMGET', P .. 'inc:{' .. id .. '}', unpack(UPD))
+    h = redis.call('HMGET', K.incident(id), unpack(UPD))
     if (not h[1]) or h[1] == 'resolved' then id = false end
   end
   if not id then

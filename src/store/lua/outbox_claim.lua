@@ -6,12 +6,11 @@
 -- remembered in a per-digest record (ob:dg:<id>, incidents capped at that size) so that their later
 -- changes re-render the digest instead of posting or editing per incident.
 -- A claimed job holds a pacing slot; outbox_finish gives it back when the job sent nothing.
--- KEYS[1]: routing key only (names derive from the prefix, which carries the hash tag on Cluster)
+-- KEYS: the keys declared for this script in scripts.ts, read by name (S.<name>); other keys from K
 -- ARGV[1] prefix ARGV[2] now ARGV[3] lease ms ARGV[4] interval ms ARGV[5] perMinute ARGV[6] perSecond
 -- ARGV[7] digest threshold ARGV[8] max digest size
 -- Returns { 'job', jobJSON, slot } | { 'wait', ms until worth retrying }
 --       | { 'idle', ms until the next ready chat or -1 }
-local P = ARGV[1]
 local now = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 local interval = tonumber(ARGV[4])
@@ -23,32 +22,32 @@ local DIGEST_TTL = 7 * 86400 -- a digest's record: how long its incidents' chang
 
 local function first_lane(chat)
   for lane = 0, 3 do
-    if redis.call('LLEN', ob_lane_key(P, chat, lane)) > 0 then return lane end
+    if redis.call('LLEN', ob_lane_key(chat, lane)) > 0 then return lane end
   end
   return nil
 end
 
 local function unco(chat, j)
-  if j.coalesce ~= '' and redis.call('HGET', P .. 'ob:co:' .. chat, j.coalesce) == j.id then
-    redis.call('HDEL', P .. 'ob:co:' .. chat, j.coalesce)
+  if j.coalesce ~= '' and redis.call('HGET', K.obCoalesce(chat), j.coalesce) == j.id then
+    redis.call('HDEL', K.obCoalesce(chat), j.coalesce)
   end
 end
 
 -- give jobs whose worker died back to their chats (front of their lane)
-local expired = redis.call('ZRANGEBYSCORE', P .. 'ob:inflight', '-inf', now, 'LIMIT', 0, 50)
+local expired = redis.call('ZRANGEBYSCORE', S.obInflight, '-inf', now, 'LIMIT', 0, 50)
 for _, jid in ipairs(expired) do
-  redis.call('ZREM', P .. 'ob:inflight', jid)
-  local raw = redis.call('GET', P .. 'ob:job:' .. jid)
+  redis.call('ZREM', S.obInflight, jid)
+  local raw = redis.call('GET', K.obJob(jid))
   if raw then
     local j = cjson.decode(raw)
-    redis.call('LPUSH', ob_lane_key(P, j.chat, tonumber(j.lane or 3)), jid)
-    if j.coalesce ~= '' then redis.call('HSETNX', P .. 'ob:co:' .. j.chat, j.coalesce, jid) end
-    redis.call('DEL', P .. 'ob:busy:' .. j.chat)
-    redis.call('ZADD', P .. 'ob:ready', now, j.chat)
+    redis.call('LPUSH', ob_lane_key(j.chat, tonumber(j.lane or 3)), jid)
+    if j.coalesce ~= '' then redis.call('HSETNX', K.obCoalesce(j.chat), j.coalesce, jid) end
+    redis.call('DEL', K.obBusy(j.chat))
+    redis.call('ZADD', S.obReady, now, j.chat)
   end
 end
 
-local gk = P .. 'ob:global'
+local gk = S.obGlobal
 redis.call('ZREMRANGEBYSCORE', gk, '-inf', now - 1000)
 if redis.call('ZCARD', gk) >= perSecond then
   local oldest = redis.call('ZRANGE', gk, 0, 0, 'WITHSCORES')
@@ -58,9 +57,9 @@ end
 -- Pops the next job of `chat`'s `lane` (a digest when a new-card lane is long enough); nil when the
 -- popped id was stale (its job moved to a more urgent lane, or is gone): then nothing was taken.
 local function take(chat, lane)
-  local lk = ob_lane_key(P, chat, lane)
+  local lk = ob_lane_key(chat, lane)
   local jid = redis.call('LPOP', lk)
-  local raw = redis.call('GET', P .. 'ob:job:' .. jid)
+  local raw = redis.call('GET', K.obJob(jid))
   if not raw then return nil end
   local job = cjson.decode(raw)
   if tonumber(job.lane or 3) ~= lane then return nil end
@@ -69,7 +68,7 @@ local function take(chat, lane)
     local ids = redis.call('LPOP', lk, digestMax - 1)
     local back = {}
     for _, other in ipairs(ids or {}) do
-      local oraw = redis.call('GET', P .. 'ob:job:' .. other)
+      local oraw = redis.call('GET', K.obJob(other))
       if oraw then
         local oj = cjson.decode(oraw)
         if tonumber(oj.lane or 3) == lane then
@@ -79,25 +78,25 @@ local function take(chat, lane)
     end
     for i = #back, 1, -1 do redis.call('LPUSH', lk, back[i]) end
     if #jobs >= 2 then
-      local did = 'd' .. tostring(redis.call('INCR', P .. 'ob:seq'))
+      local did = 'd' .. tostring(redis.call('INCR', S.obSeq))
       local incs = {}
       for _, j in ipairs(jobs) do
-        redis.call('DEL', P .. 'ob:job:' .. j.id)
+        redis.call('DEL', K.obJob(j.id))
         unco(chat, j)
         local inc = j.data.inc
         if inc then
           table.insert(incs, inc)
-          local ik = P .. 'inc:{' .. tostring(inc) .. '}'
+          local ik = K.incident(inc)
           if redis.call('EXISTS', ik) == 1 then redis.call('HSET', ik, 'dg:' .. chat, did) end
         end
       end
-      local dk = P .. 'ob:dg:' .. did
+      local dk = K.obDigest(did)
       redis.call('HSET', dk, 'chat', chat, 'incs', cjson.encode(incs), 'at', now)
       redis.call('EXPIRE', dk, DIGEST_TTL)
       -- the digest itself is a job so a crash mid-send re-delivers it
       local dj = { id = did, chat = chat, kind = 'digest', data = { incs = incs, digest = did }, coalesce = '', new = 0, at = now, lane = lane }
       local draw = cjson.encode(dj)
-      redis.call('SET', P .. 'ob:job:' .. did, draw)
+      redis.call('SET', K.obJob(did), draw)
       return dj, draw
     end
   end
@@ -106,25 +105,25 @@ local function take(chat, lane)
 end
 
 for _ = 1, 20 do
-  local ready = redis.call('ZRANGEBYSCORE', P .. 'ob:ready', '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+  local ready = redis.call('ZRANGEBYSCORE', S.obReady, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
   if #ready == 0 then
-    local nxt = redis.call('ZRANGE', P .. 'ob:ready', 0, 0, 'WITHSCORES')
+    local nxt = redis.call('ZRANGE', S.obReady, 0, 0, 'WITHSCORES')
     if #nxt == 0 then return { 'idle', '-1' } end
     return { 'idle', tostring(math.max(1, tonumber(nxt[2]) - now)) }
   end
   local chat = ready[1]
   local lane = first_lane(chat)
   if lane == nil then
-    redis.call('ZREM', P .. 'ob:ready', chat)
-  elseif redis.call('EXISTS', P .. 'ob:busy:' .. chat) == 1 then
-    redis.call('ZADD', P .. 'ob:ready', now + 50, chat)
+    redis.call('ZREM', S.obReady, chat)
+  elseif redis.call('EXISTS', K.obBusy(chat)) == 1 then
+    redis.call('ZADD', S.obReady, now + 50, chat)
   else
-    local wk = P .. 'ob:win:' .. chat
+    local wk = K.obWindow(chat)
     local isGroup = string.sub(chat, 1, 1) == '-'
     redis.call('ZREMRANGEBYSCORE', wk, '-inf', now - 60000)
     if isGroup and redis.call('ZCARD', wk) >= perMinute then
       local oldest = redis.call('ZRANGE', wk, 0, 0, 'WITHSCORES')
-      redis.call('ZADD', P .. 'ob:ready', tonumber(oldest[2]) + 60000, chat)
+      redis.call('ZADD', S.obReady, tonumber(oldest[2]) + 60000, chat)
     else
       local job, raw = take(chat, lane)
       if job then
@@ -132,19 +131,19 @@ for _ = 1, 20 do
         -- a first card on its way: until outbox_finish records its message, changes to the incident
         -- must still re-render this chat (sync_chats reads this marker beside the recorded messages)
         if (job.kind == 'sync' or job.kind == 'page') and type(job.data) == 'table' and job.data.inc then
-          local ik = P .. 'inc:{' .. job.data.inc .. '}'
-          if redis.call('HEXISTS', ik .. ':msgs', chat) == 0 then redis.call('HSET', ik .. ':pend', chat, job.id) end
+          local inc = job.data.inc
+          if redis.call('HEXISTS', K.messages(inc), chat) == 0 then redis.call('HSET', K.pendingCards(inc), chat, job.id) end
         end
-        redis.call('ZADD', P .. 'ob:inflight', now + lease, job.id)
-        redis.call('SET', P .. 'ob:busy:' .. chat, job.id, 'PX', lease)
+        redis.call('ZADD', S.obInflight, now + lease, job.id)
+        redis.call('SET', K.obBusy(chat), job.id, 'PX', lease)
         redis.call('ZADD', gk, now, slot)
         redis.call('ZADD', wk, now, slot)
         redis.call('PEXPIRE', wk, 61000)
-        redis.call('SET', P .. 'ob:next:' .. chat, now + interval, 'PX', 120000)
+        redis.call('SET', K.obNext(chat), now + interval, 'PX', 120000)
         if first_lane(chat) ~= nil then
-          redis.call('ZADD', P .. 'ob:ready', now + interval, chat)
+          redis.call('ZADD', S.obReady, now + interval, chat)
         else
-          redis.call('ZREM', P .. 'ob:ready', chat)
+          redis.call('ZREM', S.obReady, chat)
         end
         return { 'job', raw, slot }
       end

@@ -1,16 +1,15 @@
 -- trade_decide.lua: one press of Accept or Decline on a /cover or /swap request, atomically.
 -- A request is accepted exactly once (of concurrent presses one wins, the others see 'done:accepted');
 -- accepting writes its overrides into the same store /override uses, in the same step.
--- KEYS[1]: routing key only
+-- KEYS: the keys declared for this script in scripts.ts, read by name (S.<name>); other keys from K
 -- ARGV[1] prefix ARGV[2] now ARGV[3] request id ARGV[4] person name ARGV[5] telegram id
 -- ARGV[6] decision y|n
 -- The request hash (src/escalation/trades.ts) holds: state, kind cover|swap, schedule,
 --   requester_id, owner, candidates (JSON names), declined (JSON names), expires_at, from, to
 --   and, for a swap, from2, to2, other.
 -- Returns outcome: gone | done:<state> | expired | self | forbidden | accepted | declined | declined_one
-local P = ARGV[1]
 local now = tonumber(ARGV[2])
-local k = P .. 'trade:' .. ARGV[3]
+local k = S.trade
 local who = ARGV[4]
 if redis.call('EXISTS', k) == 0 then return 'gone' end
 local st = redis.call('HGET', k, 'state')
@@ -57,7 +56,7 @@ else
   table.insert(added, { person = other, from = from, to = to, kind = 'swap', ['for'] = owner })
   table.insert(added, { person = owner, from = from2, to = to2, kind = 'swap', ['for'] = other })
 end
-overrides_append(P, schedule, now, added)
+overrides_append(schedule, now, added)
 redis.call('HSET', k, 'state', 'accepted', 'decided_by', who, 'decided_at', now,
   'applied_from', from)
 return 'accepted'

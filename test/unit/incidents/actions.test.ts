@@ -3,11 +3,7 @@ import { FakeClock } from '../../../src/clock.js';
 import type { Incident } from '../../../src/domain/incident.js';
 import type { Escalation } from '../../../src/escalation/engine.js';
 import { createIncidentActions, type ActionMeta } from '../../../src/incidents/actions.js';
-import type {
-  EffectPlan,
-  EffectResult,
-  IncidentRepository,
-} from '../../../src/incidents/repository.js';
+import type { EffectPlan, EffectResult, IncidentRepository } from '../../../src/store/incidents.js';
 import { createKeys } from '../../../src/store/keys.js';
 import { makeIncident } from '../../helpers/incident.js';
 
@@ -196,14 +192,16 @@ describe('acknowledge', () => {
       {
         onAck: async (id, actor, m) => {
           seen.push([id, actor, m]);
-          return (inc) => ({ outbox: [{ chat: 'x', kind: 'am-silence', data: { inc: inc.id } }] });
+          return (inc) => ({
+            outbox: [{ chat: 'x', kind: 'text' as const, data: { text: 'silenced', inc: inc.id } }],
+          });
         },
       },
     );
     await actions.acknowledge('INC-1', 'alice', meta);
     expect(seen).toEqual([['INC-1', 'alice', meta]]);
     expect(repo.plans[0]!.outbox).toEqual([
-      { chat: 'x', kind: 'am-silence', data: { inc: 'INC-1' } },
+      { chat: 'x', kind: 'text', data: { text: 'silenced', inc: 'INC-1' } },
     ]);
     expect(repo.plans[0]!.guards).toContainEqual({ key: IK, field: 'state', eq: 'triggered' });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditLog } from '../../../src/audit.js';
 import { FakeClock } from '../../../src/clock.js';
 import type { RunRecord } from '../../../src/domain/runs.js';
-import type { EffectPlan, IncidentRepository } from '../../../src/incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../../../src/store/incidents.js';
 import { createLogger } from '../../../src/logger.js';
 import type { RunbookMessages } from '../../../src/runbooks/messages.js';
 import { createRecovery } from '../../../src/runbooks/recovery.js';

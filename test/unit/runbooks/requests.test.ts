@@ -4,7 +4,7 @@ import { FakeClock } from '../../../src/clock.js';
 import type { Person } from '../../../src/domain/people.js';
 import type { ApprovalRecord } from '../../../src/domain/runs.js';
 import type { TimerHandler, TimerService } from '../../../src/escalation/timers.js';
-import type { EffectPlan, IncidentRepository } from '../../../src/incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../../../src/store/incidents.js';
 import { parseRunbook } from '../../../src/runbooks/loader.js';
 import type { RunbookMessages } from '../../../src/runbooks/messages.js';
 import { createRunRequests } from '../../../src/runbooks/requests.js';

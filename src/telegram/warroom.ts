@@ -1,14 +1,13 @@
 import { GrammyError, type Api } from 'grammy';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Locale, Translate } from '../i18n.js';
 import type { Incident } from '../domain/incident.js';
-import type { EffectPlan, IncidentRepository } from '../incidents/repository.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
 import type { Severity } from '../domain/severity.js';
 import type { Logger } from '../logger.js';
-import type { Keys } from '../store/keys.js';
-import { escapeHtml, trimText } from '../telegram/html.js';
+import { escapeHtml, trimText } from './html.js';
+import type { WarRoomStore } from '../store/warrooms.js';
 
 /** Telegram's limit on a forum topic's name (createForumTopic, editForumTopic). */
 export const TOPIC_NAME_MAX = 128;
@@ -52,15 +51,14 @@ const notModified = (e: unknown) => isBadRequest(e) && /TOPIC_NOT_MODIFIED/i.tes
  * created the topic and before the record could create a second one on retry.
  */
 export function createWarRooms(deps: {
-  redis: Redis;
-  keys: Keys;
+  store: WarRoomStore;
   api: Api;
   repo: IncidentRepository;
   clock: Clock;
   t: Translate;
   logger: Logger;
 }) {
-  const { redis, keys, api, repo, clock, t, logger } = deps;
+  const { store, api, repo, clock, t, logger } = deps;
 
   /** The thread an incident job in `chat` goes to, creating the topic first when it has none yet. */
   async function threadFor(
@@ -78,21 +76,20 @@ export function createWarRooms(deps: {
 
   async function open(chat: string, inc: Incident, locale: Locale): Promise<number | undefined> {
     const { chatId } = parseChatKey(chat);
-    const ik = keys.incident(inc.id);
     const name = topicName(inc);
     let thread: number | undefined;
     let reopened = false;
     // a re-trigger (a new incident of a resolved dedup key) goes back into the closed topic
-    const last = await redis.hget(keys.wrLast(chat, inc.dedup), 'thread');
+    const last = await store.lastTopic(chat, inc.dedup);
     if (last) {
-      const owner = await redis.hget(keys.wrTopic(chatId, last), 'inc');
+      const owner = await store.topicOwner(chatId, last);
       const prev = owner && owner !== inc.id ? await repo.get(owner) : undefined;
       if (prev?.state === 'resolved') {
         try {
-          await api.reopenForumTopic(chatId, Number(last));
-          thread = Number(last);
+          await api.reopenForumTopic(chatId, last);
+          thread = last;
         } catch (e) {
-          if (notModified(e)) thread = Number(last);
+          if (notModified(e)) thread = last;
           else if (!isBadRequest(e)) throw e;
           else logger.info({ chat, thread: last, err: e.description }, 'topic not reopened');
         }
@@ -118,14 +115,7 @@ export function createWarRooms(deps: {
     }
     const now = clock.now();
     const plan: EffectPlan = {
-      guards: [{ key: ik, field: 'wr_thread', missing: true }],
-      hset: [
-        { key: ik, field: 'wr_thread', value: thread },
-        { key: ik, field: 'wr_closed', value: '0' },
-        { key: keys.wrTopic(chatId, thread), field: 'inc', value: inc.id },
-        { key: keys.wrLast(chat, inc.dedup), field: 'thread', value: thread },
-      ],
-      del: [keys.wrFallback(chat)],
+      ...store.openedEffects({ inc: inc.id, chat, chatId, thread, dedup: inc.dedup }),
       timeline: [
         {
           inc: inc.id,
@@ -162,22 +152,20 @@ export function createWarRooms(deps: {
       logger.warn({ inc: inc.id, thread, kept: again?.warRoom?.thread }, 'war-room topic raced');
       return again?.warRoom?.thread;
     }
-    await redis.pexpire(keys.wrLast(chat, inc.dedup), 30 * 86_400_000);
+    await store.keepLastTopic(chat, inc.dedup);
     logger.info({ inc: inc.id, chat, thread, reopened }, 'war-room topic opened');
     return thread;
   }
 
   /** No right to manage topics, or not a forum: post as before, and say so once in the chat. */
   async function fallback(chat: string, inc: Incident, locale: Locale, reason: string) {
-    const ik = keys.incident(inc.id);
-    const first = (await redis.set(keys.wrFallback(chat), String(clock.now()), 'NX')) === 'OK';
+    const first = await store.firstFallback(chat, clock.now());
     logger.warn(
       { inc: inc.id, chat, err: reason },
       'war-room topic unavailable: posting in the chat',
     );
     await repo.apply({
-      guards: [{ key: ik, field: 'wr_thread', missing: true }],
-      hset: [{ key: ik, field: 'wr_off', value: '1' }],
+      ...store.offEffects(inc.id),
       timeline: [
         {
           inc: inc.id,
@@ -206,7 +194,7 @@ export function createWarRooms(deps: {
     const resolved = inc.state === 'resolved';
     if (resolved === wr.closed) return;
     const { chatId } = parseChatKey(chat);
-    if ((await redis.hget(keys.wrTopic(chatId, wr.thread), 'inc')) !== inc.id) return;
+    if ((await store.topicOwner(chatId, wr.thread)) !== inc.id) return;
     const tolerate = (e: unknown) => {
       if (notModified(e)) return;
       if (isBadRequest(e)) {
@@ -218,7 +206,7 @@ export function createWarRooms(deps: {
     if (resolved) await api.closeForumTopic(chatId, wr.thread).catch(tolerate);
     else await api.reopenForumTopic(chatId, wr.thread).catch(tolerate);
     await api.editForumTopic(chatId, wr.thread, { name: topicName(inc, resolved) }).catch(tolerate);
-    await redis.hset(keys.incident(inc.id), 'wr_closed', resolved ? '1' : '0');
+    await store.setClosed(inc.id, resolved);
   }
 
   return { threadFor, reconcile };

@@ -1,61 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { scopeDedup } from '../domain/dedup.js';
-import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { Alert } from '../domain/alert.js';
-import type { Keys } from '../store/keys.js';
-import type { Scripts } from '../store/scripts.js';
-import { decodeIncident } from '../store/incident-codec.js';
 import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
+import { SEVERITIES } from '../domain/severity.js';
+import { decodeIncident } from './incident-codec.js';
+import type { EffectPlan, EffectResult } from './effects.js';
+import { encodeBatch, type RoutedAlert } from './incident-ingest.js';
+import { readAggregates, readCounts, type Counts } from './incident-reads.js';
+import type { Keys } from './keys.js';
+import type { IngestOutcome, Scripts, UpsertResult } from './scripts.js';
 
-export type IngestOutcome =
-  'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
-
-/** A multi-key change for apply_effects.lua; see the header of that script. */
-export interface EffectPlan {
-  once?: string;
-  release?: string;
-  guards?: {
-    key: string;
-    field: string;
-    eq?: string;
-    ne?: string;
-    missing?: boolean;
-    exists?: boolean;
-  }[];
-  hset?: { key: string; field: string; value: string | number }[];
-  hdel?: { key: string; field: string }[];
-  timeline?: { inc: string; entry: TimelineEntry }[];
-  sync?: { inc: string; extra?: string[] }[];
-  outbox?: {
-    chat: string;
-    kind: string;
-    data: Record<string, unknown>;
-    coalesce?: string;
-    new?: boolean;
-  }[];
-  timers?: { id: string; due: number; data: Record<string, unknown> }[];
-  cancel?: string[];
-  zadd?: { key: string; score: number; member: string }[];
-  zrem?: { key: string; member: string }[];
-  del?: string[];
-  incr?: { key: string; by?: number }[];
-}
-export type EffectResult = 'ok' | 'stale' | 'dup';
-
-export interface RoutedAlert {
-  severity: Severity;
-  chats: string[];
-  notify: boolean;
-  /** Fields and timers a newly created incident starts with; `%ID%` stands for its id. */
-  onCreate?: {
-    hset: Record<string, string | number>;
-    timers: { id: string; due: number; data: Record<string, unknown> }[];
-    /** Private chats that subscribed to new incidents of this severity. */
-    dms?: string[];
-  };
-}
+export type { EffectPlan, EffectResult } from './effects.js';
+export { mergePlans } from './effects.js';
+export type { RoutedAlert } from './incident-ingest.js';
+export { readCounts, type Counts, type DailyAggregates } from './incident-reads.js';
+export type { IngestOutcome } from './scripts.js';
 
 /** Redis access for incidents: ingest, read, and atomic effect plans. */
 export function createIncidentRepository(deps: {
@@ -113,64 +72,13 @@ export function createIncidentRepository(deps: {
       version?: string;
       rate?: { key: string; max: number; ttl: number };
     },
-  ): Promise<
-    | { kind: 'ok'; results: { id: string; outcome: IngestOutcome }[] }
-    | { kind: 'stale' }
-    | { kind: 'rate_limited' }
-  > {
-    const { now } = opts;
-    const plans: string[] = [];
-    const planIndex = new Map<string, number>();
-    const items: unknown[] = [];
-    const alertsJson: string[] = [];
-    for (const { alert, routed } of entries) {
-      const started = alert.startsAt ? Date.parse(alert.startsAt) : NaN;
-      const plan = JSON.stringify(routed.onCreate ?? {});
-      let c = planIndex.get(plan);
-      if (c === undefined) {
-        plans.push(plan);
-        c = plans.length;
-        planIndex.set(plan, c);
-      }
-      items.push({
-        // per-integration: another integration's token never reaches this incident (intake/dedup.ts)
-        d: scopeDedup(alert.integration, alert.dedupKey),
-        fp: alert.fingerprint,
-        st: alert.status,
-        ack: alert.acknowledge ? 1 : 0,
-        n: routed.notify ? 1 : 0,
-        sev: routed.severity,
-        ch: routed.chats,
-        cj: JSON.stringify(routed.chats),
-        c,
-        f: {
-          title: alert.title,
-          description: alert.description ?? '',
-          source: alert.integration || alert.source,
-          integration: alert.integration,
-          labels: JSON.stringify(alert.labels),
-          links: JSON.stringify(alert.links),
-          started_at: Number.isFinite(started) && started > 0 && started <= now ? started : now,
-          image: alert.imageUrl ?? '',
-        },
-      });
-      alertsJson.push(JSON.stringify(alert));
-    }
-    const res = (await scripts.run('incident_upsert', [
-      keys.prefix,
-      now,
-      opts.version ?? '',
-      opts.rate ? JSON.stringify({ k: opts.rate.key, max: opts.rate.max, ttl: opts.rate.ttl }) : '',
-      JSON.stringify(items),
-      `[${plans.join(',')}]`,
-      ...alertsJson,
-    ])) as string[];
-    if (res[0] === 'stale') return { kind: 'stale' };
-    if (res[0] === 'rate_limited') return { kind: 'rate_limited' };
-    const results: { id: string; outcome: IngestOutcome }[] = [];
-    for (let i = 1; i < res.length; i += 2)
-      results.push({ id: res[i]!, outcome: res[i + 1] as IngestOutcome });
-    return { kind: 'ok', results };
+  ): Promise<UpsertResult> {
+    return scripts.incidentUpsert({
+      now: opts.now,
+      version: opts.version,
+      rate: opts.rate,
+      ...encodeBatch(entries, opts.now),
+    });
   }
 
   return {
@@ -190,11 +98,7 @@ export function createIncidentRepository(deps: {
     },
 
     async apply(plan: EffectPlan): Promise<EffectResult> {
-      return (await scripts.run('apply_effects', [
-        keys.prefix,
-        clock.now(),
-        JSON.stringify(plan),
-      ])) as EffectResult;
+      return scripts.applyEffects(clock.now(), plan);
     },
 
     async timeline(id: string): Promise<TimelineEntry[]> {
@@ -282,29 +186,26 @@ export function createIncidentRepository(deps: {
             ? [opts.state]
             : ['triggered', 'acknowledged', 'resolved'];
       const max = opts.cursor === undefined ? '+inf' : `(${opts.cursor}`;
-      const res = (await scripts.run('inc_page', [
-        keys.prefix,
+      const res = await scripts.incPage({
+        states,
         max,
-        opts.limit,
-        opts.timeline ?? 0,
-        ...states,
-      ])) as [string, ...(string | number | string[])[]];
+        limit: opts.limit,
+        tail: opts.timeline ?? 0,
+      });
       const incidents: Incident[] = [];
       const timelines = new Map<string, { entries: TimelineEntry[]; total: number }>();
-      for (let i = 1; i + 3 < res.length; i += 4) {
-        const id = res[i] as string;
-        const flat = res[i + 1] as string[];
+      for (const row of res.rows) {
         const h: Record<string, string> = {};
-        for (let k = 0; k < flat.length; k += 2) h[flat[k]!] = flat[k + 1]!;
+        for (let k = 0; k < row.hash.length; k += 2) h[row.hash[k]!] = row.hash[k + 1]!;
         const inc = decodeIncident(h);
         if (!inc) continue;
         incidents.push(inc);
-        timelines.set(id, {
-          entries: (res[i + 3] as string[]).map((r) => JSON.parse(r) as TimelineEntry),
-          total: Number(res[i + 2]),
+        timelines.set(row.id, {
+          entries: row.tail.map((r) => JSON.parse(r) as TimelineEntry),
+          total: row.total,
         });
       }
-      return { incidents, next: res[0] || undefined, timelines };
+      return { incidents, next: res.next || undefined, timelines };
     },
 
     /** The last `n` timeline entries of each incident, and each timeline's length (one round trip). */
@@ -335,36 +236,7 @@ export function createIncidentRepository(deps: {
      * integration counts and histograms, and the top five titles and responders over those days
      * (summed inside Redis into a short-lived key, so only five rows come back).
      */
-    async aggregates(fromDay: number, toDay: number): Promise<DailyAggregates> {
-      const days: number[] = [];
-      for (let d = fromDay; d <= toDay; d++) days.push(d);
-      const pipe = redis.pipeline();
-      for (const d of days) pipe.hgetall(keys.aggDay(d));
-      const res = (await pipe.exec()) ?? [];
-      const fields = new Map<string, number>();
-      for (const [err, h] of res) {
-        if (err) throw err;
-        for (const [k, v] of Object.entries(h as Record<string, string>))
-          fields.set(k, (fields.get(k) ?? 0) + Number(v));
-      }
-      const top = async (key: (d: number) => string): Promise<[string, number][]> => {
-        const tmp = `${keys.prefix}tmp:agg:${randomBytes(6).toString('hex')}`;
-        const tx = redis.multi();
-        tx.zunionstore(tmp, days.length, ...days.map(key));
-        tx.zrevrange(tmp, 0, 4, 'WITHSCORES');
-        tx.del(tmp);
-        const r = (await tx.exec()) ?? [];
-        const flat = (r[1]?.[1] as string[] | undefined) ?? [];
-        const out: [string, number][] = [];
-        for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
-        return out;
-      };
-      return {
-        fields,
-        noisy: await top(keys.aggNoisy),
-        responders: await top(keys.aggResponders),
-      };
-    },
+    aggregates: (fromDay: number, toDay: number) => readAggregates(redis, keys, fromDay, toDay),
 
     /** At most `limit` open incidents, the most recent first (a bounded read for previews). */
     async recentOpen(limit: number): Promise<Incident[]> {
@@ -375,54 +247,4 @@ export function createIncidentRepository(deps: {
 
 export type PageState = IncidentState | 'open' | 'all';
 
-/**
- * Open incidents by severity and incidents by state, read from the indexes the scripts keep (one
- * round trip, O(log n)): a state's count is its index's size, a severity's open count the size of
- * its score range in `incs:opensev` (severity rank * 1e12 + incident number).
- */
-export async function readCounts(redis: Redis, keys: Keys): Promise<Counts> {
-  const states: IncidentState[] = ['triggered', 'acknowledged', 'resolved'];
-  const pipe = redis.pipeline();
-  for (const st of states) pipe.zcard(keys.stateIndex(st));
-  SEVERITIES.forEach((_, rank) =>
-    pipe.zcount(keys.openBySeverity(), rank * 1e12, `(${(rank + 1) * 1e12}`),
-  );
-  const res = (await pipe.exec()) ?? [];
-  const n = (i: number) => {
-    const [err, v] = res[i] ?? [];
-    if (err) throw err;
-    return Number(v ?? 0) || 0;
-  };
-  return {
-    open: Object.fromEntries(SEVERITIES.map((sev, rank) => [sev, n(3 + rank)])) as Record<
-      Severity,
-      number
-    >,
-    states: { triggered: n(0), acknowledged: n(1), resolved: n(2) },
-  };
-}
-
-export interface Counts {
-  open: Record<Severity, number>;
-  states: Record<IncidentState, number>;
-}
-
-/** Summed daily aggregate fields (`<sev>|<integration>|n|a|r|b|ta<i>|tr<i>`) and top fives. */
-export interface DailyAggregates {
-  fields: Map<string, number>;
-  noisy: [string, number][];
-  responders: [string, number][];
-}
-
 export type IncidentRepository = ReturnType<typeof createIncidentRepository>;
-
-/** One plan doing what each of `plans` does (lists concatenated; `once`/`release` from the first that has them). */
-export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {
-  const out: Record<string, unknown> = {};
-  for (const p of plans)
-    for (const [k, v] of Object.entries(p ?? {})) {
-      if (Array.isArray(v)) out[k] = [...((out[k] as unknown[] | undefined) ?? []), ...v];
-      else if (v !== undefined) out[k] ??= v;
-    }
-  return out as EffectPlan;
-}

@@ -1,15 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { OpsbotConfig } from '../config.js';
-import { SEVERITIES, type Severity } from '../domain/severity.js';
-import type { Keys } from '../store/keys.js';
+import { dmRecipients, isDmSetting, type DmSetting } from '../domain/subscriptions.js';
+import type { Keys } from './keys.js';
 
-/** What a person gets in their private chat: new incidents of this severity or worse, or nothing. */
-export type DmSetting = Severity | 'off';
-
-export function isDmSetting(v: string): v is DmSetting {
-  return v === 'off' || (SEVERITIES as readonly string[]).includes(v);
-}
+type Severity = Exclude<DmSetting, 'off'>;
 
 /**
  * Private-chat notifications. A configured person who starts the bot in private gets every new
@@ -71,19 +66,6 @@ export function createDmSubscriptions(deps: {
     /** Configured people's telegram ids (only they may get DMs). */
     known,
   };
-}
-
-/** Of the stored settings `subs`, the private chats that want a new incident of `severity`. */
-export function dmRecipients(
-  subs: Record<string, string>,
-  severity: Severity,
-  known: ReadonlySet<string>,
-): string[] {
-  const rank = SEVERITIES.indexOf(severity);
-  // 'off' (or anything unknown) has no rank, so it never matches
-  return Object.entries(subs)
-    .filter(([id, v]) => known.has(id) && rank <= SEVERITIES.indexOf(v as Severity))
-    .map(([id]) => id);
 }
 
 export type DmSubscriptions = ReturnType<typeof createDmSubscriptions>;

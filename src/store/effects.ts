@@ -1,0 +1,39 @@
+import type { TimelineEntry } from '../domain/incident.js';
+import type { OutboxEntry } from '../domain/outbox.js';
+
+/** A multi-key change for apply_effects.lua; see the header of that script. */
+export interface EffectPlan {
+  once?: string;
+  release?: string;
+  guards?: {
+    key: string;
+    field: string;
+    eq?: string;
+    ne?: string;
+    missing?: boolean;
+    exists?: boolean;
+  }[];
+  hset?: { key: string; field: string; value: string | number }[];
+  hdel?: { key: string; field: string }[];
+  timeline?: { inc: string; entry: TimelineEntry }[];
+  sync?: { inc: string; extra?: string[] }[];
+  outbox?: OutboxEntry[];
+  timers?: { id: string; due: number; data: Record<string, unknown> }[];
+  cancel?: string[];
+  zadd?: { key: string; score: number; member: string }[];
+  zrem?: { key: string; member: string }[];
+  del?: string[];
+  incr?: { key: string; by?: number }[];
+}
+export type EffectResult = 'ok' | 'stale' | 'dup';
+
+/** One plan doing what each of `plans` does (lists concatenated; `once`/`release` from the first that has them). */
+export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {
+  const out: Record<string, unknown> = {};
+  for (const p of plans)
+    for (const [k, v] of Object.entries(p ?? {})) {
+      if (Array.isArray(v)) out[k] = [...((out[k] as unknown[] | undefined) ?? []), ...v];
+      else if (v !== undefined) out[k] ??= v;
+    }
+  return out as EffectPlan;
+}

@@ -1,0 +1,88 @@
+import { createKeys } from './keys.js';
+
+/**
+ * The Lua side of the one key builder. Scripts never spell a key name: keys known before a call go in
+ * through KEYS (named per script, see scripts.ts), and keys of ids a script finds while it runs (a new
+ * incident's id, a chat from the ready set) come from a `K` table generated here from keys.ts, by
+ * calling each builder with placeholders and splitting its result around them.
+ */
+
+const PREFIX = '\uE000P\uE000';
+const arg = (i: number) => `\uE000${i}\uE000`;
+const PLACEHOLDER = /\uE000(P|\d+)\uE000/;
+
+/** Builders whose result branches on an argument: generated per value of that (small, closed) set. */
+const ENUMERATED: Partial<Record<string, { index: number; values: readonly (string | number)[] }>> =
+  {
+    obLane: { index: 1, values: [0, 1, 2, 3] },
+  };
+
+function luaString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+}
+
+/** A Lua expression for one builder's result, from the result of calling it with placeholders. */
+function template(name: string, built: string, args: number): string {
+  const parts = built.split(PLACEHOLDER);
+  if (parts[0] !== '' || parts[1] !== 'P')
+    throw new Error(`key ${name}: does not start with the prefix`);
+  const seen = new Set<string>();
+  const out = ['P'];
+  for (let i = 2; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (i % 2 === 0) {
+      if (part) out.push(luaString(part));
+    } else {
+      if (part === 'P') throw new Error(`key ${name}: prefix twice`);
+      seen.add(part);
+      out.push(`tostring(a${part})`);
+    }
+  }
+  if (seen.size !== args) throw new Error(`key ${name}: an argument is not in the key`);
+  return out.join(' .. ');
+}
+
+/** Static keys (no argument): they go in through KEYS, never through K. */
+export type StaticKey = {
+  [N in keyof ReturnType<typeof createKeys>]: ReturnType<typeof createKeys>[N] extends () => string
+    ? N
+    : never;
+}[keyof ReturnType<typeof createKeys>];
+
+let cached: string | undefined;
+
+/** `local K = { name = function(a0, ...) return P .. '...' .. tostring(a0) end, ... }`, P = ARGV[1]. */
+export function luaKeyTable(): string {
+  if (cached) return cached;
+  const keys = createKeys(PREFIX) as unknown as Record<string, unknown>;
+  const lines: string[] = [];
+  for (const [name, fn] of Object.entries(keys)) {
+    if (typeof fn !== 'function' || fn.length === 0) continue;
+    const n = fn.length;
+    const params = Array.from({ length: n }, (_, i) => `a${i}`);
+    const build = fn as (...a: (string | number)[]) => string;
+    const en = ENUMERATED[name];
+    let body: string;
+    if (en) {
+      const cases = en.values.map((v) => {
+        const a = params.map((_, i) => (i === en.index ? v : arg(i)));
+        return `if tostring(a${en.index}) == ${luaString(String(v))} then return ${template(name, build(...a), n - 1)} end`;
+      });
+      body = `${cases.join(' ')} error('opsbot: no ${name} key for ' .. tostring(a${en.index}))`;
+    } else {
+      body = `return ${template(name, build(...params.map((_, i) => arg(i))), n)}`;
+    }
+    lines.push(`  ${name} = function(${params.join(', ')}) ${body} end,`);
+  }
+  cached = `local K = (function(P) return {\n${lines.join('\n')}\n} end)(ARGV[1])\n`;
+  return cached;
+}
+
+/** `local S = { name = KEYS[1], ... }`: a script's declared keys by name; an undeclared name errors. */
+export function luaDeclaredKeys(names: readonly string[]): string {
+  const fields = names.map((n, i) => `${n} = KEYS[${i + 1}]`).join(', ');
+  return (
+    `local S = setmetatable({ ${fields} }, { __index = function(_, k) ` +
+    `error('opsbot: key ' .. tostring(k) .. ' is not declared for this script') end })\n`
+  );
+}

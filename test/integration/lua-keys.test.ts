@@ -1,0 +1,45 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/store/keys.js';
+import { luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
+import { REDIS_URL } from '../helpers/redis.js';
+
+const redis = new Redis(REDIS_URL);
+afterAll(() => redis.quit());
+
+/** Runs `expr` after the generated key table, with prefix `p`, and returns its value. */
+const lua = async (p: string, expr: string, keys: string[] = []) =>
+  redis.eval(
+    `${luaKeyTable()}${luaDeclaredKeys(['obSeq'])}return ${expr}`,
+    keys.length,
+    ...keys,
+    p,
+  );
+
+describe('Lua keys generated from keys.ts', () => {
+  it('every builder with arguments names in Lua the key keys.ts names', async () => {
+    const p = '{ops}:';
+    const k = createKeys(p);
+    const cases: [string, string][] = [
+      ["K.incident('INC-7')", k.incident('INC-7')],
+      ["K.timeline('INC-7')", k.timeline('INC-7')],
+      ["K.pendingCards('INC-7')", k.pendingCards('INC-7')],
+      ["K.dedup('p:a|b')", k.dedup('p:a|b')],
+      ["K.obJob('12')", k.obJob('12')],
+      ["K.obNext('-100')", k.obNext('-100')],
+      ["K.stateIndex('resolved')", k.stateIndex('resolved')],
+      ['K.aggDay(20000)', k.aggDay(20000)],
+      ["K.timerData('esc:INC-1:0')", k.timerData('esc:INC-1:0')],
+      ['K.updateDraft(-1, 2, 3)', k.updateDraft(-1, 2, 3)],
+    ];
+    for (const lane of [0, 1, 2, 3]) cases.push([`K.obLane('-5', ${lane})`, k.obLane('-5', lane)]);
+    for (const [expr, want] of cases) expect(await lua(p, expr), expr).toBe(want);
+  });
+
+  it('a static key is not in K: scripts read it from KEYS by name, and an undeclared one fails', async () => {
+    expect(await lua('x:', "tostring(K.obSeq) .. '|' .. S.obSeq", ['x:ob:seq'])).toBe(
+      'nil|x:ob:seq',
+    );
+    await expect(lua('x:', 'S.obReady', ['x:ob:seq'])).rejects.toThrow(/obReady is not declared/);
+  });
+});
