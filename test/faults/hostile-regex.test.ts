@@ -11,7 +11,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { freePort, spawnBot, writeConfig, type BotProcess } from '../helpers/process.js';
+import {
+  freePort,
+  spawnBot,
+  waitHealthy,
+  writeConfig,
+  type BotProcess,
+} from '../helpers/process.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -31,18 +37,7 @@ afterAll(async () => {
   await dropPrefix(prefix);
 });
 
-async function waitUp(port: number) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    if (Date.now() > deadline) throw new Error('bot did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitUp = (port: number) => waitHealthy(port, 30_000);
 
 async function intake(port: number, title: string, service: string, timeoutMs: number) {
   const res = await fetch(`http://127.0.0.1:${port}/hooks/generic`, {

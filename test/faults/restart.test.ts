@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { post } from '../helpers/app.js';
 import { GROUP, LEADS, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { freePort, spawnBot, writeConfig, type BotProcess } from '../helpers/process.js';
+import {
+  freePort,
+  spawnBot,
+  waitHealthy,
+  writeConfig,
+  type BotProcess,
+} from '../helpers/process.js';
 import { createKeys } from '../../src/store/keys.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
@@ -21,18 +27,7 @@ afterAll(async () => {
   for (const p of prefixes) await dropPrefix(p);
 });
 
-async function waitUp(port: number) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    if (Date.now() > deadline) throw new Error('bot did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitUp = (port: number) => waitHealthy(port, 20_000);
 
 function start(yaml: string, prefix: string, port: number): BotProcess {
   return spawnBot({

@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, TOKENS, testConfig } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram();
   const config = testConfig({
     extra:
       'outbox: { per_chat_interval: 10ms, group_per_minute: 100000, global_per_second: 1000, digest_threshold: 100000 }',
   });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, polling: false });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ config, polling: false }));
 });
 
 describe('the Bot API fails for a while', () => {

@@ -1,45 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { parseConfig } from '../../src/config.js';
 import { LEADS, PEOPLE, TOKENS, testConfigYaml, withChats } from '../helpers/config.js';
-import { dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { freshPrefix } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
-const apps: TestApp[] = [];
+let apps: TestApp[];
 const prefix = freshPrefix('webhook');
 const secret = 'replica-secret-1';
 beforeAll(async () => {
-  kit = await startTelegram();
-  for (let i = 0; i < 3; i++) {
-    apps.push(
-      await startTestApp({
-        apiRoot: kit.apiRoot,
-        token: kit.token,
-        prefix,
-        polling: false,
-        config: parseConfig(
-          withChats(
-            testConfigYaml({
-              levels: `      - { after: 0s, notify: ["chat:ops"] }
+  ({ kit, apps } = await build({
+    replicas: 3,
+    prefix,
+    polling: false,
+    config: parseConfig(
+      withChats(
+        testConfigYaml({
+          levels: `      - { after: 0s, notify: ["chat:ops"] }
       - { after: 1s, notify: ["chat:leads"] }`,
-              extra:
-                'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000 }',
-            }),
-            // the groups the update test talks in (the bot answers only in configured chats)
-            Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`r${i}`, -2000 - i])),
-          ),
-          {},
-        ),
-        env: { webhookUrl: 'http://127.0.0.1:1/telegram/webhook', webhookSecret: secret },
-      }),
-    );
-  }
-});
-afterAll(async () => {
-  for (const a of apps) await a.stop();
-  await kit?.stop();
-  await dropPrefix(prefix);
+          extra:
+            'outbox: { per_chat_interval: 1ms, group_per_minute: 100000, global_per_second: 100000, digest_threshold: 100000 }',
+        }),
+        // the groups the update test talks in (the bot answers only in configured chats)
+        Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`r${i}`, -2000 - i])),
+      ),
+      {},
+    ),
+    env: { webhookUrl: 'http://127.0.0.1:1/telegram/webhook', webhookSecret: secret },
+  }));
 });
 
 describe('three replicas in webhook mode behind one update source', () => {

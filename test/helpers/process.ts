@@ -72,3 +72,17 @@ export function spawnBot(
     kill: (s = 'SIGTERM') => child.kill(s),
   };
 }
+
+/** Polls a started bot's /healthz until it answers 200 (throws after `timeoutMs`). */
+export async function waitHealthy(port: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      /* starting */
+    }
+    if (Date.now() > deadline) throw new Error('bot did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, STRANGER, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 const ANON_ADMIN = 1087968824; // Telegram's GroupAnonymousBot: anyone can post as it
 const UNKNOWN_GROUP = -1009999999001;
@@ -13,18 +13,12 @@ let kit: TelegramKit;
 let t: TestApp;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
   // a config that (wrongly) lists a Telegram service account as admin
   const yaml = testConfigYaml().replace(
     'people:\n',
     `people:\n  anon: { telegram_id: ${ANON_ADMIN}, roles: [admin] }\n`,
   );
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}) });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600, config: parseConfig(yaml, {}) }));
 });
 
 const inGroup = (id: number, name = `u${id}`) =>
@@ -264,19 +258,12 @@ describe('per-person command rate limit (default 20 a minute)', () => {
   const clock = new FakeClock(Date.parse('2026-03-02T10:00:10Z'));
 
   beforeAll(async () => {
-    kit2 = await startTelegram({ storeTimeout: 3600 });
     const yaml = testConfigYaml().replace(/\nlimits:.*\n/, '\n'); // the default limit
-    t2 = await startTestApp({
-      apiRoot: kit2.apiRoot,
-      token: kit2.token,
+    ({ kit: kit2, t: t2 } = await build({
+      storeTimeout: 3600,
       config: parseConfig(yaml, {}),
       clock,
-    });
-  });
-  afterAll(async () => {
-    await t2?.stop();
-    await kit2?.stop();
-    if (t2) await dropPrefix(t2.prefix);
+    }));
   });
 
   /** Waits until the bot has fetched every update the emulator holds and handled them all. */

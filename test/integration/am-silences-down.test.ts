@@ -6,11 +6,11 @@ import {
   webhookReceiver,
   type AlertmanagerKit,
 } from '../helpers/alertmanager.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { freePort } from '../helpers/process.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
@@ -28,14 +28,10 @@ beforeAll(async () => {
     ),
     {},
   );
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, clock });
+  ({ kit, t } = await build({ storeTimeout: 3600, config, clock }));
 });
 afterAll(async () => {
   await am?.stop();
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const alice = () =>

@@ -6,11 +6,11 @@ import {
   type AlertmanagerKit,
   type AmSilenceView,
 } from '../helpers/alertmanager.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { freePort } from '../helpers/process.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type BotMessage, type TelegramKit } from '../helpers/telegram.js';
+import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
@@ -25,8 +25,7 @@ beforeAll(async () => {
     ),
     {},
   );
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config });
+  ({ kit, t } = await build({ storeTimeout: 3600, config }));
   am = await startAlertmanager({
     port: amPort,
     receivers: webhookReceiver(t.url, TOKENS.prometheus),
@@ -34,9 +33,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await am?.stop();
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType: 'supergroup' });

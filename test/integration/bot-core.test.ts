@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../src/runbooks/loader.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { parseConfig } from '../../src/config.js';
 import { GROUP, PEOPLE, STRANGER, testConfigYaml, withChats } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
   // two more configured groups, so the language and runbook tests have chats of their own
   const yaml = withChats(testConfigYaml(), { langtest: GROUP - 5, rbtest: GROUP - 9 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config: parseConfig(yaml, {}) });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600, config: parseConfig(yaml, {}) }));
 });
 
 const last = (chatId: number) => kit.botMessages(chatId).at(-1);

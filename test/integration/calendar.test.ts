@@ -1,11 +1,11 @@
 import ICAL from 'ical.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 const CAL_TOKEN = 'calendar-token-1234567890';
 const config = parseConfig(
@@ -26,8 +26,7 @@ const H = 3_600_000;
 let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, clock });
+  ({ kit, t } = await build({ storeTimeout: 3600, config, clock }));
   const s = t.app.services;
   // a plain override (carol for a day in bob's week) and an accepted cover (bob covers alice 2h)
   await s.scripts.overrideAdd(NOW, 'primary', [
@@ -46,11 +45,6 @@ beforeAll(async () => {
   );
   const d = await s.trades.decide(rec.id, { name: 'bob', telegramId: PEOPLE.bob }, true);
   expect(d.outcome).toBe('accepted');
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const get = (path: string) => fetch(`${t.url}${path}`);

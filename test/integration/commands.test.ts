@@ -1,30 +1,22 @@
 import { Composer } from 'grammy';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/bot/commands.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
-let t: TestApp;
 /** Every name any composer registered with `.command()` while the app was built. */
 let registered: string[] = [];
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
   const spy = vi.spyOn(Composer.prototype, 'command');
   try {
-    t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token });
+    ({ kit } = await build({ storeTimeout: 3600 }));
   } finally {
     registered = spy.mock.calls.flatMap(([cmd]) => [cmd].flat().map(String));
     spy.mockRestore();
   }
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const REFUSED = /This needs the <b>(\w+)<\/b> role/;

@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS } from '../helpers/config.js';
-import { dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { freshPrefix } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 const prefix = freshPrefix('declare');
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram();
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, prefix });
+  ({ kit, t } = await build({ prefix }));
 });
 afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  await dropPrefix(prefix);
+  await t?.stop(); // the app restarted by a test
 });
 
 const newest = (chat: number) => kit.botMessages(chat).at(-1)!;

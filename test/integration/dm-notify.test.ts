@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, STRANGER, TOKENS } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // private-chat notifications: a person who started the bot gets new incidents in their DM
 let kit: TelegramKit;
 let t: TestApp;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600 }));
 });
 
 const dm = (id: number) => kit.user({ id, name: `u${id}`, chatId: id, chatType: 'private' });

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, LEADS, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // second-scale durations: real time, waited for by polling the emulator (no fixed sleeps)
 const config = parseConfig(
@@ -25,16 +26,10 @@ const config = parseConfig(
 let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config });
+  ({ kit, t } = await build({ storeTimeout: 3600, config }));
   // root has started the bot in private; bob has not
   await kit.user({ id: PEOPLE.root, chatId: PEOPLE.root, chatType: 'private' }).command('/start');
   await kit.waitForMessage((m) => m.chatId === PEOPLE.root);
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 async function fire(title: string, severity = 'error') {

@@ -1,24 +1,16 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { parseRunArgs, tokenizeArgs } from '../../src/runbooks/params.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { TOKENS } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
 // property-based hostile input: every intake route answers 2xx/4xx, never 5xx, and a 4xx stores nothing
-let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram();
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, polling: false });
+  ({ t } = await build({ polling: false }));
   await t.app.services.outbox.stop(); // only what is stored matters here
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const nasty = fc.oneof(

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { parseConfig } from '../../src/config.js';
 import { GROUP, PEOPLE, STRANGER, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600 }));
 });
 
 const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType: 'supergroup' });
@@ -323,18 +317,12 @@ describe('a change while the first card is on its way', () => {
   let kit2: TelegramKit;
   let t2: TestApp;
   beforeAll(async () => {
-    kit2 = await startTelegram({ storeTimeout: 3600 });
     // no level fires at once, so nothing but the card itself is queued for the chat
     const config = parseConfig(
       testConfigYaml({ levels: `      - { after: 1h, notify: ["person:root"] }` }),
       {},
     );
-    t2 = await startTestApp({ apiRoot: kit2.apiRoot, token: kit2.token, config });
-  });
-  afterAll(async () => {
-    await t2?.stop();
-    await kit2?.stop();
-    if (t2) await dropPrefix(t2.prefix);
+    ({ kit: kit2, t: t2 } = await build({ storeTimeout: 3600, config }));
   });
 
   it('an acknowledgement made while Telegram takes the new card still reaches that card', async () => {

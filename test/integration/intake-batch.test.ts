@@ -4,10 +4,11 @@ import { FakeClock } from '../../src/clock.js';
 import { createSuppressions } from '../../src/incidents/silences.js';
 import { createDmSubscriptions } from '../../src/store/subscriptions.js';
 import { createSuppressionRecords } from '../../src/store/suppressions.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { PEOPLE, TOKENS } from '../helpers/config.js';
-import { dropPrefix, REDIS_URL } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { REDIS_URL } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
@@ -16,16 +17,12 @@ let clock: FakeClock;
 let other: Redis;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
   clock = new FakeClock(Date.parse('2026-03-02T10:00:00Z'));
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, clock });
+  ({ kit, t } = await build({ storeTimeout: 3600, clock }));
   other = new Redis(REDIS_URL);
 });
 afterAll(async () => {
   other?.disconnect();
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 /** Records every command the app's Redis client sends (each a round trip: intake pipelines nothing). */

@@ -3,18 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { SCHEMA_VERSION } from '../../src/incidents/history.js';
 import { createKeys } from '../../src/store/keys.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { TOKENS } from '../helpers/config.js';
 import { recount } from '../helpers/recount.js';
-import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
+import { REDIS_URL, freshPrefix } from '../helpers/redis.js';
 import { seedIncidents } from '../helpers/seed.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 const prefix = freshPrefix('migrate3');
 const keys = createKeys(prefix);
 const redis = new Redis(REDIS_URL);
-let kit: TelegramKit;
 let t: TestApp;
 
 /** Data as schema 2 left it: counted incidents, plus the `cnt` hash and `incs:open` / `incs:all`
@@ -28,18 +27,9 @@ beforeAll(async () => {
     .zadd(keys.all(), 1, 'INC-1', 2, 'INC-2')
     .set(keys.schemaVersion(), '2')
     .exec();
-  kit = await startTelegram();
-  t = await startTestApp({
-    apiRoot: kit.apiRoot,
-    token: kit.token,
-    prefix,
-    clock: new FakeClock(T0),
-  });
+  ({ t } = await build({ prefix, clock: new FakeClock(T0) }));
 });
 afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  await dropPrefix(prefix);
   redis.disconnect();
 });
 

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { SCHEMA_VERSION } from '../../src/incidents/history.js';
 import { createKeys } from '../../src/store/keys.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS } from '../helpers/config.js';
 import { recount } from '../helpers/recount.js';
-import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { REDIS_URL, freshPrefix } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 const T0 = Date.parse('2026-01-05T09:00:00Z');
 const MIN = 60_000;
@@ -87,13 +88,9 @@ async function writeOldShape() {
 
 beforeAll(async () => {
   await writeOldShape();
-  kit = await startTelegram();
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, prefix, clock });
+  ({ kit, t } = await build({ prefix, clock }));
 });
 afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  await dropPrefix(prefix);
   redis.disconnect();
 });
 

@@ -1,9 +1,9 @@
 import { FakeClock } from '../../src/clock.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS, testConfig } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // a person both subscribed to new incidents (/start in private) and paged by the first escalation
 // level gets one message per incident: the page, not a DM card a minute earlier as well
@@ -12,20 +12,13 @@ let t: TestApp;
 const clock = new FakeClock();
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({
-    apiRoot: kit.apiRoot,
-    token: kit.token,
+  ({ kit, t } = await build({
+    storeTimeout: 3600,
     clock,
     config: testConfig({
       levels: `      - { after: 1m, notify: ["chat:ops", "person:carol"] }`,
     }),
-  });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  }));
 });
 
 const dm = (id: number) => kit.user({ id, name: `u${id}`, chatId: id, chatType: 'private' });

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { Incident } from '../../src/domain/incident.js';
 import { startAlertmanager, type AlertmanagerKit } from '../helpers/alertmanager.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 const OG_KEY = 'og-genie-key-123456';
 const OTHER_KEY = 'og-other-key-654321';
@@ -22,8 +22,7 @@ let t: TestApp;
 let am: AlertmanagerKit;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, polling: false });
+  ({ kit, t } = await build({ storeTimeout: 3600, config, polling: false }));
   am = await startAlertmanager({
     receivers: `  - name: opsbot
     opsgenie_configs:
@@ -34,9 +33,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await am?.stop();
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
 });
 
 const genie = (key = OG_KEY) => ({ authorization: `GenieKey ${key}` });

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { LEADS, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { freshPrefix } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // three replicas on one Redis; limits opened up so 600 pages go out in seconds
 const config = parseConfig(
@@ -18,25 +19,10 @@ const config = parseConfig(
 );
 
 let kit: TelegramKit;
-const apps: TestApp[] = [];
+let apps: TestApp[];
 const prefix = freshPrefix('replicas');
 beforeAll(async () => {
-  kit = await startTelegram();
-  for (let i = 0; i < 3; i++)
-    apps.push(
-      await startTestApp({
-        apiRoot: kit.apiRoot,
-        token: kit.token,
-        config,
-        prefix,
-        polling: false,
-      }),
-    );
-});
-afterAll(async () => {
-  for (const a of apps) await a.stop();
-  await kit?.stop();
-  await dropPrefix(prefix);
+  ({ kit, apps } = await build({ replicas: 3, config, prefix, polling: false }));
 });
 
 describe('three replicas, one Redis', () => {

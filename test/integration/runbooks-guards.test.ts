@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, LEADS, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
-import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type BotMessage, type TelegramKit } from '../helpers/telegram.js';
+import { REDIS_URL, freshPrefix } from '../helpers/redis.js';
+import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 
 // Issue 13 item 6: checks when a run starts, secrets in output, leases, and shutdown.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rbg-'));
@@ -65,14 +66,8 @@ const yaml = () =>
     .replace(/runbooks_dir: .*/, `runbooks_dir: ${dir}`)
     .replace(/api_token: .*/, 'api_token: "${OPS_GUARD_VALUE}"');
 beforeAll(async () => {
-  kit = await startTelegram();
   const config = parseConfig(yaml(), { OPS_GUARD_VALUE: SECRET });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ config }));
 });
 
 const u = (id: number, chatId = GROUP) =>

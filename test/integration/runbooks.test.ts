@@ -1,12 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type BotMessage, type TelegramKit } from '../helpers/telegram.js';
+import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 
 // a runbooks dir of harmless test runbooks (node -e steps) beside the shipped library
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rb-'));
@@ -72,17 +72,11 @@ steps:
 let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram();
   const config = parseConfig(
     testConfigYaml().replace(/runbooks_dir: .*/, `runbooks_dir: ${dir}`),
     {},
   );
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ config }));
 });
 
 const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType: 'supergroup' });

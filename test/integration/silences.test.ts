@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type BotMessage, type TelegramKit } from '../helpers/telegram.js';
+import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
 let t: TestApp;
 
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600 }));
 });
 
 const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType: 'supergroup' });

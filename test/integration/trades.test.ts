@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { readRuntimeOverrides } from '../../src/store/overrides.js';
 import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix } from '../helpers/redis.js';
-import { startTelegram, type BotMessage, type TelegramKit } from '../helpers/telegram.js';
+import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 
 // primary: alice (Jan 5), bob (Jan 12), carol (Jan 19), alice (Jan 26), bob (Feb 2) ... handover
 // 09:00 UTC = 10:00 Berlin; level 0 pages whoever is on call in primary
@@ -22,13 +22,7 @@ const clock = new FakeClock(T0);
 let kit: TelegramKit;
 let t: TestApp;
 beforeAll(async () => {
-  kit = await startTelegram({ storeTimeout: 3600 });
-  t = await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, clock });
-});
-afterAll(async () => {
-  await t?.stop();
-  await kit?.stop();
-  if (t) await dropPrefix(t.prefix);
+  ({ kit, t } = await build({ storeTimeout: 3600, config, clock }));
 });
 beforeEach(async () => {
   clock.set(T0);

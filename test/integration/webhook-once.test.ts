@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
-import { post, startTestApp, type TestApp } from '../helpers/app.js';
+import { post, type TestApp } from '../helpers/app.js';
+import { build } from '../helpers/build.js';
 import { TOKENS, testConfigYaml } from '../helpers/config.js';
-import { dropPrefix, freshPrefix } from '../helpers/redis.js';
-import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
+import { freshPrefix } from '../helpers/redis.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 /** A receiver that keeps the first request of each incident open until `release()`; later ones get 200 at once. */
 async function slowReceiver() {
@@ -40,11 +41,10 @@ async function slowReceiver() {
 let kit: TelegramKit;
 let rx: Awaited<ReturnType<typeof slowReceiver>>;
 const clock = new FakeClock(Date.parse('2026-03-02T10:00:00Z'));
-const apps: TestApp[] = [];
+let apps: TestApp[];
 const prefix = freshPrefix('whonce');
 
 beforeAll(async () => {
-  kit = await startTelegram();
   rx = await slowReceiver();
   const config = parseConfig(
     testConfigYaml({
@@ -54,17 +54,11 @@ beforeAll(async () => {
     {},
   );
   // three replicas on one Redis, sharing the fake clock
-  for (let i = 0; i < 3; i++)
-    apps.push(
-      await startTestApp({ apiRoot: kit.apiRoot, token: kit.token, config, prefix, clock }),
-    );
+  ({ kit, apps } = await build({ replicas: 3, config, prefix, clock }));
 });
 afterAll(async () => {
   rx?.release();
-  for (const a of apps) await a.stop();
-  await kit?.stop();
   await rx?.close();
-  await dropPrefix(prefix);
 });
 
 describe('a webhook delivery is made once across replicas', () => {

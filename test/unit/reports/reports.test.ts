@@ -3,20 +3,18 @@ import type { Incident, TimelineEntry } from '../../../src/domain/incident.js';
 import { renderStatsChart } from '../../../src/reports/chart.js';
 import { buildPostmortem } from '../../../src/reports/postmortem.js';
 import { computeStats, percentile, renderStatsText } from '../../../src/reports/stats.js';
+import { makeIncident } from '../../helpers/incident.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const MIN = 60_000;
 
 function inc(over: Partial<Incident>): Incident {
-  return {
-    id: 'INC-1',
-    seq: 1,
+  return makeIncident({
     state: 'resolved',
     severity: 'P1',
     title: 'API 5xx',
     description: 'error rate 7%',
     source: 'prometheus',
-    integration: 'prometheus',
     dedup: 'k',
     chats: ['-1'],
     labels: { service: 'api' },
@@ -24,15 +22,9 @@ function inc(over: Partial<Incident>): Incident {
     createdAt: T0,
     updatedAt: T0,
     startedAt: T0,
-    alertCount: 1,
     firingCount: 0,
-    level: 0,
-    loop: 0,
-    paged: [],
-    silenced: false,
-    breached: false,
     ...over,
-  };
+  });
 }
 const e = (
   min: number,

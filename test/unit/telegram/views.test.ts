@@ -11,37 +11,23 @@ import {
   renderStatusUpdate,
   updatePhaseKeyboard,
 } from '../../../src/telegram/views/status-update.js';
+import { makeIncident } from '../../helpers/incident.js';
 
 const { t } = createI18n();
 const T0 = Date.UTC(2026, 10, 24, 21, 30);
 const HOUR = 3_600_000;
 
 function inc(over: Partial<Incident> = {}): Incident {
-  return {
+  return makeIncident({
     id: 'INC-7',
     seq: 7,
-    state: 'triggered',
     severity: 'P1',
-    title: 'API error rate above 5%',
-    description: '',
-    source: 'alertmanager',
-    integration: 'prometheus',
-    dedup: 'g1',
-    chats: ['-100'],
     labels: { alertname: 'HighApiErrorRate', service: 'api' },
-    links: [],
     createdAt: T0,
     updatedAt: T0,
     startedAt: T0,
-    alertCount: 1,
-    firingCount: 1,
-    level: 0,
-    loop: 0,
-    paged: [],
-    silenced: false,
-    breached: false,
     ...over,
-  };
+  });
 }
 const rc = (now = T0) => ({ t, locale: 'en' as const, now });
 const datas = (kb: InlineKeyboardMarkup | undefined) =>
