@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // one file, one job: nothing under src/ grows past 400 lines (docs/architecture.md)
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 400 }] },
+  },
+  {
     // CommonJS config files (dependency-cruiser)
     files: ['**/*.cjs'],
     languageOptions: {
