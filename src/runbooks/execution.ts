@@ -21,7 +21,8 @@ export function requesterOf(a: ApprovalRecord) {
   return { name: a.requester, telegramId: Number(a.requesterId) };
 }
 
-export interface ExecutionDeps {
+/** What running runbooks and recovering dead runs both need. */
+export interface RunDeps {
   runs: RunStore;
   locks: LockStore;
   clock: Clock;
@@ -30,11 +31,14 @@ export interface ExecutionDeps {
   messages: RunbookMessages;
   localeOf: (chatId: number) => Promise<Locale>;
   logger: Logger;
-  metrics: Metrics;
   /** Unique id of this process, to tell its runs from a dead replica's. */
   instanceId: string;
-  /** This machine, as recorded beside each step's process group. */
+  /** This machine: process groups are recorded with it, and only those on it can be killed here. */
   host: string;
+}
+
+export interface ExecutionDeps extends RunDeps {
+  metrics: Metrics;
   /** Min ms between two progress edits of one run message (Telegram edit limits). */
   progressIntervalMs?: number;
   /** Values redacted from every step's output: opsbot's tokens and every `${VAR}` of the config. */

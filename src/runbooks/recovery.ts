@@ -1,28 +1,8 @@
-import type { AuditLog } from '../audit.js';
-import type { Clock } from '../clock.js';
-import type { Locale } from '../i18n.js';
-import type { IncidentRepository } from '../store/incidents.js';
 import { parseChatKey } from '../incidents/routing.js';
-import type { Logger } from '../logger.js';
-import type { LockStore } from '../store/locks.js';
-import type { RunStore } from '../store/runs.js';
-import { editRunMessage, type Execution } from './execution.js';
-import type { RunbookMessages } from './messages.js';
+import { editRunMessage, type Execution, type RunDeps } from './execution.js';
 import { killLeftoverGroup } from './procs.js';
 
-export interface RecoveryDeps {
-  runs: RunStore;
-  locks: LockStore;
-  clock: Clock;
-  repo: IncidentRepository;
-  audit: AuditLog;
-  messages: RunbookMessages;
-  localeOf: (chatId: number) => Promise<Locale>;
-  logger: Logger;
-  /** Unique id of this process (its recovery claims carry it). */
-  instanceId: string;
-  /** This machine: only process groups recorded on it can be killed from here. */
-  host: string;
+export interface RecoveryDeps extends RunDeps {
   /** How often leases are renewed and dead runs swept (default 5 s). */
   sweepEveryMs?: number;
 }
