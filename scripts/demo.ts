@@ -280,7 +280,14 @@ outbox: { per_chat_interval: 200ms }
 
     step('Alice adds a note');
     await alice.command('/note INC-1 5xx come from api-1 only; disk on api-1 is full');
-    await waitMsg((m) => m.chatId === GROUP && m.text.includes('Note added'), 'note');
+    // a note is acknowledged with a 👍 reaction on the command, not a new message in a busy group
+    const reaction = await kit.waitFor(
+      () => kit.callsOf('setMessageReaction').find((r) => r.body.chat_id === GROUP),
+      { label: 'note reaction' },
+    );
+    console.log(
+      `  ${c.yellow('[bot reacts to the /note]')} ${JSON.stringify(reaction.body.reaction)}`,
+    );
     await sync();
 
     step('Alice asks for the disk cleanup runbook (needs one approver other than her)');
@@ -355,7 +362,20 @@ outbox: { per_chat_interval: 200ms }
 
     step('Alice asks for the postmortem draft (seeds 002/004 template, built from the timeline)');
     await alice.command('/postmortem INC-1');
-    await waitMsg((m) => m.chatId === GROUP && m.text.includes('Postmortem draft'), 'postmortem');
+    // a real document (sendDocument), as a team would download it from the chat
+    const pm = await kit.waitFor(
+      () =>
+        kit.files.find(
+          (f) =>
+            f.method === 'sendDocument' &&
+            f.chatId === GROUP &&
+            /postmortem/.test(f.filename ?? ''),
+        ),
+      { label: 'postmortem document' },
+    );
+    console.log(`  ${c.cyan('[bot → #ops]')} ${c.dim('document')} ${pm.filename}`);
+    for (const line of (pm.bytes?.toString('utf8') ?? '').split('\n').slice(0, 14))
+      console.log(`      ${line}`);
     await sync();
 
     step('War room: a P0 for the payments team opens its own forum topic in #incidents');
