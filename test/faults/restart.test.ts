@@ -265,8 +265,10 @@ steps:
       expect(groupMembers(pid)).toContain(pid);
       b = start(yaml, prefix, port);
       await waitUp(port);
+      // recovery waits for the dead run's 15 s alive lease to lapse, then sweeps every 5 s: on a busy
+      // machine that has taken up to ~40 s
       await kit.waitFor(() => groupMembers(pid).length === 0, {
-        timeoutMs: 40_000,
+        timeoutMs: 70_000,
         label: 'the orphaned step group is killed',
       });
       await kit.waitFor(
