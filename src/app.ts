@@ -3,6 +3,7 @@ import { Api } from 'grammy';
 import type { Redis } from 'ioredis';
 import { createAmSilences } from './alertmanager/silences.js';
 import { createAuditLog } from './audit.js';
+import { createAuditStore } from './store/audit.js';
 import { createBot } from './bot/bot.js';
 import { createUpdateDispatcher } from './bot/updates.js';
 import { systemClock, type Clock } from './clock.js';
@@ -31,6 +32,7 @@ import { createRunStore } from './store/runs.js';
 import { createRunbookMessages } from './telegram/views/runbooks.js';
 import { createOutboxStore } from './store/outbox.js';
 import { createWarRoomStore } from './store/warrooms.js';
+import { createTradeStore } from './store/trades.js';
 import { createSender } from './telegram/sender.js';
 import { createWarRooms } from './telegram/warroom.js';
 import type { Services } from './services.js';
@@ -137,6 +139,7 @@ export function buildApp(opts: AppOptions) {
     metrics,
   });
   const overrides = createOverrideStore({ scripts, keys, redis });
+  const warRoomStore = createWarRoomStore({ redis, keys });
   const escalation = createEscalation({
     scripts,
     keys,
@@ -179,7 +182,7 @@ export function buildApp(opts: AppOptions) {
     }),
     sender: createSender({ api, metrics }),
     warRooms: createWarRooms({
-      store: createWarRoomStore({ redis, keys }),
+      store: warRoomStore,
       api,
       repo,
       clock,
@@ -207,7 +210,7 @@ export function buildApp(opts: AppOptions) {
       timers.notify();
     },
   });
-  const audit = createAuditLog({ redis, keys, clock });
+  const audit = createAuditLog({ store: createAuditStore({ redis, keys }), clock });
   const runbooks = createRunbookService({
     approvals: createApprovalStore({ redis, keys, scripts }),
     runs: createRunStore({ redis, keys }),
@@ -269,10 +272,8 @@ export function buildApp(opts: AppOptions) {
     startedAt: clock.now(),
     health,
     trades: createShiftTrades({
-      redis,
+      store: createTradeStore(redis, keys, scripts),
       overrides,
-      keys,
-      scripts,
       clock,
       config,
       repo,
@@ -288,6 +289,7 @@ export function buildApp(opts: AppOptions) {
     drafts: createDraftStore({ redis, keys }),
     overrides,
     rateLimits: createRateLimits({ redis, clock }),
+    warRooms: warRoomStore,
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });
   const dispatcher = createUpdateDispatcher({

@@ -1,16 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
-import type { Keys } from './store/keys.js';
+import type { AuditEntry, AuditStore } from './store/audit.js';
 
-export interface AuditEntry {
-  id?: string;
-  t: number;
-  action: string;
-  actor: string;
-  /** The actor's Telegram user id (absent for opsbot itself): names can be borrowed, ids cannot. */
-  actor_id?: number;
-  [k: string]: unknown;
-}
+export type { AuditEntry } from './store/audit.js';
 
 /** Who did it: a configured name or a stranger's Telegram name, with the Telegram id. */
 export interface AuditActor {
@@ -18,9 +9,9 @@ export interface AuditActor {
   telegramId: number;
 }
 
-/** Append-only audit trail in a Redis stream (capped at ~100k entries). */
-export function createAuditLog(deps: { redis: Redis; keys: Keys; clock: Clock }) {
-  const { redis, keys, clock } = deps;
+/** The audit trail: who did what and when, stamped with the clock and kept by the audit store. */
+export function createAuditLog(deps: { store: AuditStore; clock: Clock }) {
+  const { store, clock } = deps;
   return {
     async append(
       action: string,
@@ -29,13 +20,9 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys; clock: Clock })
     ): Promise<string> {
       const who =
         typeof actor === 'string' ? { actor } : { actor: actor.name, actor_id: actor.telegramId };
-      const entry = JSON.stringify({ t: clock.now(), action, ...who, ...fields });
-      return (await redis.xadd(keys.audit(), 'MAXLEN', '~', '100000', '*', 'e', entry)) ?? '';
+      return store.append({ t: clock.now(), action, ...who, ...fields });
     },
-    async recent(n: number): Promise<AuditEntry[]> {
-      const rows = await redis.xrevrange(keys.audit(), '+', '-', 'COUNT', n);
-      return rows.map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as AuditEntry) }));
-    },
+    recent: (n: number): Promise<AuditEntry[]> => store.recent(n),
   };
 }
 

@@ -23,6 +23,7 @@ import type { ChecklistStore } from './store/checklists.js';
 import type { DraftStore } from './store/drafts.js';
 import type { OverrideStore } from './store/overrides.js';
 import type { RateLimits } from './store/rate-limits.js';
+import type { WarRoomStore } from './store/warrooms.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -67,4 +68,6 @@ export interface Services {
   overrides: OverrideStore;
   /** Fixed-window counters shared by replicas (the per-person command limit). */
   rateLimits: RateLimits;
+  /** Which incident owns a war-room topic (messages written there go to its timeline). */
+  warRooms: Pick<WarRoomStore, 'topicOwner'>;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { own } from '../own.js';
 import { zonedDay } from '../timezone.js';
 import type { OverrideStore } from '../store/overrides.js';
-import { createTradeStore } from '../store/trades.js';
+import type { TradeStore } from '../store/trades.js';
 import type { TradeRecord } from '../domain/trades.js';
 import { onCallAt, shiftsBetween, type ShiftPiece } from './schedule.js';
 import type { TimerDataOf, TimerService } from '../scheduler/timers.js';
@@ -33,8 +33,6 @@ export type TradeProblem =
   | 'no-shift-that-day'
   | 'started'
   | 'no-other-shift';
-
-type TradeStoreDeps = Parameters<typeof createTradeStore>;
 
 export type PlannedTrade = Omit<
   TradeRecord,
@@ -61,9 +59,8 @@ function stretches(pieces: ShiftPiece[]): { person: string; from: number; to: nu
  * once; pending requests expire by a durable timer that edits the request message.
  */
 export function createShiftTrades(deps: {
-  redis: TradeStoreDeps[0];
-  keys: TradeStoreDeps[1];
-  scripts: TradeStoreDeps[2];
+  /** The stored requests (built by the app over Redis). */
+  store: TradeStore;
   overrides: Pick<OverrideStore, 'active'>;
   clock: Clock;
   config: OpsbotConfig;
@@ -76,8 +73,7 @@ export function createShiftTrades(deps: {
   /** How a request looks in the chat (the Telegram layer's view). */
   view: { render(rec: TradeRecord, locale: Locale): string };
 }) {
-  const { clock, config, repo, timers, audit } = deps;
-  const store = createTradeStore(deps.redis, deps.keys, deps.scripts);
+  const { store, clock, config, repo, timers, audit } = deps;
 
   const overridesOf = (schedule: string) => deps.overrides.active(schedule, clock.now());
 

@@ -8,7 +8,6 @@ import {
   FEED_MAX_EVENTS,
   type FeedEvent,
 } from '../escalation/calendar.js';
-import { readRuntimeOverrides } from '../store/overrides.js';
 import { own } from '../own.js';
 import type { Services } from '../services.js';
 import { createCalendarTokenStore } from '../store/calendar-tokens.js';
@@ -28,8 +27,7 @@ export function calendarRoutes(deps: { services: Services }) {
   const tokens = createCalendarTokens({ store: createCalendarTokenStore(s) });
   const feeds = {
     config: s.config,
-    overrides: (schedule: string, since: number) =>
-      readRuntimeOverrides(s.redis, s.keys, schedule, since),
+    overrides: (schedule: string, since: number) => s.overrides.active(schedule, since),
   };
   const text = feedText(s.t, s.config);
 

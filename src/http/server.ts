@@ -3,7 +3,6 @@ import type { Update } from 'grammy/types';
 import { ValidationError } from '../errors.js';
 import type { Heartbeats } from '../intake/heartbeat.js';
 import type { Services } from '../services.js';
-import { createRateLimits } from '../store/rate-limits.js';
 import { calendarRoutes } from './calendar.js';
 import { httpErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
@@ -66,7 +65,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     }
   });
 
-  const rates = createRateLimits({ redis: s.redis, clock: s.clock });
+  const rates = s.rateLimits;
   void app.register(intakeRoutes({ services: s, heartbeats, rates }));
   void app.register(readApiRoutes({ services: s }), { prefix: '/api/v1' });
   void app.register(telegramWebhookRoutes(deps));

@@ -9,13 +9,13 @@ import { describeResult, incidentFromCommand } from './incidents.js';
 /** How much of a message written in a war-room topic the timeline keeps. */
 export const SAID_MAX = 500;
 
-/** The incident whose war-room topic a message was written in (one Redis read; none outside topics). */
+/** The incident whose war-room topic a message was written in (one store read; none outside topics). */
 export async function topicIncidentOf(s: Services, ctx: Context): Promise<string | undefined> {
   const m = ctx.msg;
   const chatId = ctx.chat?.id;
   if (!m?.is_topic_message || !m.message_thread_id || chatId === undefined) return undefined;
   try {
-    return (await s.redis.hget(s.keys.wrTopic(chatId, m.message_thread_id), 'inc')) ?? undefined;
+    return await s.warRooms.topicOwner(chatId, m.message_thread_id);
   } catch {
     return undefined; // Redis down: commands still work with an explicit id
   }
