@@ -1,9 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Escalation } from '../escalation/engine.js';
-import { scopeDedup } from '../domain/dedup.js';
 import type { Severity } from '../domain/severity.js';
 import { CHECKLIST_SEVERITIES } from './checklist.js';
-import type { Keys } from '../store/keys.js';
+import { incidentFields, type PlanKeys } from '../store/incident-plans.js';
 import type { Incident, IncidentRole } from '../domain/incident.js';
 import { mergePlans, type EffectPlan, type IncidentRepository } from '../store/incidents.js';
 
@@ -34,7 +33,7 @@ export type ActionResult =
  */
 export function createIncidentActions(deps: {
   repo: IncidentRepository;
-  keys: Keys;
+  keys: PlanKeys;
   clock: Clock;
   escalation: Escalation;
   /** Side effects of acknowledging (silence_on_ack), in the same atomic step as the ack. */
@@ -76,22 +75,24 @@ export function createIncidentActions(deps: {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
         if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         const fx = escalation.ackEffects(inc, now);
         // the first acknowledger of a P0/P1 becomes commander unless someone already is: the guard
         // makes it part of this one atomic step (a commander named meanwhile makes it retry without)
         const command = COMMANDED.has(inc.severity) && !inc.roles?.commander;
         const plan: EffectPlan = {
           guards: [
-            { key: ik, field: 'state', eq: 'triggered' },
-            ...(command ? [{ key: ik, field: 'role_commander', missing: true }] : []),
+            f.is('state', 'triggered'),
+            ...(command ? [f.roleHeldBy('commander', undefined)] : []),
           ],
           hset: [
-            { key: ik, field: 'state', value: 'acknowledged' },
-            { key: ik, field: 'ack_at', value: now },
-            { key: ik, field: 'ack_by', value: actor },
-            ...(inc.assignee ? [] : [{ key: ik, field: 'assignee', value: actor }]),
-            ...(command ? [{ key: ik, field: 'role_commander', value: actor }] : []),
+            ...f.set({
+              state: 'acknowledged',
+              ackAt: now,
+              ackBy: actor,
+              ...(inc.assignee ? {} : { assignee: actor }),
+            }),
+            ...(command ? [f.setRole('commander', actor)] : []),
           ],
           ...fx,
           timeline: [
@@ -121,10 +122,10 @@ export function createIncidentActions(deps: {
       const r = await attempt(id, (inc, now) => {
         if (inc.state !== 'acknowledged')
           return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         return {
-          guards: [{ key: ik, field: 'state', eq: 'acknowledged' }],
-          ...escalation.restartChain(inc, now, [{ key: ik, field: 'state', value: 'triggered' }]),
+          guards: [f.is('state', 'acknowledged')],
+          ...escalation.restartChain(inc, now, f.set({ state: 'triggered' })),
           timeline: [tl(inc, now, 'unacknowledged', actor)],
           sync: [{ inc: id }],
         };
@@ -135,20 +136,13 @@ export function createIncidentActions(deps: {
     async resolve(id: string, actor: string, note?: string): Promise<ActionResult> {
       const r = await attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         return {
-          guards: [
-            { key: ik, field: 'state', ne: 'resolved' },
-            { key: ik, field: 'id', eq: id },
-          ],
-          hset: [
-            { key: ik, field: 'state', value: 'resolved' },
-            { key: ik, field: 'resolved_at', value: now },
-            { key: ik, field: 'resolved_by', value: actor },
-          ],
-          hdel: [{ key: ik, field: 'esc_step' }],
+          guards: [f.isNot('state', 'resolved'), f.exists()],
+          hset: f.set({ state: 'resolved', resolvedAt: now, resolvedBy: actor }),
+          hdel: f.unset('escStep'),
           cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
-          del: [keys.dedup(scopeDedup(inc.integration, inc.dedup))],
+          del: [f.dedupKey(inc)],
           timeline: [tl(inc, now, 'resolved', actor, note)],
           sync: [{ inc: id }],
           outbox:
@@ -173,9 +167,10 @@ export function createIncidentActions(deps: {
       text: string,
       type: 'note' | 'update' = 'note',
     ): Promise<ActionResult> {
+      const f = incidentFields(keys, id);
       return attempt(id, (inc, now) => ({
-        guards: [{ key: keys.incident(id), field: 'id', eq: id }],
-        hset: [{ key: keys.incident(id), field: 'last_update_at', value: now }],
+        guards: [f.exists()],
+        hset: f.set({ lastUpdateAt: now }),
         timeline: [tl(inc, now, type, actor, text)],
       }));
     },
@@ -184,10 +179,10 @@ export function createIncidentActions(deps: {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
         if (inc.severity === severity) return { ok: false, reason: 'already', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         return {
-          guards: [{ key: ik, field: 'severity', eq: inc.severity }],
-          hset: [{ key: ik, field: 'severity', value: severity }],
+          guards: [f.is('severity', inc.severity)],
+          hset: f.set({ severity }),
           timeline: [tl(inc, now, 'severity', actor, `${inc.severity} → ${severity}`)],
           sync: [{ inc: id }],
         };
@@ -197,10 +192,10 @@ export function createIncidentActions(deps: {
     assign(id: string, actor: string, assignee: string): Promise<ActionResult> {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         return {
-          guards: [{ key: ik, field: 'state', ne: 'resolved' }],
-          hset: [{ key: ik, field: 'assignee', value: assignee }],
+          guards: [f.isNot('state', 'resolved')],
+          hset: f.set({ assignee }),
           timeline: [tl(inc, now, 'assigned', actor, assignee)],
           sync: [{ inc: id }],
         };
@@ -216,14 +211,10 @@ export function createIncidentActions(deps: {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
         const from = inc.roles?.[role];
         if (from === person) return { ok: false, reason: 'already', inc };
-        const ik = keys.incident(id);
-        const field = `role_${role}`;
+        const f = incidentFields(keys, id);
         return {
-          guards: [
-            { key: ik, field: 'state', ne: 'resolved' },
-            from ? { key: ik, field, eq: from } : { key: ik, field, missing: true },
-          ],
-          hset: [{ key: ik, field, value: person }],
+          guards: [f.isNot('state', 'resolved'), f.roleHeldBy(role, from)],
+          hset: [f.setRole(role, person)],
           timeline: [
             {
               inc: id,
@@ -244,7 +235,7 @@ export function createIncidentActions(deps: {
     /** What someone wrote in the incident's war-room topic, kept on its timeline (not a status update). */
     said(id: string, actor: string, text: string, data: Record<string, unknown>) {
       return repo.apply({
-        guards: [{ key: keys.incident(id), field: 'id', eq: id }],
+        guards: [incidentFields(keys, id).exists()],
         timeline: [{ inc: id, entry: { t: clock.now(), type: 'chat', actor, text, data } }],
       });
     },
@@ -259,12 +250,12 @@ export function createIncidentActions(deps: {
     ): Promise<ActionResult> {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         const value = Number.isFinite(until) ? until : 8_640_000_000_000_000;
         return mergePlans(
           {
-            guards: [{ key: ik, field: 'state', ne: 'resolved' }],
-            hset: [{ key: ik, field: 'silenced_until', value }],
+            guards: [f.isNot('state', 'resolved')],
+            hset: f.set({ silencedUntil: value }),
             timeline: [tl(inc, now, 'silenced', actor, label)],
             sync: [{ inc: id }],
           },
@@ -280,11 +271,11 @@ export function createIncidentActions(deps: {
           return extra?.timers?.length
             ? mergePlans(extra, { timeline: [tl(inc, now, 'unsilenced', actor)] })
             : { ok: false, reason: 'invalid', inc };
-        const ik = keys.incident(id);
+        const f = incidentFields(keys, id);
         return mergePlans(
           {
-            guards: [{ key: ik, field: 'silenced_until', eq: String(inc.silencedUntil) }],
-            hdel: [{ key: ik, field: 'silenced_until' }],
+            guards: [f.is('silencedUntil', inc.silencedUntil)],
+            hdel: f.unset('silencedUntil'),
             timeline: [tl(inc, now, 'unsilenced', actor)],
             sync: [{ inc: id }],
           },
