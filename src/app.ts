@@ -288,7 +288,7 @@ export function buildApp(opts: AppOptions) {
     checklists: createChecklistStore({ redis, keys }),
     drafts: createDraftStore({ redis, keys }),
     overrides,
-    rateLimits: createRateLimits({ redis, clock }),
+    rateLimits: createRateLimits({ redis, clock, keys }),
     warRooms: warRoomStore,
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });

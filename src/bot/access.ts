@@ -109,7 +109,7 @@ export function commandRateLimit(s: Services): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const counted = commandOf(ctx) !== undefined || (ctx.chat?.type === 'private' && ctx.message);
     if (!ctx.from || !counted) return next();
-    const { count: n } = await s.rateLimits.hit(s.keys.commandRate(ctx.from.id), max, 60_000);
+    const { count: n } = await s.rateLimits.hit(s.rateLimits.person(ctx.from.id), max, 60_000);
     if (n <= max) return next();
     if (n === max + 1) {
       ctx.log.info({ user: ctx.from.id, max }, 'command rate limit reached');

@@ -68,7 +68,7 @@ export function intakeRoutes(deps: {
 
   async function rateLimit(name: string) {
     const lim = limitOf(name);
-    const hit = await rates.hit(s.keys.rate(name), lim.max, lim.per);
+    const hit = await rates.hit(rates.integration(name), lim.max, lim.per);
     if (!hit.allowed) throw tooMany(name, hit.retryAfterMs);
   }
 
@@ -97,7 +97,7 @@ export function intakeRoutes(deps: {
   async function accept(req: FastifyRequest, reply: FastifyReply, parse: () => Alert[]) {
     const name = req.opsbotIntegration;
     const lim = limitOf(name);
-    const w = rates.window(s.keys.rate(name), lim.per);
+    const w = rates.window(rates.integration(name), lim.per);
     let alerts: Alert[];
     try {
       alerts = parse();

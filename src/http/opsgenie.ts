@@ -108,7 +108,7 @@ export function opsgenieRoutes(deps: {
 
     async function rateLimit(name: string) {
       const lim = config.integrations[name]?.rate_limit ?? { max: 6000, per: 60_000 };
-      const hit = await rates.hit(s.keys.rate(name), lim.max, lim.per);
+      const hit = await rates.hit(rates.integration(name), lim.max, lim.per);
       if (!hit.allowed) {
         const retry = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
         s.metrics.alerts.inc({ integration: name, outcome: 'rate_limited' });

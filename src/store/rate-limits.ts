@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
+import type { Keys } from './keys.js';
 
 /** One fixed window of a counter: its Redis key (`<key>:<window number>`) and when it ends. */
 export interface RateWindow {
@@ -25,10 +26,14 @@ export interface RateLimits {
    * replica (one Redis counter per window, kept two windows long).
    */
   hit(key: string, max: number, windowMs: number): Promise<RateHit>;
+  /** An intake integration's counter (the key name stays in store/). */
+  integration(name: string): string;
+  /** A person's command counter. */
+  person(telegramId: number): string;
 }
 
-export function createRateLimits(deps: { redis: Redis; clock: Clock }): RateLimits {
-  const { redis, clock } = deps;
+export function createRateLimits(deps: { redis: Redis; clock: Clock; keys: Keys }): RateLimits {
+  const { redis, clock, keys } = deps;
   function window(key: string, windowMs: number): RateWindow {
     const now = clock.now();
     const n = Math.floor(now / windowMs);
@@ -36,6 +41,8 @@ export function createRateLimits(deps: { redis: Redis; clock: Clock }): RateLimi
   }
   return {
     window,
+    integration: (name) => keys.rate(name),
+    person: (telegramId) => keys.commandRate(telegramId),
     async hit(key, max, windowMs) {
       const w = window(key, windowMs);
       const count = await redis.incr(w.key);

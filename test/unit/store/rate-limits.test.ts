@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/clock.js';
+import { createKeys } from '../../../src/store/keys.js';
 import { createRateLimits } from '../../../src/store/rate-limits.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../../helpers/redis.js';
 
@@ -14,7 +15,7 @@ afterAll(async () => {
 describe('store/rate-limits', () => {
   it('counts hits per fixed window of the clock, refuses over max, starts again in the next window', async () => {
     const clock = new FakeClock(60_000 * 1000 + 15_000); // 15 s into a one-minute window
-    const rates = createRateLimits({ redis, clock });
+    const rates = createRateLimits({ redis, clock, keys: createKeys(prefix) });
     const key = `${prefix}rate:ci`;
     const hits = [];
     for (let i = 0; i < 3; i++) hits.push(await rates.hit(key, 2, 60_000));
