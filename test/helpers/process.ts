@@ -47,7 +47,7 @@ export function spawnBot(
 ): BotProcess {
   // compiled: exactly what `npm start` runs, flags included
   const args = opts.compiled
-    ? startScriptArgs()
+    ? [...(opts.nodeArgs ?? []), ...startScriptArgs()]
     : [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: path.resolve('.'),

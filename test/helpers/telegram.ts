@@ -8,6 +8,8 @@ export interface RecordedCall {
   body: Record<string, unknown>;
   at: number;
   status: number;
+  /** When the call reached the proxy (Date.now()); `at` is when it was answered. */
+  arrivedAt: number;
 }
 
 export interface BotMessage {
@@ -229,13 +231,15 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const arrivedAt = Date.now();
       const raw = Buffer.concat(chunks).toString('utf8');
       const method = (req.url ?? '').split('?')[0]!.split('/').pop() ?? '';
       const type = req.headers['content-type'];
       const body = type?.includes('multipart/form-data')
         ? parseMultipart(Buffer.concat(chunks), type).fields
         : parseBody(raw, type);
-      const record = (status: number) => calls.push({ method, body, at: Date.now(), status });
+      const record = (status: number) =>
+        calls.push({ method, body, at: Date.now(), status, arrivedAt });
       if (hang && method === 'sendMessage') {
         record(0);
         held.push(res);
