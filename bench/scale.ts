@@ -598,9 +598,9 @@ async function buttons(kit: TelegramKit, add: Add) {
     const scan = () => {
       for (; seen < kit.calls.length; seen++) {
         const c = kit.calls[seen]!;
-        if (c.method === 'answerCallbackQuery')
-          (answeredAt.set(String(c.body.callback_query_id), c.arrivedAt),
-            emu.push(c.at - c.arrivedAt));
+        if (c.method !== 'answerCallbackQuery') continue;
+        answeredAt.set(String(c.body.callback_query_id), c.arrivedAt);
+        emu.push(c.at - c.arrivedAt);
       }
     };
     // the bot's CPU (user + system) over the presses: what a press costs, whatever else shares the host
