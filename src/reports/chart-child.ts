@@ -1,9 +1,10 @@
 /**
- * The /stats chart renderer, run as a short-lived child process (src/reports/chart.ts starts it):
- * chart.js and its native canvas (~25 MB) live and die here, so the bot's own RSS stays flat.
- * Reads `{ "stats": IncidentStats, "title": string }` as JSON on stdin, writes the PNG to stdout,
- * exits 0; anything else exits non-zero with one line on stderr.
+ * The /stats chart renderer, run as a child process that src/reports/chart.ts keeps warm for a
+ * while: chart.js and its native canvas (~25 MB) live here, so the bot's own RSS stays flat.
+ * Reads one `{ "stats": IncidentStats, "title": string }` JSON line per chart on stdin.
  */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables } from 'chart.js';
 import { SEVERITIES } from '../domain/severity.js';
@@ -11,7 +12,6 @@ import type { IncidentStats } from './stats.js';
 
 /** Renders incidents per severity and MTTA/MTTR medians (minutes) to an 800×450 PNG, no browser. */
 function draw(s: IncidentStats, title: string): Buffer {
-  Chart.register(...registerables);
   const canvas = createCanvas(800, 450);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
@@ -63,15 +63,30 @@ function draw(s: IncidentStats, title: string): Buffer {
   return png;
 }
 
+/** One request a line on stdin; each answer is a frame on stdout: 1 status byte (0 = PNG, 1 = error
+ * text), a 4-byte big-endian length, then that many bytes. Exits 0 when stdin ends. */
+function frame(status: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(status, 0);
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
 async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-    stats: IncidentStats;
-    title: string;
-  };
-  const png = draw(input.stats, String(input.title));
-  process.stdout.write(png, () => process.exit(0));
+  Chart.register(...registerables);
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let out: Buffer;
+    try {
+      const input = JSON.parse(line) as { stats: IncidentStats; title: string };
+      out = frame(0, draw(input.stats, String(input.title)));
+    } catch (e) {
+      out = frame(1, Buffer.from(`chart: ${(e as Error).message}`, 'utf8'));
+    }
+    if (!process.stdout.write(out)) await once(process.stdout, 'drain');
+  }
+  process.exit(0);
 }
 
 main().catch((e: unknown) => {

@@ -56,30 +56,30 @@ export async function readAggregates(
 ): Promise<DailyAggregates> {
   const days: number[] = [];
   for (let d = fromDay; d <= toDay; d++) days.push(d);
+  // one round trip: the day hashes, then each top five summed into a short-lived key and dropped
+  // (commands of one pipeline run in order on one connection, so the key is ours throughout)
   const pipe = redis.pipeline();
   for (const d of days) pipe.hgetall(keys.aggDay(d));
+  for (const key of [keys.aggNoisy, keys.aggResponders]) {
+    const tmp = `${keys.prefix}tmp:agg:${randomBytes(6).toString('hex')}`;
+    pipe.zunionstore(tmp, days.length, ...days.map(key));
+    pipe.zrevrange(tmp, 0, 4, 'WITHSCORES');
+    pipe.del(tmp);
+  }
   const res = (await pipe.exec()) ?? [];
   const fields = new Map<string, number>();
-  for (const [err, h] of res) {
+  for (const [err, h] of res.slice(0, days.length)) {
     if (err) throw err;
     for (const [k, v] of Object.entries(h as Record<string, string>))
       fields.set(k, (fields.get(k) ?? 0) + Number(v));
   }
-  const top = async (key: (d: number) => string): Promise<[string, number][]> => {
-    const tmp = `${keys.prefix}tmp:agg:${randomBytes(6).toString('hex')}`;
-    const tx = redis.multi();
-    tx.zunionstore(tmp, days.length, ...days.map(key));
-    tx.zrevrange(tmp, 0, 4, 'WITHSCORES');
-    tx.del(tmp);
-    const r = (await tx.exec()) ?? [];
-    const flat = (r[1]?.[1] as string[] | undefined) ?? [];
+  const top = (i: number): [string, number][] => {
+    const [err, flat] = res[days.length + i * 3 + 1] ?? [];
+    if (err) throw err;
     const out: [string, number][] = [];
-    for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+    const f = (flat as string[] | undefined) ?? [];
+    for (let j = 0; j < f.length; j += 2) out.push([f[j]!, Number(f[j + 1])]);
     return out;
   };
-  return {
-    fields,
-    noisy: await top(keys.aggNoisy),
-    responders: await top(keys.aggResponders),
-  };
+  return { fields, noisy: top(0), responders: top(1) };
 }

@@ -237,4 +237,18 @@ describe('statistics', () => {
     );
     await expect(renderStatsChart(s, 'last 7 days', { timeoutMs: 1 })).rejects.toThrow(/timed out/);
   });
+
+  it('keeps drawing after a refused chart, and draws concurrent charts one after the other', async () => {
+    await expect(renderStatsChart(s, 'a', { timeoutMs: 1 })).rejects.toThrow(/timed out/);
+    const pngs = await Promise.all([
+      renderStatsChart(s, 'one'),
+      renderStatsChart(s, 'two'),
+      renderStatsChart(s, 'three'),
+    ]);
+    for (const png of pngs) expect(png.readUInt32BE(16)).toBe(800);
+    // distinct titles: each answer is the chart asked for, not a neighbour's
+    expect(new Set(pngs.map((p) => p.toString('base64'))).size).toBe(3);
+    await expect(renderStatsChart(s, 'b', { maxBytes: 1_000 })).rejects.toThrow(/over 1000/);
+    expect((await renderStatsChart(s, 'after')).readUInt32BE(20)).toBe(450);
+  });
 });
