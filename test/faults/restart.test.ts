@@ -259,6 +259,11 @@ steps:
         },
         { label: 'run recorded' },
       );
+      // the step's process group is recorded right after the spawn; a crash inside that
+      // millisecond would leave a run marked interrupted with its step unknown (docs/security.md)
+      await kit.waitFor(async () => (await redis.hget(keys.run(runId!), 'pgid')) === String(pid), {
+        label: 'the step group recorded',
+      });
       a.kill('SIGKILL');
       await a.exited;
       // today's bug: the step's group outlives the bot
