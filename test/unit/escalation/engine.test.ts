@@ -195,9 +195,23 @@ function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {
     register: (k: string, h: (id: string, d: TimerData) => Promise<void>) => handlers.set(k, h),
     notify: () => void notified++,
   } as unknown as TimerService;
-  const none = { matching: async () => undefined } as unknown as SuppressionStore;
+  const none = {
+    matching: async () => undefined,
+    active: async () => [],
+  } as unknown as SuppressionStore;
+  // a silence with no matchers covers every incident (matchers all hold vacuously)
+  const everything = {
+    id: 's1',
+    matchers: {},
+    until: opts.silencedUntil ?? 0,
+    by: 'alice',
+    createdAt: 0,
+  };
   const silences = opts.silencedUntil
-    ? ({ matching: async () => ({ until: opts.silencedUntil }) } as unknown as SuppressionStore)
+    ? ({
+        matching: async () => everything,
+        active: async () => [everything],
+      } as unknown as SuppressionStore)
     : none;
   const logger = createLogger('silent');
   const metrics = createMetrics();
