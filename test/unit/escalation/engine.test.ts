@@ -18,6 +18,7 @@ import type { TimerService } from '../../../src/scheduler/timers.js';
 import { createKeys } from '../../../src/store/keys.js';
 import { renderNotice } from '../../../src/telegram/views/notices.js';
 import { GROUP, PEOPLE, testConfigYaml } from '../../helpers/config.js';
+import { makeIncident } from '../../helpers/incident.js';
 
 const H = 3_600_000;
 // alice is on call the first week of primary, bob the second (rotation starts at the fake clock's t0)
@@ -42,31 +43,16 @@ const keys = createKeys('t:');
 const ik = keys.incident('INC-1');
 
 function incident(over: Partial<Incident> = {}): Incident {
-  return {
-    id: 'INC-1',
-    seq: 1,
-    state: 'triggered',
+  return makeIncident({
     severity: 'P0',
     title: 'db <down>',
-    description: '',
     source: 'ci',
     integration: 'ci',
     dedup: 'x',
     chats: [String(GROUP)],
-    labels: {},
-    links: [],
     createdAt: 0,
-    updatedAt: 0,
-    startedAt: 0,
-    alertCount: 1,
-    firingCount: 1,
-    level: 0,
-    loop: 0,
-    paged: [],
-    silenced: false,
-    breached: false,
     ...over,
-  } as Incident;
+  });
 }
 
 function policies(clock: FakeClock, overrides: Override[] = []) {

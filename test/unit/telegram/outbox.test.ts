@@ -10,36 +10,21 @@ import { createMetrics } from '../../../src/metrics.js';
 import type { CardState, DigestRecord } from '../../../src/store/outbox.js';
 import { createOutbox } from '../../../src/telegram/outbox.js';
 import type { Sender } from '../../../src/telegram/sender.js';
+import { makeIncident } from '../../helpers/incident.js';
 
 const CHAT = '-1001';
 const { t } = createI18n();
 
 function incident(over: Partial<Incident> = {}): Incident {
-  return {
-    id: 'INC-1',
-    seq: 1,
-    state: 'triggered',
+  return makeIncident({
     severity: 'P1',
-    title: 'API error rate above 5%',
-    description: '',
     source: 'grafana',
     integration: 'grafana',
     dedup: 'api-errors',
     chats: [CHAT],
-    labels: {},
-    links: [],
     createdAt: 1_000,
-    updatedAt: 1_000,
-    startedAt: 1_000,
-    alertCount: 1,
-    firingCount: 1,
-    level: 0,
-    loop: 0,
-    paged: [],
-    silenced: false,
-    breached: false,
     ...over,
-  };
+  });
 }
 
 type Call = {
