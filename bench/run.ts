@@ -14,7 +14,7 @@ import { startTestApp, type TestApp } from '../test/helpers/app.js';
 import { testConfigYaml, TOKENS, GROUP, PEOPLE, withChats } from '../test/helpers/config.js';
 import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../test/helpers/telegram.js';
-import { freePort, spawnBot, writeConfig } from '../test/helpers/process.js';
+import { botEnv, freePort, spawnBot } from '../test/helpers/process.js';
 import { benchScale } from './scale.js';
 
 type Row = { scenario: string; metric: string; value: string; target?: string; ok?: boolean };
@@ -572,19 +572,9 @@ async function benchMemory(kit: TelegramKit) {
   const yaml = unlimited(testConfigYaml({ levels: quietLevels }));
   const port = await freePort();
   const before = await used();
-  const p = spawnBot(
-    {
-      TELEGRAM_BOT_TOKEN: kit.token,
-      TELEGRAM_API_ROOT: kit.apiRoot,
-      REDIS_URL,
-      OPSBOT_REDIS_PREFIX: prefix,
-      OPSBOT_CONFIG: writeConfig(yaml),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'warn',
-    },
-    { compiled: true },
-  );
+  const p = spawnBot(botEnv({ kit, prefix, port, yaml, extra: { LOG_LEVEL: 'warn' } }), {
+    compiled: true,
+  });
   try {
     await kit.waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,

@@ -19,7 +19,7 @@ import { createScripts } from '../src/store/scripts.js';
 import { createHistoryStore } from '../src/store/history.js';
 import { startTestApp, type TestApp } from '../test/helpers/app.js';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml, withChats } from '../test/helpers/config.js';
-import { freePort, spawnBot, writeConfig, type BotProcess } from '../test/helpers/process.js';
+import { botEnv, freePort, spawnBot, type BotProcess } from '../test/helpers/process.js';
 import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { seedIncidents } from '../test/helpers/seed.js';
 import type { TelegramKit } from '../test/helpers/telegram.js';
@@ -79,18 +79,17 @@ async function startBot(kit: TelegramKit, prefix: string, yaml: string, nodeArgs
   const port = await freePort();
   const t0 = performance.now();
   const bot = spawnBot(
-    {
-      TELEGRAM_BOT_TOKEN: kit.token,
-      TELEGRAM_API_ROOT: kit.apiRoot,
-      REDIS_URL,
-      OPSBOT_REDIS_PREFIX: prefix,
-      OPSBOT_CONFIG: writeConfig(yaml),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
-      WEBHOOK_URL: 'http://127.0.0.1:9/telegram/webhook',
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      LOG_LEVEL: 'warn',
-    },
+    botEnv({
+      kit,
+      prefix,
+      port,
+      yaml,
+      extra: {
+        WEBHOOK_URL: 'http://127.0.0.1:9/telegram/webhook',
+        TELEGRAM_WEBHOOK_SECRET: SECRET,
+        LOG_LEVEL: 'warn',
+      },
+    }),
     { compiled: true, nodeArgs },
   );
   const url = `http://127.0.0.1:${port}`;

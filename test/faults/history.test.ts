@@ -2,10 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
 import {
+  botEnv,
   freePort,
   spawnBot,
   startScriptArgs,
-  writeConfig,
   type BotProcess,
 } from '../helpers/process.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
@@ -31,19 +31,7 @@ beforeAll(async () => {
   port = await freePort();
   // `npm start`'s heap flags on the TypeScript entry point
   const heapFlags = startScriptArgs().filter((a) => a.startsWith('--'));
-  bot = spawnBot(
-    {
-      TELEGRAM_BOT_TOKEN: kit.token,
-      TELEGRAM_API_ROOT: kit.apiRoot,
-      REDIS_URL,
-      OPSBOT_REDIS_PREFIX: prefix,
-      OPSBOT_CONFIG: writeConfig(testConfigYaml()),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
-      LOG_LEVEL: process.env.FAULT_LOG ?? 'warn',
-    },
-    { nodeArgs: heapFlags },
-  );
+  bot = spawnBot(botEnv({ kit, prefix, port, yaml: testConfigYaml() }), { nodeArgs: heapFlags });
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {

@@ -11,13 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import {
-  freePort,
-  spawnBot,
-  waitHealthy,
-  writeConfig,
-  type BotProcess,
-} from '../helpers/process.js';
+import { botEnv, freePort, spawnBot, waitHealthy, type BotProcess } from '../helpers/process.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -52,16 +46,7 @@ async function intake(port: number, title: string, service: string, timeoutMs: n
 describe('hostile regex in a silence', () => {
   it('the process keeps answering /healthz while an alert is matched against (a+)+b', async () => {
     const port = await freePort();
-    bot = spawnBot({
-      TELEGRAM_BOT_TOKEN: kit.token,
-      TELEGRAM_API_ROOT: kit.apiRoot,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      OPSBOT_REDIS_PREFIX: prefix,
-      OPSBOT_CONFIG: writeConfig(testConfigYaml()),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(port),
-      LOG_LEVEL: process.env.FAULT_LOG ?? 'warn',
-    });
+    bot = spawnBot(botEnv({ kit, prefix, port, yaml: testConfigYaml() }));
     await waitUp(port);
 
     // A responder sets the silence through the chat; it takes effect once she confirms the preview.

@@ -6,13 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { post } from '../helpers/app.js';
 import { GROUP, LEADS, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import {
-  freePort,
-  spawnBot,
-  waitHealthy,
-  writeConfig,
-  type BotProcess,
-} from '../helpers/process.js';
+import { botEnv, freePort, spawnBot, waitHealthy, type BotProcess } from '../helpers/process.js';
 import { createKeys } from '../../src/store/keys.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
@@ -30,16 +24,7 @@ afterAll(async () => {
 const waitUp = (port: number) => waitHealthy(port, 20_000);
 
 function start(yaml: string, prefix: string, port: number): BotProcess {
-  return spawnBot({
-    TELEGRAM_BOT_TOKEN: kit.token,
-    TELEGRAM_API_ROOT: kit.apiRoot,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    OPSBOT_REDIS_PREFIX: prefix,
-    OPSBOT_CONFIG: writeConfig(yaml),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(port),
-    LOG_LEVEL: process.env.FAULT_LOG ?? 'warn',
-  });
+  return spawnBot(botEnv({ kit, prefix, port, yaml }));
 }
 
 const fastOutbox =

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { REDIS_URL } from './redis.js';
 
 /** The node arguments of package.json's `start` script (`node <flags> dist/src/main.js`). */
 export function startScriptArgs(): string[] {
@@ -85,4 +86,28 @@ export async function waitHealthy(port: number, timeoutMs = 20_000): Promise<voi
     if (Date.now() > deadline) throw new Error('bot did not start');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The environment of an opsbot child process against the test kit: its Bot API emulator, Redis
+ * under `prefix`, `yaml` as the config file, HTTP on 127.0.0.1:`port`; `extra` adds or overrides.
+ */
+export function botEnv(o: {
+  kit: { token: string; apiRoot: string };
+  prefix: string;
+  port: number;
+  yaml: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    TELEGRAM_BOT_TOKEN: o.kit.token,
+    TELEGRAM_API_ROOT: o.kit.apiRoot,
+    REDIS_URL,
+    OPSBOT_REDIS_PREFIX: o.prefix,
+    OPSBOT_CONFIG: writeConfig(o.yaml),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(o.port),
+    LOG_LEVEL: process.env.FAULT_LOG ?? 'warn',
+    ...o.extra,
+  };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfigYaml } from '../helpers/config.js';
-import { freePort, spawnBot, writeConfig } from '../helpers/process.js';
+import { botEnv, freePort, spawnBot, writeConfig } from '../helpers/process.js';
 import { dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
 
@@ -36,16 +36,13 @@ async function waitHttp(
 function baseEnv(port: number, extra: Record<string, string> = {}) {
   const prefix = freshPrefix('proc');
   prefixes.push(prefix);
-  return {
-    TELEGRAM_BOT_TOKEN: kit.token,
-    TELEGRAM_API_ROOT: kit.apiRoot,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    OPSBOT_REDIS_PREFIX: prefix,
-    OPSBOT_CONFIG: writeConfig(testConfigYaml()),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(port),
-    ...extra,
-  };
+  return botEnv({
+    kit,
+    prefix,
+    port,
+    yaml: testConfigYaml(),
+    extra: { LOG_LEVEL: 'info', ...extra },
+  });
 }
 
 describe('process', () => {
