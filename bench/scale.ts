@@ -428,6 +428,31 @@ class JumpClock implements Clock {
   }
 }
 
+type RedisStats = { cpuUs: number; cmds: Map<string, { calls: number; usec: number }> };
+/** Server-wide Redis CPU time and per-command counters (INFO cpu, INFO commandstats). */
+async function redisStats(redis: Redis): Promise<RedisStats> {
+  const info = await redis.info('all');
+  const num = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  const cmds = new Map<string, { calls: number; usec: number }>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
+    cmds.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, cmds };
+}
+function printRedisStats(label: string, a: RedisStats, b: RedisStats, n: number) {
+  const rows: string[] = [];
+  for (const [k, v] of b.cmds) {
+    const o = a.cmds.get(k) ?? { calls: 0, usec: 0 };
+    const calls = v.calls - o.calls;
+    if (calls > 0)
+      rows.push(
+        `${k} ${calls} calls, ${fmt((v.usec - o.usec) / calls, 0)} us/call, ${fmt((v.usec - o.usec) / n, 0)} us/level`,
+      );
+  }
+  console.log(
+    `  [redis ${label}] CPU ${fmt((b.cpuUs - a.cpuUs) / 1000, 0)} ms = ${fmt((b.cpuUs - a.cpuUs) / n, 0)} us per level\n    ${rows.join('\n    ')}`,
+  );
+}
+
 /** 10,000 escalation levels due at the same moment, 3 replicas on one prefix. */
 async function escalation(kit: TelegramKit, add: Add) {
   const S = 'scale/escalation';
@@ -508,11 +533,23 @@ async function escalation(kit: TelegramKit, add: Add) {
       );
     };
     try {
+      const stats0 = process.env.BENCH_REDIS_STATS ? await redisStats(redis) : undefined;
+      const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       // level 1 of every incident (level 0 fired at creation)
       await until(async () => (await firedOk()) >= 2 * N, 120_000, 50);
       const allFiredS = (performance.now() - wall0) / 1000;
+      const stats1 = stats0 && (await redisStats(redis));
+      const cpu1 = process.cpuUsage(cpu0);
       await until(() => pageCount >= N, 60_000, 200);
+      if (stats0 && stats1) {
+        // BENCH_REDIS_STATS=1 (a Redis of your own: the counters are server-wide): Redis CPU and
+        // commands per fired level, from the jump until all fired, and until every page was received
+        printRedisStats('until all fired', stats0, stats1, N);
+        const nodeMs = (cpu1.user + cpu1.system) / 1000;
+        console.log(`  [node until all fired] CPU ${fmt(nodeMs, 0)} ms (3 replicas + receiver)`);
+        printRedisStats('until all paged', stats0, await redisStats(redis), N);
+      }
       await sleep(1000); // a late duplicate would show here
       const tl = await fired();
       const delays = tl.map((x) => x[0]!.t - due);
