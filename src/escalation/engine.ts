@@ -193,7 +193,7 @@ export function createEscalation(deps: EscalationDeps) {
     return r === 'ok' ? 'ok' : 'stale';
   }
 
-  timers.register('esc', firing.fireLevel);
+  timers.registerBatch('esc', firing.fireLevels);
   timers.register('breach', fireBreach);
   timers.register('remind', fireRemind);
   timers.register('reack', fireReack);

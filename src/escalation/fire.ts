@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { TimerDataOf } from '../domain/timers.js';
 import type { Incident } from '../domain/incident.js';
-import type { IncidentRepository } from '../store/incidents.js';
+import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { matchingSuppression, type SuppressionStore } from '../incidents/silences.js';
 import type { Suppression } from '../domain/suppression.js';
 import type { Logger } from '../logger.js';
@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { TimerService } from '../scheduler/timers.js';
 import type { Keys } from '../store/keys.js';
 import { levelPlan, suppressedPlan } from './plans.js';
-import type { EscalationPolicy, Policies } from './policy.js';
+import type { Policies } from './policy.js';
 
 type EscData = TimerDataOf<'esc'>;
 
@@ -31,16 +31,6 @@ export function createLevelFiring(deps: {
 }) {
   const { keys, clock, repo, timers, policies, logger, metrics } = deps;
 
-  /** The incident and its policy, when this timer is still the incident's next step. */
-  async function current(
-    data: EscData,
-  ): Promise<{ inc: Incident; policy: EscalationPolicy } | undefined> {
-    const inc = await repo.get(data.inc);
-    const policy = inc && policies.policyFor(inc);
-    if (!inc || !policy || inc.state !== 'triggered') return undefined;
-    return inc.escStep === `${data.loop}:${data.level}` ? { inc, policy } : undefined;
-  }
-
   /**
    * The active maintenance windows and silences, one read shared by every level that asks while it is
    * under way: 10,000 levels due at once would otherwise read both lists 10,000 times. The check was
@@ -61,42 +51,86 @@ export function createLevelFiring(deps: {
     return lists;
   }
 
-  /** Until when the incident is silenced or in maintenance, if it is. */
-  async function suppressedUntil(inc: Incident): Promise<number | undefined> {
-    const now = clock.now();
+  /** Until when the incident is silenced or in maintenance at `now`, if it is. */
+  async function suppressedUntil(inc: Incident, now: number): Promise<number | undefined> {
     if (inc.silencedUntil && inc.silencedUntil > now) return inc.silencedUntil;
     const [maint, silences] = await suppressions();
     const m = matchingSuppression(maint, inc.labels, now);
     return m ? m.until : matchingSuppression(silences, inc.labels, now)?.until;
   }
 
-  async function fireLevel(id: string, data: EscData): Promise<void> {
+  /** What firing the level does now: its plan (under its once-marker) and the metric's result. */
+  async function planOf(
+    id: string,
+    data: EscData,
+    inc: Incident | undefined,
+    now: number,
+  ): Promise<{
+    plan: EffectPlan;
+    result?: 'stale' | 'suppressed';
+    webhooks: boolean;
+    paged?: string[];
+  }> {
     const settle = { once: id, release: id };
-    const found = await current(data);
-    if (!found) {
-      metrics.escalations.inc({ result: 'stale' });
-      await repo.apply(settle);
-      return;
-    }
-    const { inc, policy } = found;
-    const now = clock.now();
-    const until = await suppressedUntil(inc);
-    if (until) {
-      metrics.escalations.inc({ result: 'suppressed' });
-      await repo.apply({ ...settle, ...suppressedPlan(keys, data, until, now) });
-      return;
-    }
+    const policy = inc && policies.policyFor(inc);
+    // the level acts only while this timer is still the incident's next step
+    if (!inc || !policy || inc.state !== 'triggered' || inc.escStep !== `${data.loop}:${data.level}`)
+      return { plan: settle, result: 'stale', webhooks: false };
+    const until = await suppressedUntil(inc, now);
+    if (until)
+      return {
+        plan: { ...settle, ...suppressedPlan(keys, data, until, now) },
+        result: 'suppressed',
+        webhooks: false,
+      };
     const targets = await policies.targetsOf(policy.levels[data.level]!.notify, now);
     const fired = { ...data, loopStart: inc.loopStart ?? inc.createdAt };
-    const res = await repo.apply({ ...settle, ...levelPlan(keys, fired, policy, targets, now) });
-    if (res === 'ok' && targets.webhooks.length) timers.notify();
-    metrics.escalations.inc({ result: res });
-    if (res === 'ok')
-      logger.info(
-        { inc: inc.id, level: data.level, loop: data.loop, paged: targets.paged },
-        'escalation level fired',
-      );
+    return {
+      plan: { ...settle, ...levelPlan(keys, fired, policy, targets, now) },
+      webhooks: targets.webhooks.length > 0,
+      paged: targets.paged,
+    };
   }
 
-  return { fireLevel };
+  /** Counts and logs a level's outcome; true when it fired and has webhook deliveries to start. */
+  function settled(data: EscData, result: string, planned: { webhooks: boolean; paged?: string[] }) {
+    metrics.escalations.inc({ result });
+    if (result === 'ok')
+      logger.info(
+        { inc: data.inc, level: data.level, loop: data.loop, paged: planned.paged },
+        'escalation level fired',
+      );
+    return result === 'ok' && planned.webhooks;
+  }
+
+  async function fireLevel(id: string, data: EscData): Promise<void> {
+    const inc = await repo.get(data.inc);
+    const planned = await planOf(id, data, inc, clock.now());
+    const res = await repo.apply(planned.plan);
+    if (settled(data, planned.result ?? res, planned)) timers.notify();
+  }
+
+  /**
+   * Fires a claim's worth of levels together: their incidents are read in one round trip and their
+   * plans applied in one script call, each under its own once-marker and guards, so an incident
+   * acknowledged meanwhile is skipped while the others fire (10,000 levels due at once pay the
+   * script's fixed cost once per batch, not once per level). A plan that failed in the script stays
+   * claimed and is retried after its lease, like a failed single level.
+   */
+  async function fireLevels(batch: { id: string; data: EscData }[]): Promise<void> {
+    const incs = await repo.getEach(batch.map((t) => t.data.inc));
+    const now = clock.now();
+    const planned = await Promise.all(batch.map((t, i) => planOf(t.id, t.data, incs[i], now)));
+    const res = await repo.applyMany(planned.map((p) => p.plan));
+    let notify = false;
+    let failed = 0;
+    batch.forEach((t, i) => {
+      if (res[i] === 'error') return void failed++;
+      if (settled(t.data, planned[i]!.result ?? res[i]!, planned[i]!)) notify = true;
+    });
+    if (notify) timers.notify();
+    if (failed) throw new Error(`${failed} of ${batch.length} levels failed in apply_effects`);
+  }
+
+  return { fireLevel, fireLevels };
 }

@@ -14,6 +14,16 @@ export type TimerHandler<K extends TimerKind = TimerKind> = (
 ) => Promise<void>;
 
 /**
+ * Handles several fired timers of one kind together (one claim's worth), e.g. in one script call.
+ * Each timer must settle through apply_effects (`once` + `release`), as with a TimerHandler; the
+ * batch resolves when all are settled and rejects when none may be (they are retried after their
+ * lease, and the once-markers of those that did fire stop a second action).
+ */
+export type TimerBatchHandler<K extends TimerKind = TimerKind> = (
+  timers: { id: string; data: TimerDataOf<K> }[],
+) => Promise<void>;
+
+/**
  * Durable timers in a Redis sorted set. Any number of replicas may poll; timer_claim.lua hands each
  * due timer to one of them, and handlers fire through a once-marker, so each timer acts exactly once
  * even across crashes (a claimed timer whose worker died becomes due again after its lease).
@@ -30,9 +40,27 @@ export function createTimerService(deps: {
 }) {
   const { store, clock, logger, metrics } = deps;
   const handlers = new Map<TimerKind, TimerHandler>();
+  const batchHandlers = new Map<TimerKind, TimerBatchHandler>();
   const lease = deps.leaseMs ?? 5_000;
 
   const concurrency = deps.concurrency ?? 64;
+
+  async function fireBatch(kind: TimerKind, batch: { id: string; data: TimerData }[]) {
+    const h = batchHandlers.get(kind)!;
+    const now = clock.now();
+    for (const { data } of batch)
+      if (data.due) metrics.timerDelay.observe(Math.max(0, now - data.due) / 1000);
+    try {
+      await h(batch);
+      return true;
+    } catch (e) {
+      logger.error(
+        { ids: batch.map((t) => t.id), err: e },
+        'timer batch failed; its timers will be retried after their lease',
+      );
+      return false;
+    }
+  }
 
   async function fire(id: string, data: TimerData): Promise<boolean> {
     // a handler is registered for its own kind only: the data matches its type
@@ -74,13 +102,28 @@ export function createTimerService(deps: {
         const claimed = await store.claim(clock.now(), lease, room);
         nextInMs = claimed.nextInMs;
         const pairs = claimed.timers.length;
-        for (const { id, data } of claimed.timers) {
+        const batches = new Map<TimerKind, { id: string; data: TimerData }[]>();
+        for (const t of claimed.timers) {
+          if (batchHandlers.has(t.data.kind)) {
+            const b = batches.get(t.data.kind);
+            if (b) b.push(t);
+            else batches.set(t.data.kind, [t]);
+            continue;
+          }
           // claimed timers are disjoint and every handler settles through an atomic script
-          const p = fire(id, data).then((ok) => {
+          const p = fire(t.id, t.data).then((ok) => {
             if (ok) fired++;
-            running.delete(id);
+            running.delete(t.id);
           });
-          running.set(id, p);
+          running.set(t.id, p);
+        }
+        // the timers of a kind with a batch handler fire together; each holds its place in the pool
+        for (const [kind, batch] of batches) {
+          const p = fireBatch(kind, batch).then((ok) => {
+            if (ok) fired += batch.length;
+            for (const t of batch) running.delete(t.id);
+          });
+          for (const t of batch) running.set(t.id, p);
         }
         if (pairs < room) more = false;
         continue;
@@ -105,6 +148,10 @@ export function createTimerService(deps: {
     leaseMs: lease,
     register<K extends TimerKind>(kind: K, handler: TimerHandler<K>) {
       handlers.set(kind, handler as unknown as TimerHandler);
+    },
+    /** Fires the timers of `kind` one claim at a time through `handler` (see TimerBatchHandler). */
+    registerBatch<K extends TimerKind>(kind: K, handler: TimerBatchHandler<K>) {
+      batchHandlers.set(kind, handler as unknown as TimerBatchHandler);
     },
     runDue,
     notify: worker.notify,

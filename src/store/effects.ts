@@ -27,6 +27,8 @@ export interface EffectPlan {
   incr?: { key: string; by?: number }[];
 }
 export type EffectResult = 'ok' | 'stale' | 'dup';
+/** A plan's result in a batch: 'error' when the script failed on it (the others still applied). */
+export type BatchEffectResult = EffectResult | 'error';
 
 /** One plan doing what each of `plans` does (lists concatenated; `once`/`release` from the first that has them). */
 export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {

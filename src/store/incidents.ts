@@ -4,13 +4,13 @@ import type { Alert } from '../domain/alert.js';
 import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { decodeIncident } from './incident-codec.js';
-import type { EffectPlan, EffectResult } from './effects.js';
+import type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
 import { encodeBatch, type RoutedAlert } from './incident-ingest.js';
 import { readAggregates, readCounts, type Counts } from './incident-reads.js';
 import type { Keys } from './keys.js';
 import type { IngestOutcome, Scripts, UpsertResult } from './scripts.js';
 
-export type { EffectPlan, EffectResult } from './effects.js';
+export type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
 export { mergePlans } from './effects.js';
 export type { RoutedAlert } from './incident-ingest.js';
 export { readCounts, type Counts, type DailyAggregates } from './incident-reads.js';
@@ -99,6 +99,22 @@ export function createIncidentRepository(deps: {
 
     async apply(plan: EffectPlan): Promise<EffectResult> {
       return scripts.applyEffects(clock.now(), plan);
+    },
+
+    /** Several plans in one script call, each under its own guards; one result per plan, in order. */
+    async applyMany(plans: EffectPlan[]): Promise<BatchEffectResult[]> {
+      return scripts.applyEffectsMany(clock.now(), plans);
+    },
+
+    /** Each incident of `ids` (undefined where there is none), read in one round trip. */
+    async getEach(ids: string[]): Promise<(Incident | undefined)[]> {
+      if (ids.length === 0) return [];
+      const pipe = redis.pipeline();
+      for (const id of ids) pipe.hgetall(keys.incident(id));
+      return ((await pipe.exec()) ?? []).map(([err, h]) => {
+        if (err) throw err;
+        return decodeIncident(h as Record<string, string>);
+      });
     },
 
     async timeline(id: string): Promise<TimelineEntry[]> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { projectRoot } from '../paths.js';
-import type { EffectPlan, EffectResult } from './effects.js';
+import type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
 import type { Keys } from './keys.js';
 import { luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
 
@@ -139,6 +139,16 @@ export function createScripts(redis: Redis, keys: Keys) {
     /** apply_effects.lua: a guarded multi-key change, atomically. */
     async applyEffects(now: number, plan: EffectPlan): Promise<EffectResult> {
       return (await run('apply_effects', {}, [now, JSON.stringify(plan)])) as EffectResult;
+    },
+
+    /**
+     * apply_effects.lua with a batch: each plan applied in turn under its own guards, all in one call
+     * (atomic for the batch); one result per plan, 'error' for a plan that failed in the script.
+     */
+    async applyEffectsMany(now: number, plans: EffectPlan[]): Promise<BatchEffectResult[]> {
+      if (plans.length === 0) return [];
+      const args = plans.map((p) => JSON.stringify(p));
+      return (await run('apply_effects', {}, [now, '*', ...args])) as BatchEffectResult[];
     },
 
     /** inc_page.lua: one read-API page: [next id or '', id, flat hash, timeline length, tail, ...]. */

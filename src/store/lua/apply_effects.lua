@@ -1,8 +1,8 @@
--- apply_effects.lua: apply a described multi-key change atomically, only if its guards still hold.
+-- apply_effects.lua: apply described multi-key changes atomically, each only if its guards still hold.
 -- Used for every incident state change, timer firing and approval step, so that a check and the
 -- change it allows can never interleave with another replica's.
 -- KEYS: the keys declared for this script in scripts.ts, read by name (S.<name>); other keys from K
--- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] JSON plan:
+-- ARGV[1] prefix  ARGV[2] now (ms)  ARGV[3] JSON plan, or '*' and then ARGV[4...] the plans of a batch:
 --   once?        timer id: fire at most once (a marker kept 7 days); a repeat returns 'dup'
 --   release?     timer id: remove it from the in-flight set and drop its data
 --   guards[]     { key, field, eq? , ne?, missing? }  all must hold, else 'stale' (once/release still apply)
@@ -11,67 +11,96 @@
 --   outbox[]     { chat, kind, data, coalesce?, new? }
 --   timers[]     { id, due, data }              cancel[] timer ids
 --   zadd[] { key, score, member }  zrem[] { key, member }  del[] keys  incr[] {key, by}
--- Returns 'ok' | 'stale' | 'dup'
+-- Returns 'ok' | 'stale' | 'dup' for one plan. For a batch, a list of one of those per plan, in order: each plan
+-- is checked against its own guards and applied in turn (a later plan sees what an earlier one
+-- changed, as separate calls would), and a plan that fails with an error answers 'error' (what it
+-- wrote before the error stays, as for one plan) while the others still apply.
 local now = tonumber(ARGV[2])
-local plan = cjson.decode(ARGV[3])
 
-local function release()
+local function release(plan)
   if plan.release then
     redis.call('ZREM', S.timerInflight, plan.release)
     redis.call('DEL', K.timerData(plan.release))
   end
 end
 
-if plan.once then
-  local ok = redis.call('SET', K.timerFired(plan.once), now, 'NX', 'EX', 604800)
-  if not ok then release() return 'dup' end
-end
-
-for _, g in ipairs(plan.guards or {}) do
-  local v = redis.call('HGET', g.key, g.field)
-  local pass = true
-  if g.missing then pass = (v == false) end
-  if g.eq ~= nil and v ~= g.eq then pass = false end
-  if g.ne ~= nil and v == g.ne then pass = false end
-  if g.exists and v == false then pass = false end
-  if not pass then release() return 'stale' end
-end
-
--- [ix] snapshot every incident this plan changes, to bring counters and indexes along (common.lua)
-local ix_touched, ix_order = {}, {}
-for _, h in ipairs(plan.hset or {}) do
-  local ixid = ix_incident_of(h.key)
-  if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
-end
-for _, h in ipairs(plan.hdel or {}) do
-  local ixid = ix_incident_of(h.key)
-  if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
-end
--- [/ix]
-for _, h in ipairs(plan.hset or {}) do redis.call('HSET', h.key, h.field, h.value) end
-for _, h in ipairs(plan.hdel or {}) do redis.call('HDEL', h.key, h.field) end
-for _, z in ipairs(plan.zadd or {}) do redis.call('ZADD', z.key, z.score, z.member) end
-for _, z in ipairs(plan.zrem or {}) do redis.call('ZREM', z.key, z.member) end
-for _, k in ipairs(plan.del or {}) do redis.call('DEL', k) end
-for _, c in ipairs(plan.incr or {}) do redis.call('INCRBY', c.key, c.by or 1) end
-for _, t in ipairs(plan.timeline or {}) do tl_push(t.inc, t.entry) end
-for _, t in ipairs(plan.timeline or {}) do ix_actor(t.inc, t.entry) end -- [ix]
-for _, id in ipairs(plan.cancel or {}) do
-  redis.call('ZREM', S.timers, id)
-  redis.call('DEL', K.timerData(id))
-end
-for _, t in ipairs(plan.timers or {}) do
-  if redis.call('EXISTS', K.timerFired(t.id)) == 0 then
-    redis.call('ZADD', S.timers, 'NX', t.due, t.id)
-    redis.call('SET', K.timerData(t.id), cjson.encode(t.data))
-    ix_track_timer(t.id, t.data) -- [ix]
+local function guards_hold(plan)
+  local gs = plan.guards
+  if not gs then return true end
+  for _, g in ipairs(gs) do
+    local v = redis.call('HGET', g.key, g.field)
+    if g.missing and v ~= false then return false end
+    if g.eq ~= nil and v ~= g.eq then return false end
+    if g.ne ~= nil and v == g.ne then return false end
+    if g.exists and v == false then return false end
   end
+  return true
 end
--- [ix] counters, indexes and aggregates follow the change; a resolution cancels the incident's timers
-for _, ixid in ipairs(ix_order) do ix_apply(ixid, ix_touched[ixid] or nil) end
-for _, o in ipairs(plan.outbox or {}) do
-  ob_push(now, o.chat, o.kind, o.data, o.coalesce or '', o.new == true)
+
+local function apply(plan)
+  if plan.once then
+    local ok = redis.call('SET', K.timerFired(plan.once), now, 'NX', 'EX', 604800)
+    if not ok then release(plan) return 'dup' end
+  end
+  if not guards_hold(plan) then release(plan) return 'stale' end
+
+  -- [ix] snapshot every incident this plan changes, to bring counters and indexes along (common.lua)
+  local ix_touched, ix_order = {}, {}
+  for _, h in ipairs(plan.hset or {}) do
+    local ixid = ix_incident_of(h.key)
+    if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
+  end
+  for _, h in ipairs(plan.hdel or {}) do
+    local ixid = ix_incident_of(h.key)
+    if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
+  end
+  -- [/ix]
+  -- one HSET per run of fields of the same key (a level sets several fields of its incident)
+  local hs = plan.hset
+  if hs then
+    local i, n = 1, #hs
+    while i <= n do
+      local key, args = hs[i].key, {}
+      while i <= n and hs[i].key == key do
+        args[#args + 1] = hs[i].field
+        args[#args + 1] = hs[i].value
+        i = i + 1
+      end
+      redis.call('HSET', key, unpack(args))
+    end
+  end
+  for _, h in ipairs(plan.hdel or {}) do redis.call('HDEL', h.key, h.field) end
+  for _, z in ipairs(plan.zadd or {}) do redis.call('ZADD', z.key, z.score, z.member) end
+  for _, z in ipairs(plan.zrem or {}) do redis.call('ZREM', z.key, z.member) end
+  for _, k in ipairs(plan.del or {}) do redis.call('DEL', k) end
+  for _, c in ipairs(plan.incr or {}) do redis.call('INCRBY', c.key, c.by or 1) end
+  for _, t in ipairs(plan.timeline or {}) do tl_push(t.inc, t.entry) end
+  for _, t in ipairs(plan.timeline or {}) do ix_actor(t.inc, t.entry) end -- [ix]
+  for _, id in ipairs(plan.cancel or {}) do
+    redis.call('ZREM', S.timers, id)
+    redis.call('DEL', K.timerData(id))
+  end
+  for _, t in ipairs(plan.timers or {}) do
+    if redis.call('EXISTS', K.timerFired(t.id)) == 0 then
+      redis.call('ZADD', S.timers, 'NX', t.due, t.id)
+      redis.call('SET', K.timerData(t.id), cjson.encode(t.data))
+      ix_track_timer(t.id, t.data) -- [ix]
+    end
+  end
+  -- [ix] counters, indexes and aggregates follow the change; a resolution cancels the incident's timers
+  for _, ixid in ipairs(ix_order) do ix_apply(ixid, ix_touched[ixid] or nil) end
+  for _, o in ipairs(plan.outbox or {}) do
+    ob_push(now, o.chat, o.kind, o.data, o.coalesce or '', o.new == true)
+  end
+  for _, s in ipairs(plan.sync or {}) do sync_chats(now, s.inc, s.extra) end
+  release(plan)
+  return 'ok'
 end
-for _, s in ipairs(plan.sync or {}) do sync_chats(now, s.inc, s.extra) end
-release()
-return 'ok'
+
+if ARGV[3] ~= '*' then return apply(cjson.decode(ARGV[3])) end
+local out = {}
+for i = 4, #ARGV do
+  local ok, res = pcall(apply, cjson.decode(ARGV[i]))
+  if ok then out[#out + 1] = res else out[#out + 1] = 'error' end
+end
+return out

@@ -179,6 +179,7 @@ function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {
   } as unknown as IncidentRepository;
   const timers = {
     register: (k: string, h: (id: string, d: TimerData) => Promise<void>) => handlers.set(k, h),
+    registerBatch: () => undefined,
     notify: () => void notified++,
   } as unknown as TimerService;
   const none = {
