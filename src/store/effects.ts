@@ -40,3 +40,28 @@ export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {
     }
   return out as EffectPlan;
 }
+
+/**
+ * The plan as apply_effects.lua reads it: timeline entries and timer data go as JSON strings the
+ * script stores as they are (decoding them into Lua tables only to encode them again cost more than
+ * the rest of a fired level), with the few fields the script itself reads beside them.
+ */
+export function encodePlan(plan: EffectPlan): string {
+  if (!plan.timeline && !plan.timers) return JSON.stringify(plan);
+  return JSON.stringify({
+    ...plan,
+    timeline: plan.timeline?.map(({ inc, entry }) => ({
+      inc,
+      json: JSON.stringify(entry),
+      type: entry.type,
+      actor: entry.actor,
+    })),
+    timers: plan.timers?.map(({ id, due, data }) => ({
+      id,
+      due,
+      json: JSON.stringify(data),
+      kind: data.kind,
+      inc: 'inc' in data ? data.inc : undefined,
+    })),
+  });
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { projectRoot } from '../paths.js';
-import type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
+import { encodePlan, type BatchEffectResult, type EffectPlan, type EffectResult } from './effects.js';
 import type { Keys } from './keys.js';
 import { luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
 
@@ -138,7 +138,7 @@ export function createScripts(redis: Redis, keys: Keys) {
 
     /** apply_effects.lua: a guarded multi-key change, atomically. */
     async applyEffects(now: number, plan: EffectPlan): Promise<EffectResult> {
-      return (await run('apply_effects', {}, [now, JSON.stringify(plan)])) as EffectResult;
+      return (await run('apply_effects', {}, [now, encodePlan(plan)])) as EffectResult;
     },
 
     /**
@@ -147,7 +147,7 @@ export function createScripts(redis: Redis, keys: Keys) {
      */
     async applyEffectsMany(now: number, plans: EffectPlan[]): Promise<BatchEffectResult[]> {
       if (plans.length === 0) return [];
-      const args = plans.map((p) => JSON.stringify(p));
+      const args = plans.map(encodePlan);
       return (await run('apply_effects', {}, [now, '*', ...args])) as BatchEffectResult[];
     },
 

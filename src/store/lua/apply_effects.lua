@@ -7,15 +7,29 @@
 --   release?     timer id: remove it from the in-flight set and drop its data
 --   guards[]     { key, field, eq? , ne?, missing? }  all must hold, else 'stale' (once/release still apply)
 --   hset[]       { key, field, value }          hdel[] { key, field }
---   timeline[]   { inc, entry }                 sync[] { inc, extra? }  re-render the incident's messages
+--   timeline[]   { inc, json, type, actor? }    (the entry as JSON, and the fields the counters read)
+--   sync[] { inc, extra? }  re-render the incident's messages
 --   outbox[]     { chat, kind, data, coalesce?, new? }
---   timers[]     { id, due, data }              cancel[] timer ids
+--   timers[]     { id, due, json, kind, inc? }  (the data as JSON, ditto)   cancel[] timer ids
 --   zadd[] { key, score, member }  zrem[] { key, member }  del[] keys  incr[] {key, by}
 -- Returns 'ok' | 'stale' | 'dup' for one plan. For a batch, a list of one of those per plan, in order: each plan
 -- is checked against its own guards and applied in turn (a later plan sees what an earlier one
 -- changed, as separate calls would), and a plan that fails with an error answers 'error' (what it
 -- wrote before the error stays, as for one plan) while the others still apply.
 local now = tonumber(ARGV[2])
+
+local IX_FIELD_SET = {}
+for _, f in ipairs(IX_FIELDS) do IX_FIELD_SET[f] = true end
+-- the incident of a hash key, found once per key in a call (a batch names the same keys often)
+local inc_of_memo = {}
+local function inc_of(key)
+  local v = inc_of_memo[key]
+  if v == nil then
+    v = ix_incident_of(key) or false
+    inc_of_memo[key] = v
+  end
+  return v or nil
+end
 
 local function release(plan)
   if plan.release then
@@ -44,15 +58,24 @@ local function apply(plan)
   end
   if not guards_hold(plan) then release(plan) return 'stale' end
 
-  -- [ix] snapshot every incident this plan changes, to bring counters and indexes along (common.lua)
+  -- [ix] snapshot every incident this plan changes, to bring counters and indexes along (common.lua);
+  -- one whose change leaves every counted field alone (an escalation step, who was paged) and that is
+  -- counted already needs neither the snapshot nor the recount
   local ix_touched, ix_order = {}, {}
-  for _, h in ipairs(plan.hset or {}) do
-    local ixid = ix_incident_of(h.key)
-    if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
+  local seen, seen_order = {}, {}
+  local function note(key, field)
+    local ixid = inc_of(key)
+    if not ixid then return end
+    if seen[ixid] == nil then seen[ixid] = false seen_order[#seen_order + 1] = ixid end
+    if IX_FIELD_SET[field] then seen[ixid] = true end
   end
-  for _, h in ipairs(plan.hdel or {}) do
-    local ixid = ix_incident_of(h.key)
-    if ixid and ix_touched[ixid] == nil then ix_touched[ixid] = ix_snap(ixid) or false table.insert(ix_order, ixid) end
+  for _, h in ipairs(plan.hset or {}) do note(h.key, h.field) end
+  for _, h in ipairs(plan.hdel or {}) do note(h.key, h.field) end
+  for _, ixid in ipairs(seen_order) do
+    if seen[ixid] or redis.call('HGET', K.incident(ixid), 'ix') ~= '1' then
+      ix_touched[ixid] = ix_snap(ixid) or false
+      ix_order[#ix_order + 1] = ixid
+    end
   end
   -- [/ix]
   -- one HSET per run of fields of the same key (a level sets several fields of its incident)
@@ -74,8 +97,9 @@ local function apply(plan)
   for _, z in ipairs(plan.zrem or {}) do redis.call('ZREM', z.key, z.member) end
   for _, k in ipairs(plan.del or {}) do redis.call('DEL', k) end
   for _, c in ipairs(plan.incr or {}) do redis.call('INCRBY', c.key, c.by or 1) end
-  for _, t in ipairs(plan.timeline or {}) do tl_push(t.inc, t.entry) end
-  for _, t in ipairs(plan.timeline or {}) do ix_actor(t.inc, t.entry) end -- [ix]
+  -- timeline entries and timer data come encoded (see encodePlan in effects.ts), with the fields read here
+  for _, t in ipairs(plan.timeline or {}) do redis.call('RPUSH', K.timeline(t.inc), t.json) end
+  for _, t in ipairs(plan.timeline or {}) do ix_actor(t.inc, t) end -- [ix]
   for _, id in ipairs(plan.cancel or {}) do
     redis.call('ZREM', S.timers, id)
     redis.call('DEL', K.timerData(id))
@@ -83,8 +107,8 @@ local function apply(plan)
   for _, t in ipairs(plan.timers or {}) do
     if redis.call('EXISTS', K.timerFired(t.id)) == 0 then
       redis.call('ZADD', S.timers, 'NX', t.due, t.id)
-      redis.call('SET', K.timerData(t.id), cjson.encode(t.data))
-      ix_track_timer(t.id, t.data) -- [ix]
+      redis.call('SET', K.timerData(t.id), t.json)
+      ix_track_timer(t.id, t) -- [ix]
     end
   end
   -- [ix] counters, indexes and aggregates follow the change; a resolution cancels the incident's timers
