@@ -7,40 +7,66 @@ type FieldDel = { key: string; field: string };
 /**
  * The escalation fields of one incident's hash, as pieces of an effect plan (guards, sets and
  * deletes that apply_effects runs atomically). The escalation domain speaks steps, loops and timers;
- * only this file knows the fields they are stored in.
+ * only this file knows the fields they are stored in. (Methods on a class, not closures built per
+ * call: every fired level makes one, and 10,000 levels can come due at once.)
  */
-export function escalationFields(keys: Keys, inc: string) {
-  const key = keys.incident(inc);
-  return {
-    /** The plan applies only while the incident is in `state`. */
-    whenState: (state: string): Guard => ({ key, field: 'state', eq: state }),
-    /** ... only while `step` (`loop:level`) is the next step to fire. */
-    whenStep: (step: string): Guard => ({ key, field: 'esc_step', eq: step }),
-    /** ... only while the acknowledgement at `ackAt` stands. */
-    whenAckAt: (ackAt: number): Guard => ({ key, field: 'ack_at', eq: String(ackAt) }),
-    setState: (state: string): FieldSet => ({ key, field: 'state', value: state }),
-    /** The step to fire next, and the timer that fires it. */
-    setNext: (loop: number, level: number, timer: string): FieldSet[] => [
-      { key, field: 'esc_step', value: `${loop}:${level}` },
-      { key, field: 'esc_timer', value: timer },
-    ],
-    /** The timer that fires the current step (moved, e.g. after a silence or by /escalate). */
-    setTimer: (timer: string): FieldSet => ({ key, field: 'esc_timer', value: timer }),
-    setLoopStart: (at: number): FieldSet => ({ key, field: 'loop_start', value: at }),
-    /** The level that fired last and who it paged (shown on the card). */
-    setFired: (loop: number, level: number, paged: string[]): FieldSet[] => [
-      { key, field: 'level', value: level },
-      { key, field: 'loop', value: loop },
-      { key, field: 'paged', value: JSON.stringify(paged) },
-    ],
-    setBreached: (): FieldSet => ({ key, field: 'breached', value: 1 }),
-    /** The chain has nothing more to fire. */
-    clearStep: (): FieldDel => ({ key, field: 'esc_step' }),
-    clearAck: (): FieldDel[] => [
-      { key, field: 'ack_at' },
-      { key, field: 'ack_by' },
-    ],
-  };
+class EscalationFields {
+  constructor(private readonly key: string) {}
+  /** The plan applies only while the incident is in `state`. */
+  whenState(state: string): Guard {
+    return { key: this.key, field: 'state', eq: state };
+  }
+  /** ... only while `step` (`loop:level`) is the next step to fire. */
+  whenStep(step: string): Guard {
+    return { key: this.key, field: 'esc_step', eq: step };
+  }
+  /** ... only while the acknowledgement at `ackAt` stands. */
+  whenAckAt(ackAt: number): Guard {
+    return { key: this.key, field: 'ack_at', eq: String(ackAt) };
+  }
+  setState(state: string): FieldSet {
+    return { key: this.key, field: 'state', value: state };
+  }
+  /** The step to fire next, and the timer that fires it. */
+  setNext(loop: number, level: number, timer: string): FieldSet[] {
+    return [
+      { key: this.key, field: 'esc_step', value: `${loop}:${level}` },
+      { key: this.key, field: 'esc_timer', value: timer },
+    ];
+  }
+  /** The timer that fires the current step (moved, e.g. after a silence or by /escalate). */
+  setTimer(timer: string): FieldSet {
+    return { key: this.key, field: 'esc_timer', value: timer };
+  }
+  setLoopStart(at: number): FieldSet {
+    return { key: this.key, field: 'loop_start', value: at };
+  }
+  /** The level that fired last and who it paged (shown on the card). */
+  setFired(loop: number, level: number, paged: string[]): FieldSet[] {
+    return [
+      { key: this.key, field: 'level', value: level },
+      { key: this.key, field: 'loop', value: loop },
+      { key: this.key, field: 'paged', value: JSON.stringify(paged) },
+    ];
+  }
+  setBreached(): FieldSet {
+    return { key: this.key, field: 'breached', value: 1 };
+  }
+  /** The chain has nothing more to fire. */
+  clearStep(): FieldDel {
+    return { key: this.key, field: 'esc_step' };
+  }
+  clearAck(): FieldDel[] {
+    return [
+      { key: this.key, field: 'ack_at' },
+      { key: this.key, field: 'ack_by' },
+    ];
+  }
+}
+
+/** The escalation fields of incident `inc` (see EscalationFields). */
+export function escalationFields(keys: Keys, inc: string): EscalationFields {
+  return new EscalationFields(keys.incident(inc));
 }
 
 /** The escalation fields a new incident starts with: its first step, that step's timer, the loop start. */

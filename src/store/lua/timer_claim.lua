@@ -8,20 +8,37 @@ local now = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 local max = tonumber(ARGV[4])
 local back = redis.call('ZRANGEBYSCORE', S.timerInflight, '-inf', now, 'LIMIT', 0, 100)
-for _, id in ipairs(back) do
-  redis.call('ZREM', S.timerInflight, id)
-  redis.call('ZADD', S.timers, now, id)
+if #back > 0 then
+  local zargs = {}
+  for _, id in ipairs(back) do
+    zargs[#zargs + 1] = now
+    zargs[#zargs + 1] = id
+  end
+  redis.call('ZREM', S.timerInflight, unpack(back))
+  redis.call('ZADD', S.timers, unpack(zargs))
 end
 local out = {}
 local due = redis.call('ZRANGEBYSCORE', S.timers, '-inf', now, 'LIMIT', 0, max)
-for _, id in ipairs(due) do
-  redis.call('ZREM', S.timers, id)
-  local data = redis.call('GET', K.timerData(id))
-  if data then
-    redis.call('ZADD', S.timerInflight, now + lease, id)
-    table.insert(out, id)
-    table.insert(out, data)
+-- a few commands per chunk of timers, not three per timer
+for i = 1, #due, 200 do
+  local ids, dkeys = {}, {}
+  for j = i, math.min(i + 199, #due) do
+    ids[#ids + 1] = due[j]
+    dkeys[#dkeys + 1] = K.timerData(due[j])
   end
+  redis.call('ZREM', S.timers, unpack(ids))
+  local datas = redis.call('MGET', unpack(dkeys))
+  local zargs = {}
+  for j, id in ipairs(ids) do
+    local data = datas[j]
+    if data then
+      zargs[#zargs + 1] = now + lease
+      zargs[#zargs + 1] = id
+      out[#out + 1] = id
+      out[#out + 1] = data
+    end
+  end
+  if #zargs > 0 then redis.call('ZADD', S.timerInflight, unpack(zargs)) end
 end
 local nxt = redis.call('ZRANGE', S.timers, 0, 0, 'WITHSCORES')
 if #nxt == 0 then table.insert(out, '-1') else table.insert(out, tostring(math.max(0, tonumber(nxt[2]) - now))) end
