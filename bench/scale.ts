@@ -5,7 +5,7 @@
  * Every number is reported (with its target), never asserted.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -428,6 +428,20 @@ class JumpClock implements Clock {
   }
 }
 
+/** BENCH_ESC_CPU_PROF=<file>: a V8 CPU profile of this process from the jump until all fired. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 type RedisStats = { cpuUs: number; cmds: Map<string, { calls: number; usec: number }> };
 /** Server-wide Redis CPU time and per-command counters (INFO cpu, INFO commandstats). */
 async function redisStats(redis: Redis): Promise<RedisStats> {
@@ -534,6 +548,7 @@ async function escalation(kit: TelegramKit, add: Add) {
     };
     try {
       const stats0 = process.env.BENCH_REDIS_STATS ? await redisStats(redis) : undefined;
+      const prof = process.env.BENCH_ESC_CPU_PROF ? await startProfile() : undefined;
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       // level 1 of every incident (level 0 fired at creation)
@@ -541,6 +556,7 @@ async function escalation(kit: TelegramKit, add: Add) {
       const allFiredS = (performance.now() - wall0) / 1000;
       const stats1 = stats0 && (await redisStats(redis));
       const cpu1 = process.cpuUsage(cpu0);
+      if (prof) await prof(process.env.BENCH_ESC_CPU_PROF!);
       await until(() => pageCount >= N, 60_000, 200);
       if (stats0 && stats1) {
         // BENCH_REDIS_STATS=1 (a Redis of your own: the counters are server-wide): Redis CPU and
