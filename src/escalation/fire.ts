@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { TimerDataOf } from '../domain/timers.js';
-import type { Incident } from '../domain/incident.js';
 import type { EffectPlan, IncidentRepository } from '../store/incidents.js';
 import { matchingSuppression, type SuppressionStore } from '../incidents/silences.js';
 import type { Suppression } from '../domain/suppression.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { TimerService } from '../scheduler/timers.js';
+import type { EscalationState } from '../store/escalation.js';
 import type { Keys } from '../store/keys.js';
 import { levelPlan, suppressedPlan } from './plans.js';
 import type { Policies } from './policy.js';
@@ -52,7 +52,7 @@ export function createLevelFiring(deps: {
   }
 
   /** Until when the incident is silenced or in maintenance at `now`, if it is. */
-  async function suppressedUntil(inc: Incident, now: number): Promise<number | undefined> {
+  async function suppressedUntil(inc: EscalationState, now: number): Promise<number | undefined> {
     if (inc.silencedUntil && inc.silencedUntil > now) return inc.silencedUntil;
     const [maint, silences] = await suppressions();
     const m = matchingSuppression(maint, inc.labels, now);
@@ -63,7 +63,7 @@ export function createLevelFiring(deps: {
   async function planOf(
     id: string,
     data: EscData,
-    inc: Incident | undefined,
+    inc: EscalationState | undefined,
     now: number,
   ): Promise<{
     plan: EffectPlan;
@@ -118,7 +118,7 @@ export function createLevelFiring(deps: {
    * claimed and is retried after its lease, like a failed single level.
    */
   async function fireLevels(batch: { id: string; data: EscData }[]): Promise<void> {
-    const incs = await repo.getEach(batch.map((t) => t.data.inc));
+    const incs = await repo.escalationStates(batch.map((t) => t.data.inc));
     const now = clock.now();
     const planned = await Promise.all(batch.map((t, i) => planOf(t.id, t.data, incs[i], now)));
     const res = await repo.applyMany(planned.map((p) => p.plan));

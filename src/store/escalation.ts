@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import type { Incident } from '../domain/incident.js';
 import type { Keys } from './keys.js';
 
 type Guard = { key: string; field: string; eq: string };
@@ -79,4 +81,66 @@ export function creationFields(
     loop_start: loopStart,
     esc_timer: first.timer,
   };
+}
+
+/** What firing a level reads of its incident (the rest of the hash is not fetched). */
+export type EscalationState = Pick<
+  Incident,
+  'id' | 'state' | 'severity' | 'labels' | 'silencedUntil' | 'loopStart' | 'createdAt' | 'escStep'
+>;
+const STATE_FIELDS = [
+  'id',
+  'state',
+  'severity',
+  'labels',
+  'silenced_until',
+  'loop_start',
+  'created_at',
+  'esc_step',
+] as const;
+
+const num = (v: string | null): number | undefined =>
+  v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
+
+function labelsOf(v: string | null): Record<string, string> {
+  try {
+    const x: unknown = v ? JSON.parse(v) : {};
+    return x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? (x as Record<string, string>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The escalation state of each incident of `ids` (undefined where there is none), in one round trip:
+ * the fields a fired level decides on, as decodeIncident would read them.
+ */
+export async function readEscalationStates(
+  redis: Redis,
+  keys: Keys,
+  ids: string[],
+): Promise<(EscalationState | undefined)[]> {
+  if (ids.length === 0) return [];
+  const pipe = redis.pipeline();
+  for (const id of ids) pipe.hmget(keys.incident(id), ...STATE_FIELDS);
+  return ((await pipe.exec()) ?? []).map(([err, r]) => {
+    if (err) throw err;
+    const [id, state, severity, labels, silencedUntil, loopStart, createdAt, escStep] = r as (
+      | string
+      | null
+    )[];
+    if (!id) return undefined;
+    return {
+      id,
+      state: (state ?? 'triggered') as Incident['state'],
+      severity: (severity ?? 'P3') as Incident['severity'],
+      labels: labelsOf(labels ?? null),
+      silencedUntil: num(silencedUntil ?? null),
+      loopStart: num(loopStart ?? null),
+      createdAt: num(createdAt ?? null) ?? 0,
+      escStep: escStep || undefined,
+    };
+  });
 }

@@ -4,6 +4,7 @@ import type { Alert } from '../domain/alert.js';
 import type { Incident, IncidentState, TimelineEntry } from '../domain/incident.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { decodeIncident } from './incident-codec.js';
+import { readEscalationStates } from './escalation.js';
 import type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
 import { encodeBatch, type RoutedAlert } from './incident-ingest.js';
 import { readAggregates, readCounts, type Counts } from './incident-reads.js';
@@ -106,16 +107,8 @@ export function createIncidentRepository(deps: {
       return scripts.applyEffectsMany(clock.now(), plans);
     },
 
-    /** Each incident of `ids` (undefined where there is none), read in one round trip. */
-    async getEach(ids: string[]): Promise<(Incident | undefined)[]> {
-      if (ids.length === 0) return [];
-      const pipe = redis.pipeline();
-      for (const id of ids) pipe.hgetall(keys.incident(id));
-      return ((await pipe.exec()) ?? []).map(([err, h]) => {
-        if (err) throw err;
-        return decodeIncident(h as Record<string, string>);
-      });
-    },
+    /** What firing a level reads of each incident of `ids`, in one round trip (see EscalationState). */
+    escalationStates: (ids: string[]) => readEscalationStates(redis, keys, ids),
 
     async timeline(id: string): Promise<TimelineEntry[]> {
       const raw = await redis.lrange(keys.timeline(id), 0, -1);
