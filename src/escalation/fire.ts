@@ -74,7 +74,12 @@ export function createLevelFiring(deps: {
     const settle = { once: id, release: id };
     const policy = inc && policies.policyFor(inc);
     // the level acts only while this timer is still the incident's next step
-    if (!inc || !policy || inc.state !== 'triggered' || inc.escStep !== `${data.loop}:${data.level}`)
+    if (
+      !inc ||
+      !policy ||
+      inc.state !== 'triggered' ||
+      inc.escStep !== `${data.loop}:${data.level}`
+    )
       return { plan: settle, result: 'stale', webhooks: false };
     const until = await suppressedUntil(inc, now);
     if (until)
@@ -93,7 +98,11 @@ export function createLevelFiring(deps: {
   }
 
   /** Counts and logs a level's outcome; true when it fired and has webhook deliveries to start. */
-  function settled(data: EscData, result: string, planned: { webhooks: boolean; paged?: string[] }) {
+  function settled(
+    data: EscData,
+    result: string,
+    planned: { webhooks: boolean; paged?: string[] },
+  ) {
     metrics.escalations.inc({ result });
     if (result === 'ok')
       logger.info(

@@ -128,8 +128,7 @@ export async function readEscalationStates(
   return ((await pipe.exec()) ?? []).map(([err, r]) => {
     if (err) throw err;
     const [id, state, severity, labels, silencedUntil, loopStart, createdAt, escStep] = r as (
-      | string
-      | null
+      string | null
     )[];
     if (!id) return undefined;
     return {

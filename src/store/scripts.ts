@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { projectRoot } from '../paths.js';
-import { encodePlan, type BatchEffectResult, type EffectPlan, type EffectResult } from './effects.js';
+import {
+  encodePlan,
+  type BatchEffectResult,
+  type EffectPlan,
+  type EffectResult,
+} from './effects.js';
 import type { Keys } from './keys.js';
 import { luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
 
