@@ -44,12 +44,14 @@ export function mergePlans(...plans: (EffectPlan | undefined)[]): EffectPlan {
 /**
  * The plan as apply_effects.lua reads it: timeline entries and timer data go as JSON strings the
  * script stores as they are (decoding them into Lua tables only to encode them again cost more than
- * the rest of a fired level), with the few fields the script itself reads beside them.
+ * the rest of a fired level), with the few fields the script itself reads beside them. `read`: a
+ * hash key whose fields the script answers with after the change (see apply_effects.lua).
  */
-export function encodePlan(plan: EffectPlan): string {
-  if (!plan.timeline && !plan.timers) return JSON.stringify(plan);
+export function encodePlan(plan: EffectPlan, read?: string): string {
+  if (!plan.timeline && !plan.timers) return JSON.stringify(read ? { ...plan, read } : plan);
   return JSON.stringify({
     ...plan,
+    read,
     timeline: plan.timeline?.map(({ inc, entry }) => ({
       inc,
       json: JSON.stringify(entry),

@@ -110,6 +110,15 @@ export function createIncidentRepository(deps: {
     /** What firing a level reads of each incident of `ids`, in one round trip (see EscalationState). */
     escalationStates: (ids: string[]) => readEscalationStates(redis, keys, ids),
 
+    /** `apply`, and on success incident `id` as the change left it, in the same script call. */
+    async applyThenGet(
+      plan: EffectPlan,
+      id: string,
+    ): Promise<{ result: EffectResult; inc?: Incident }> {
+      const { result, hash } = await scripts.applyEffectsRead(clock.now(), plan, keys.incident(id));
+      return hash ? { result, inc: decodeIncident(hash) } : { result };
+    },
+
     async timeline(id: string): Promise<TimelineEntry[]> {
       const raw = await redis.lrange(keys.timeline(id), 0, -1);
       return raw.map((r) => JSON.parse(r) as TimelineEntry);

@@ -12,7 +12,8 @@
 --   outbox[]     { chat, kind, data, coalesce?, new? }
 --   timers[]     { id, due, json, kind, inc? }  (the data as JSON, ditto)   cancel[] timer ids
 --   zadd[] { key, score, member }  zrem[] { key, member }  del[] keys  incr[] {key, by}
--- Returns 'ok' | 'stale' | 'dup' for one plan. For a batch, a list of one of those per plan, in order: each plan
+--   read?        a hash key: on success, its fields come back too (the caller's state after the change)
+-- Returns 'ok' | 'stale' | 'dup' for one plan (with read, success is { 'ok', flat HGETALL of read }). For a batch, a list of one of those per plan, in order: each plan
 -- is checked against its own guards and applied in turn (a later plan sees what an earlier one
 -- changed, as separate calls would), and a plan that fails with an error answers 'error' (what it
 -- wrote before the error stays, as for one plan) while the others still apply.
@@ -118,6 +119,7 @@ local function apply(plan)
   end
   for _, s in ipairs(plan.sync or {}) do sync_chats(now, s.inc, s.extra) end
   release(plan)
+  if plan.read then return { 'ok', redis.call('HGETALL', plan.read) } end
   return 'ok'
 end
 
