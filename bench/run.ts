@@ -5,7 +5,6 @@
 import os from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import type { Update } from 'grammy/types';
 import { FakeClock } from '../src/clock.js';
@@ -16,6 +15,8 @@ import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { startTelegram, type TelegramKit } from '../test/helpers/telegram.js';
 import { botEnv, freePort, spawnBot } from '../test/helpers/process.js';
 import { benchScale } from './scale.js';
+import { benchIntakeRatio } from './intake.js';
+import { amBody } from './intake-body.js';
 
 type Row = { scenario: string; metric: string; value: string; target?: string; ok?: boolean };
 const rows: Row[] = [];
@@ -55,61 +56,6 @@ async function withApp<T>(
     await t.stop();
     await dropPrefix(t.prefix);
   }
-}
-
-function amBody(i: number) {
-  return JSON.stringify({
-    version: '4',
-    groupKey: `{}:{alertname="Bench${i}"}`,
-    truncatedAlerts: 0,
-    status: 'firing',
-    receiver: 'opsbot',
-    groupLabels: { alertname: `Bench${i}` },
-    commonLabels: { alertname: `Bench${i}`, severity: 'warning' },
-    commonAnnotations: {},
-    externalURL: 'http://am.local',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: `Bench${i}`, severity: 'warning', instance: `host-${i}` },
-        annotations: { summary: `bench alert ${i}` },
-        startsAt: new Date().toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prom.local/g',
-        fingerprint: `fp${i}`,
-      },
-    ],
-  });
-}
-
-/** Fires requests with `concurrency` workers for `ms`; returns completed requests per second. */
-async function load(
-  url: string,
-  token: string,
-  ms: number,
-  concurrency: number,
-  start = 0,
-): Promise<{ rps: number; n: number; errors: number }> {
-  let i = start;
-  let n = 0;
-  let errors = 0;
-  const end = Date.now() + ms;
-  const t0 = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        const r = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: amBody(i++),
-        });
-        await r.arrayBuffer();
-        if (r.status === 202) n++;
-        else errors++;
-      }
-    }),
-  );
-  return { rps: n / ((Date.now() - t0) / 1000), n, errors };
 }
 
 /** The test config with the intake rate limits of the ci and prometheus integrations lifted. */
@@ -206,29 +152,12 @@ async function postRaw(url: string, token: string, body: string): Promise<number
 }
 
 async function benchIntake(kit: TelegramKit) {
-  console.log('\n[intake] /hooks/alertmanager vs a bare fastify handler, same client, same run');
-  const bare = Fastify({ bodyLimit: 1024 * 1024 });
-  bare.post('/hooks/alertmanager', async (req, reply) =>
-    reply
-      .status(202)
-      .send({ accepted: Array.isArray((req.body as { alerts?: unknown[] }).alerts) ? 1 : 0 }),
+  console.log(
+    '\n[intake] /hooks/alertmanager vs a bare fastify handler, same client, same run, own processes',
   );
-  await bare.listen({ host: '127.0.0.1', port: 0 });
-  const addr = bare.server.address();
-  const bareUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hooks/alertmanager`;
-  await load(bareUrl, 'x', 500, 16);
-  const b = await load(bareUrl, 'x', 4000, 32);
-  await bare.close();
   const yaml = unlimited(testConfigYaml({ levels: quietLevels, extra: fast }));
-  await withApp(kit, yaml, async (t) => {
-    const url = `${t.url}/hooks/alertmanager`;
-    await load(url, TOKENS.prometheus, 500, 16, 1_000_000);
-    const o = await load(url, TOKENS.prometheus, 4000, 32, 2_000_000);
-    add('intake', 'bare fastify (req/s)', fmt(b.rps, 0));
-    add('intake', 'opsbot /hooks/alertmanager (alerts/s)', fmt(o.rps, 0));
-    const ratio = o.rps / b.rps;
-    add('intake', 'ratio opsbot / bare', fmt(ratio, 2), '≥ 0.8', ratio >= 0.8);
-  });
+  await benchIntakeRatio(kit, add, yaml);
+  if (process.env.BENCH_INTAKE_PARTS === 'ratio') return;
 
   // Commands and round trips, on a private redis-server so INFO commandstats sees opsbot alone;
   // the outbox, timer and retention workers are stopped so only intake is counted.
