@@ -34,6 +34,8 @@ import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import type { TelegramKit } from '../test/helpers/telegram.js';
 import { botEnv, freePort, spawnBot, type BotProcess } from '../test/helpers/process.js';
 import type { LoadJob, LoadResult } from './intake-child.js';
+import { OUTBOX_LANES } from '../src/domain/outbox.js';
+import { createKeys } from '../src/store/keys.js';
 
 type Add = (scenario: string, metric: string, value: string, target?: string, ok?: boolean) => void;
 
@@ -107,7 +109,8 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
   const port = await freePort();
   // BENCH_INTAKE_CPU_PROF=<dir>: write a V8 CPU profile of the opsbot process there
   const prof = process.env.BENCH_INTAKE_CPU_PROF;
-  const bot = spawnBot(botEnv({ kit, prefix, port, yaml, extra: { LOG_LEVEL: 'warn' } }), {
+  // LOG_LEVEL info: the default of `npm start`
+  const bot = spawnBot(botEnv({ kit, prefix, port, yaml, extra: { LOG_LEVEL: 'info' } }), {
     compiled: true,
     nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
   });
@@ -124,11 +127,15 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
       await new Promise((r) => setTimeout(r, 10));
     }
     const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
-    const outboxDepth = async () =>
-      Number(
-        /^opsbot_outbox_depth (\S+)/m.exec(await (await fetch(`${opsbot}/metrics`)).text())?.[1] ??
-          NaN,
-      );
+    // the outbox's queued and in-flight jobs, read from Redis by the bench (asking opsbot's /metrics
+    // would put the bench's polling into opsbot's CPU)
+    const keys = createKeys(prefix);
+    const outboxDepth = async () => {
+      const chats = await redis.zrange(keys.obReady(), 0, -1);
+      const pipe = redis.pipeline().zcard(keys.obInflight());
+      for (const c of chats) for (const lane of OUTBOX_LANES) pipe.llen(keys.obLane(c, lane));
+      return ((await pipe.exec()) ?? []).reduce((a, [, n]) => a + Number(n ?? 0), 0);
+    };
     const run = (job: LoadJob) =>
       new Promise<LoadResult>((resolve) => {
         client.once('message', (r: LoadResult) => resolve(r));
@@ -146,8 +153,8 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     type Side = keyof typeof sides;
     let next = 1_000_000;
     const drained = async () => {
-      for (let i = 0; i < 600 && (await outboxDepth()) > 0; i++)
-        await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1200 && (await outboxDepth()) > 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
     };
     // warm-up: JIT, connections, script cache, intake's suppression snapshot
     for (const side of ['bare', 'opsbot'] as Side[]) {
