@@ -115,6 +115,19 @@ export function createIncidentRepository(deps: {
       return redis.hgetall(keys.messages(id));
     },
 
+    /** `get` and `messages` in one round trip (the outbox needs both for every card). */
+    async withMessages(
+      id: string,
+    ): Promise<{ inc: Incident | undefined; messages: Record<string, string> }> {
+      const res =
+        (await redis.pipeline().hgetall(keys.incident(id)).hgetall(keys.messages(id)).exec()) ?? [];
+      for (const [err] of res) if (err) throw err;
+      return {
+        inc: decodeIncident((res[0]?.[1] ?? {}) as Record<string, string>),
+        messages: (res[1]?.[1] ?? {}) as Record<string, string>,
+      };
+    },
+
     /** Open incidents, oldest first, at most `max` (bounded: use `openPage` or `page` to walk all). */
     async listOpen(max = 1000): Promise<Incident[]> {
       return getMany(await idsOf(['triggered', 'acknowledged'], max, false));

@@ -24,7 +24,7 @@ export type DispatchStore = Pick<
 export interface DispatchDeps {
   store: DispatchStore;
   sender: Sender;
-  repo: Pick<IncidentRepository, 'get' | 'getMany' | 'messages' | 'apply'>;
+  repo: Pick<IncidentRepository, 'get' | 'getMany' | 'messages' | 'withMessages' | 'apply'>;
   warRooms: WarRooms;
   clock: Clock;
   t: Translate;
@@ -123,12 +123,12 @@ export function createDispatcher(deps: DispatchDeps) {
   /** A sync or a page: the incident's card, edited in place or posted (pages always post). */
   async function card(job: JobOf<'sync'> | JobOf<'page'>, locale: Locale): Promise<void> {
     const data: OutboxData['page'] = job.data;
-    const inc = await repo.get(data.inc);
+    // the incident and its messages in one round trip (the topic steps below touch neither)
+    const { inc, messages: msgs } = await repo.withMessages(data.inc);
     if (!inc) return finish(job, 'noop');
     // in a war-room chat the incident's messages go into its own topic (opened on first use)
     const topic = await warRooms.threadFor(job.chat, inc, locale);
     if (job.kind === 'sync') await warRooms.reconcile(job.chat, inc);
-    const msgs = await repo.messages(inc.id);
     const existing = msgs[job.chat];
     // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
     const kind = job.kind === 'page' && inc.state !== 'triggered' ? 'sync' : job.kind;

@@ -116,6 +116,9 @@ function setup(opts: { inc?: Incident; messages?: Record<string, string>; card?:
     async messages() {
       return opts.messages ?? {};
     },
+    async withMessages(id: string) {
+      return { inc: await this.get(id), messages: await this.messages() };
+    },
     async apply(plan: EffectPlan) {
       applied.push(plan);
       return 'ok' as const;
