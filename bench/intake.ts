@@ -99,38 +99,62 @@ async function stopBot(b: BotProcess) {
   await b.exited;
 }
 
+/** One opsbot process, compiled from `dir` and started as `npm start` does, on its own prefix. */
+async function startOpsbot(kit: TelegramKit, yaml: string, dir: string, nodeArgs: string[]) {
+  const prefix = freshPrefix('bench-intake');
+  const port = await freePort();
+  // LOG_LEVEL info: the default of `npm start`
+  const bot = spawnBot(botEnv({ kit, prefix, port, yaml, extra: { LOG_LEVEL: 'info' } }), {
+    compiled: true,
+    nodeArgs,
+    cwd: dir,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) break;
+    if (bot.child.exitCode !== null || i > 2000)
+      throw new Error(`opsbot did not get ready: ${bot.stderr().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { bot, prefix, url: `${url}/hooks/alertmanager`, pid: bot.child.pid! };
+}
+
+type Sample = {
+  rps: number;
+  n: number;
+  errors: number;
+  cpu: number;
+  client: number;
+  emulator: number;
+  redis: number;
+  left: number;
+};
+
 export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string) {
   const rounds = Number(process.env.BENCH_INTAKE_ROUNDS ?? 6);
   const ms = Number(process.env.BENCH_INTAKE_MS ?? 3000);
   const concurrency = 32;
   // the opsbot under test is the code of this checkout: compile it now, never a stale dist/
   execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-  const prefix = freshPrefix('bench-intake');
-  const port = await freePort();
   // BENCH_INTAKE_CPU_PROF=<dir>: write a V8 CPU profile of the opsbot process there
   const prof = process.env.BENCH_INTAKE_CPU_PROF;
-  // LOG_LEVEL info: the default of `npm start`
-  const bot = spawnBot(botEnv({ kit, prefix, port, yaml, extra: { LOG_LEVEL: 'info' } }), {
-    compiled: true,
-    nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
-  });
+  // BENCH_INTAKE_BASELINE=<dir>: a second opsbot, compiled in another checkout (e.g. main's code,
+  // built there beforehand), runs in the same rounds, so a change is judged against the same load
+  const baseDir = process.env.BENCH_INTAKE_BASELINE;
+  const bots = [
+    await startOpsbot(kit, yaml, '.', prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+    ...(baseDir ? [await startOpsbot(kit, yaml, baseDir, [])] : []),
+  ];
   const bare = childTsx(['bare'], false);
   const client = childTsx(['load'], true);
   const redis = new Redis(REDIS_URL);
   try {
     const barePort = await firstLine(bare);
-    const opsbot = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      if ((await fetch(`${opsbot}/readyz`).catch(() => undefined))?.ok) break;
-      if (bot.child.exitCode !== null || i > 2000)
-        throw new Error(`opsbot did not get ready: ${bot.stderr().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
     const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
-    // the outbox's queued and in-flight jobs, read from Redis by the bench (asking opsbot's /metrics
-    // would put the bench's polling into opsbot's CPU)
-    const keys = createKeys(prefix);
-    const outboxDepth = async () => {
+    // the outboxes' queued and in-flight jobs, read from Redis by the bench (asking opsbot's
+    // /metrics would put the bench's polling into opsbot's CPU)
+    const outboxDepth = async (prefix: string) => {
+      const keys = createKeys(prefix);
       const chats = await redis.zrange(keys.obReady(), 0, -1);
       const pipe = redis.pipeline().zcard(keys.obInflight());
       for (const c of chats) for (const lane of OUTBOX_LANES) pipe.llen(keys.obLane(c, lane));
@@ -142,55 +166,60 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
         client.send(job);
       });
 
-    const sides = {
-      bare: { url: `http://127.0.0.1:${barePort}/hooks/alertmanager`, token: 'x', pid: bare.pid! },
-      opsbot: {
-        url: `${opsbot}/hooks/alertmanager`,
-        token: TOKENS.prometheus,
-        pid: bot.child.pid!,
+    type Side = { name: string; url: string; token: string; pid: number; prefix?: string };
+    const sides: Side[] = [
+      {
+        name: 'bare',
+        url: `http://127.0.0.1:${barePort}/hooks/alertmanager`,
+        token: 'x',
+        pid: bare.pid!,
       },
-    };
-    type Side = keyof typeof sides;
+      ...bots.map((b, i) => ({
+        name: i === 0 ? 'opsbot' : 'baseline',
+        url: b.url,
+        token: TOKENS.prometheus,
+        pid: b.pid,
+        prefix: b.prefix,
+      })),
+    ];
     let next = 1_000_000;
-    const drained = async () => {
-      for (let i = 0; i < 1200 && (await outboxDepth()) > 0; i++)
+    const drained = async (side: Side) => {
+      if (!side.prefix) return;
+      for (let i = 0; i < 1200 && (await outboxDepth(side.prefix)) > 0; i++)
         await new Promise((r) => setTimeout(r, 50));
     };
     // warm-up: JIT, connections, script cache, intake's suppression snapshot
-    for (const side of ['bare', 'opsbot'] as Side[]) {
-      await run({ ...sides[side], ms: 1000, concurrency, start: (next += 100_000) });
-      await drained();
+    for (const side of sides) {
+      await run({ ...side, ms: 1000, concurrency, start: (next += 100_000) });
+      await drained(side);
     }
 
-    type Sample = {
-      rps: number;
-      n: number;
-      errors: number;
-      cpu: number;
-      client: number;
-      emulator: number;
-      redis: number;
-      left: number;
-    };
-    const samples: Record<Side, Sample[]> = { bare: [], opsbot: [] };
+    const samples = new Map<string, Sample[]>(sides.map((s) => [s.name, []]));
     const ours = () =>
-      [bare.pid!, bot.child.pid!, client.pid!, process.pid, redisPid].reduce(
+      [bare.pid!, ...bots.map((b) => b.pid), client.pid!, process.pid, redisPid].reduce(
         (a, pid) => a + cpuOf(pid),
         0,
       );
     const m0 = machine();
     const o0 = ours();
     for (let r = 0; r < rounds; r++) {
-      const order: Side[] = r % 2 ? ['opsbot', 'bare'] : ['bare', 'opsbot'];
-      for (const side of order) {
-        const s = sides[side];
+      // the order rotates every round, so a drift in the machine's load hits every side alike
+      const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
+      if (r % 2) order.reverse();
+      for (const s of order) {
         const c0 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];
-        const res = await run({ ...s, ms, concurrency, start: (next += 100_000) });
-        const left = side === 'opsbot' ? await outboxDepth() : 0;
-        await drained(); // the round's cards are opsbot's work: in its CPU, not in the next round
+        const res = await run({
+          url: s.url,
+          token: s.token,
+          ms,
+          concurrency,
+          start: (next += 100_000),
+        });
+        const left = s.prefix ? await outboxDepth(s.prefix) : 0;
+        await drained(s); // the round's cards are opsbot's work: in its CPU, not in the next round
         const c1 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];
         const per = (k: number) => (c1[k]! - c0[k]!) / Math.max(1, res.n);
-        samples[side].push({
+        samples.get(s.name)!.push({
           ...res,
           cpu: per(0),
           client: per(1),
@@ -202,21 +231,23 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     }
     const m1 = machine();
     const o1 = ours();
-    const ratios = samples.opsbot.map((o, i) => o.rps / samples.bare[i]!.rps);
+    const bareS = samples.get('bare')!;
+    const opsS = samples.get('opsbot')!;
+    const ratios = opsS.map((o, i) => o.rps / bareS[i]!.rps);
     const us = (xs: Sample[], k: 'cpu' | 'client' | 'emulator' | 'redis') =>
       fmt(median(xs.map((x) => x[k])) * 1e6, 0);
-    const errs = samples.opsbot.reduce((a, x) => a + x.errors, 0);
+    const errs = opsS.reduce((a, x) => a + x.errors, 0);
     if (errs > 0) throw new Error(`opsbot answered ${errs} requests with other than 202`);
     add('intake', 'rounds (bare and opsbot each, interleaved)', `${rounds} × ${ms / 1000} s`);
     add(
       'intake',
       'bare fastify, median of rounds (req/s)',
-      fmt(median(samples.bare.map((x) => x.rps)), 0),
+      fmt(median(bareS.map((x) => x.rps)), 0),
     );
     add(
       'intake',
       'opsbot /hooks/alertmanager, median of rounds (alerts/s)',
-      fmt(median(samples.opsbot.map((x) => x.rps)), 0),
+      fmt(median(opsS.map((x) => x.rps)), 0),
     );
     const ratio = median(ratios);
     add(
@@ -230,17 +261,26 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     add(
       'intake',
       'CPU per request, median (µs): bare server; opsbot incl. its card send',
-      `${us(samples.bare, 'cpu')}; ${us(samples.opsbot, 'cpu')}`,
+      `${us(bareS, 'cpu')}; ${us(opsS, 'cpu')}`,
     );
+    const baseS = samples.get('baseline');
+    if (baseS) {
+      const cpuRatios = opsS.map((o, i) => o.cpu / baseS[i]!.cpu);
+      add(
+        'intake',
+        `baseline (${baseDir}): alerts/s; CPU per alert (µs); opsbot CPU / baseline CPU per round`,
+        `${fmt(median(baseS.map((x) => x.rps)), 0)}; ${us(baseS, 'cpu')}; ${cpuRatios.map((x) => fmt(x, 2)).join(', ')}`,
+      );
+    }
     add(
       'intake',
       'CPU per opsbot request elsewhere, median (µs): client; emulator; Redis (shared instance)',
-      `${us(samples.opsbot, 'client')}; ${us(samples.opsbot, 'emulator')}; ${us(samples.opsbot, 'redis')}`,
+      `${us(opsS, 'client')}; ${us(opsS, 'emulator')}; ${us(opsS, 'redis')}`,
     );
     add(
       'intake',
       'outbox jobs left at the end of an opsbot round, max (sent before the next round)',
-      String(Math.max(...samples.opsbot.map((x) => x.left))),
+      String(Math.max(...opsS.map((x) => x.left))),
     );
     const wall = (m1.total - m0.total) / os.cpus().length;
     add(
@@ -252,8 +292,10 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     client.disconnect?.();
     await stop(client);
     await stop(bare);
-    await stopBot(bot);
+    for (const b of bots) {
+      await stopBot(b.bot);
+      await dropPrefix(b.prefix);
+    }
     redis.disconnect();
-    await dropPrefix(prefix);
   }
 }
