@@ -41,11 +41,11 @@ type Add = (scenario: string, metric: string, value: string, target?: string, ok
 
 const TICK = 100; // USER_HZ: /proc times are in 1/100 s on Linux
 
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuOf(pid: number): number {
+/** CPU seconds (user + system, all threads) a process has used so far; `sys`: system only. */
+function cpuOf(pid: number, sys = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
+  return ((sys ? 0 : Number(f[11])) + Number(f[12])) / TICK;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (all cores). */
@@ -127,6 +127,8 @@ type Sample = {
   client: number;
   emulator: number;
   redis: number;
+  /** The server's system (kernel) CPU per request, part of `cpu`. */
+  sys: number;
   left: number;
 };
 
@@ -208,6 +210,7 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
       if (r % 2) order.reverse();
       for (const s of order) {
         const c0 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];
+        c0.push(cpuOf(s.pid, true));
         const res = await run({
           url: s.url,
           token: s.token,
@@ -218,6 +221,7 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
         const left = s.prefix ? await outboxDepth(s.prefix) : 0;
         await drained(s); // the round's cards are opsbot's work: in its CPU, not in the next round
         const c1 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];
+        c1.push(cpuOf(s.pid, true));
         const per = (k: number) => (c1[k]! - c0[k]!) / Math.max(1, res.n);
         samples.get(s.name)!.push({
           ...res,
@@ -225,6 +229,7 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
           client: per(1),
           emulator: per(2),
           redis: per(3),
+          sys: per(4),
           left,
         });
       }
@@ -234,7 +239,7 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     const bareS = samples.get('bare')!;
     const opsS = samples.get('opsbot')!;
     const ratios = opsS.map((o, i) => o.rps / bareS[i]!.rps);
-    const us = (xs: Sample[], k: 'cpu' | 'client' | 'emulator' | 'redis') =>
+    const us = (xs: Sample[], k: 'cpu' | 'client' | 'emulator' | 'redis' | 'sys') =>
       fmt(median(xs.map((x) => x[k])) * 1e6, 0);
     const errs = opsS.reduce((a, x) => a + x.errors, 0);
     if (errs > 0) throw new Error(`opsbot answered ${errs} requests with other than 202`);
@@ -260,8 +265,8 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     add('intake', 'per-round ratios', ratios.map((x) => fmt(x, 2)).join(', '));
     add(
       'intake',
-      'CPU per request, median (µs): bare server; opsbot incl. its card send',
-      `${us(bareS, 'cpu')}; ${us(opsS, 'cpu')}`,
+      'CPU per request, median (µs): bare server; opsbot incl. its card send (of which kernel)',
+      `${us(bareS, 'cpu')} (${us(bareS, 'sys')}); ${us(opsS, 'cpu')} (${us(opsS, 'sys')})`,
     );
     const baseS = samples.get('baseline');
     if (baseS) {
