@@ -23,6 +23,12 @@
  *   counts as well.
  * - Load-independent companions: CPU seconds of each process per request (/proc/<pid>/stat), and
  *   how busy the whole machine was during the rounds (/proc/stat), incl. work of other processes.
+ *   On a shared machine the throughputs move with everyone else's load; the CPU per request moves
+ *   much less, so a change is judged by it first (BENCH_INTAKE_BASELINE runs the code of another
+ *   checkout in the same rounds for an A/B under the same load).
+ * - The bare server needs far less CPU per request than the client, so its rounds are limited by
+ *   the client: the ratio then reads "does opsbot keep up with the client that saturates a bare
+ *   fastify", which is what issue 15 asks.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
