@@ -138,7 +138,18 @@ type Sample = {
   left: number;
 };
 
-export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string) {
+/**
+ * `S` names the scenario rows. `drain`: wait after each opsbot round until its outbox is empty
+ * (pacing lifted, so every card is sent and charged to the round). With Telegram's real limits the
+ * outbox cannot drain within a round (20 messages a minute per group; a storm becomes digests), so
+ * that variant does not wait: what it measures is intake while the outbox works within the limits.
+ */
+export async function benchIntakeRatio(
+  kit: TelegramKit,
+  add: Add,
+  yaml: string,
+  { S = 'intake', drain = true }: { S?: string; drain?: boolean } = {},
+) {
   const rounds = Number(process.env.BENCH_INTAKE_ROUNDS ?? 6);
   const ms = Number(process.env.BENCH_INTAKE_MS ?? 3000);
   const concurrency = 32;
@@ -192,7 +203,7 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
     ];
     let next = 1_000_000;
     const drained = async (side: Side) => {
-      if (!side.prefix) return;
+      if (!side.prefix || !drain) return;
       for (let i = 0; i < 1200 && (await outboxDepth(side.prefix)) > 0; i++)
         await new Promise((r) => setTimeout(r, 50));
     };
@@ -249,53 +260,49 @@ export async function benchIntakeRatio(kit: TelegramKit, add: Add, yaml: string)
       fmt(median(xs.map((x) => x[k])) * 1e6, 0);
     const errs = opsS.reduce((a, x) => a + x.errors, 0);
     if (errs > 0) throw new Error(`opsbot answered ${errs} requests with other than 202`);
-    add('intake', 'rounds (bare and opsbot each, interleaved)', `${rounds} × ${ms / 1000} s`);
+    add(S, 'rounds (bare and opsbot each, interleaved)', `${rounds} × ${ms / 1000} s`);
+    add(S, 'bare fastify, median of rounds (req/s)', fmt(median(bareS.map((x) => x.rps)), 0));
     add(
-      'intake',
-      'bare fastify, median of rounds (req/s)',
-      fmt(median(bareS.map((x) => x.rps)), 0),
-    );
-    add(
-      'intake',
+      S,
       'opsbot /hooks/alertmanager, median of rounds (alerts/s)',
       fmt(median(opsS.map((x) => x.rps)), 0),
     );
     const ratio = median(ratios);
     add(
-      'intake',
+      S,
       'ratio opsbot / bare, median of per-round ratios (min–max)',
       `${fmt(ratio, 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})`,
       '≥ 0.8',
       ratio >= 0.8,
     );
-    add('intake', 'per-round ratios', ratios.map((x) => fmt(x, 2)).join(', '));
+    add(S, 'per-round ratios', ratios.map((x) => fmt(x, 2)).join(', '));
     add(
-      'intake',
-      'CPU per request, median (µs): bare server; opsbot incl. its card send (of which kernel)',
+      S,
+      `CPU per request, median (µs): bare server; opsbot incl. ${drain ? 'its card sends' : 'its outbox work in the round'} (of which kernel)`,
       `${us(bareS, 'cpu')} (${us(bareS, 'sys')}); ${us(opsS, 'cpu')} (${us(opsS, 'sys')})`,
     );
     const baseS = samples.get('baseline');
     if (baseS) {
       const cpuRatios = opsS.map((o, i) => o.cpu / baseS[i]!.cpu);
       add(
-        'intake',
+        S,
         `baseline (${baseDir}): alerts/s; CPU per alert (µs); opsbot CPU / baseline CPU per round`,
         `${fmt(median(baseS.map((x) => x.rps)), 0)}; ${us(baseS, 'cpu')}; ${cpuRatios.map((x) => fmt(x, 2)).join(', ')}`,
       );
     }
     add(
-      'intake',
+      S,
       'CPU per opsbot request elsewhere, median (µs): client; emulator; Redis (shared instance)',
       `${us(opsS, 'client')}; ${us(opsS, 'emulator')}; ${us(opsS, 'redis')}`,
     );
     add(
-      'intake',
-      'outbox jobs left at the end of an opsbot round, max (sent before the next round)',
+      S,
+      `outbox jobs left at the end of an opsbot round, max (${drain ? 'sent before the next round' : 'left queued: digests at 20/min'})`,
       String(Math.max(...opsS.map((x) => x.left))),
     );
     const wall = (m1.total - m0.total) / os.cpus().length;
     add(
-      'intake',
+      S,
       `machine busy during the rounds, of ${os.cpus().length} cores: all; not the bench's processes nor Redis`,
       `${fmt(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0)}%; ${fmt(((m1.busy - m0.busy - (o1 - o0)) / (m1.total - m0.total)) * 100, 0)}% (${fmt(wall, 0)} s)`,
     );
