@@ -6,8 +6,8 @@ import path from 'node:path';
 import { REDIS_URL } from './redis.js';
 
 /** The node arguments of package.json's `start` script (`node <flags> dist/src/main.js`). */
-export function startScriptArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as {
+export function startScriptArgs(dir = '.'): string[] {
+  const pkg = JSON.parse(readFileSync(path.resolve(dir, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
   const [bin, ...args] = pkg.scripts.start.trim().split(/\s+/);
@@ -44,14 +44,15 @@ export interface BotProcess {
 /** Runs the real entry point (src/main.ts through tsx) as a child process. */
 export function spawnBot(
   env: Record<string, string>,
-  opts: { compiled?: boolean; nodeArgs?: string[] } = {},
+  opts: { compiled?: boolean; nodeArgs?: string[]; cwd?: string } = {},
 ): BotProcess {
   // compiled: exactly what `npm start` runs, flags included
+  const cwd = path.resolve(opts.cwd ?? '.');
   const args = opts.compiled
-    ? [...(opts.nodeArgs ?? []), ...startScriptArgs()]
+    ? [...(opts.nodeArgs ?? []), ...startScriptArgs(cwd)]
     : [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
-    cwd: path.resolve('.'),
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
