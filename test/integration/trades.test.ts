@@ -52,6 +52,12 @@ async function request(...texts: string[]): Promise<BotMessage> {
     { label: texts.join(' + ') },
   );
   seen.add(m.messageId);
+  // the bot records the message id just after Telegram took the message; a test that jumps the
+  // clock to the expiry before that would fire the expiry with no message to edit
+  const id = data(m, 'tr:y:').slice(5);
+  await kit.waitFor(async () => (await t.app.services.trades.get(id))?.messageId === m.messageId, {
+    label: 'request message recorded',
+  });
   return m;
 }
 const reply = (...texts: string[]) =>
