@@ -602,14 +602,17 @@ async function escalation(kit: TelegramKit, add: Add) {
  * bot's CPU is taken until every press is answered and every card edited.
  * BENCH_BOT_CPU_PROF=<dir> writes a V8 CPU profile of the bot process there.
  */
-async function buttons(kit: TelegramKit, add: Add) {
-  const S = 'scale/buttons';
+async function buttons(
+  kit: TelegramKit,
+  add: Add,
+  { S = 'scale/buttons', realLimits = false }: { S?: string; realLimits?: boolean } = {},
+) {
   const N = Number(process.env.BENCH_BUTTONS_PRESSES ?? 2000);
   // presses a second (issue 15's target is 1,000; a lower rate shows the cost of a press unqueued)
   const RATE = Number(process.env.BENCH_BUTTONS_RATE ?? 1000);
   const CHATS = 100;
   console.log(
-    `\n[scale/buttons] ${N} Acknowledge presses at ${RATE}/s over ${CHATS} chats (bot: child process, webhook)`,
+    `\n[${S}] ${N} Acknowledge presses at ${RATE}/s over ${CHATS} chats (bot: child process, webhook${realLimits ? "; Telegram's real limits while pressing" : '; pacing lifted'})`,
   );
   execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
   const groups = Object.fromEntries(
@@ -618,12 +621,7 @@ async function buttons(kit: TelegramKit, add: Add) {
   const yaml = withChats(unlimited(testConfigYaml({ levels: quietLevels, extra: fast })), groups);
   const prefix = freshPrefix('bench-buttons');
   const prof = process.env.BENCH_BOT_CPU_PROF;
-  const { bot, url } = await startBot(
-    kit,
-    prefix,
-    yaml,
-    prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
-  );
+  let { bot, url } = await startBot(kit, prefix, yaml);
   try {
     const since = kit.calls.length;
     for (let i = 0; i < N; i += 500)
@@ -648,6 +646,17 @@ async function buttons(kit: TelegramKit, add: Add) {
       { timeoutMs: 180_000, label: 'cards sent' },
     );
     const ids = [...seqs].slice(0, N);
+    // the cards went out with pacing lifted (setting up 2,000 cards within the real limits would
+    // take minutes and turn into storm digests); then the bot restarts on the same Redis prefix,
+    // with Telegram's real limits when asked (each card edit queued: 1 a second per chat, 20 a
+    // minute per group, 30 a second in all), or again lifted (every edit sent at once)
+    await stopBot(bot);
+    ({ bot, url } = await startBot(
+      kit,
+      prefix,
+      realLimits ? withChats(unlimited(testConfigYaml({ levels: quietLevels })), groups) : yaml,
+      prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    ));
     const answeredAt = new Map<string, number>();
     const emu: number[] = [];
     let seen = kit.calls.length;
@@ -718,11 +727,12 @@ async function buttons(kit: TelegramKit, add: Add) {
     }
     const sentIn = performance.now() - t0;
     await Promise.all(jobs);
-    // CPU until every press is answered and every card edited (the edits run after the answers)
-    await kit.waitFor(() => (scan(), answeredAt.size >= ids.length && edits >= ids.length), {
-      timeoutMs: 30_000,
-      label: 'answers and card edits',
-    });
+    // CPU until every press is answered and (pacing lifted) every card edited; with the real
+    // limits the edits go out over the next minutes and only those sent by then are counted
+    await kit.waitFor(
+      () => (scan(), answeredAt.size >= ids.length && (realLimits || edits >= ids.length)),
+      { timeoutMs: 30_000, label: 'answers and card edits' },
+    );
     const editsDoneS = (performance.now() - t0) / 1000;
     const cpuPerPress = (cpuMs() - cpu0) / ids.length;
     const answered = [...answeredAt].map(([id, at]) => at - sentAt.get(id)!);
@@ -762,7 +772,13 @@ async function buttons(kit: TelegramKit, add: Add) {
       'answers in the webhook reply / as their own call; cards edited (all done after s)',
       `${inReply} / ${answered.length - inReply}; ${edits} (${fmt(editsDoneS, 1)})`,
     );
-    add(S, 'bot CPU per press, incl. its card edit (ms)', fmt(cpuPerPress, 2));
+    add(
+      S,
+      realLimits
+        ? 'bot CPU per press, its card edit queued (those sent meanwhile included) (ms)'
+        : 'bot CPU per press, incl. its card edit (ms)',
+      fmt(cpuPerPress, 2),
+    );
     add(
       S,
       'harness: emulator answering answerCallbackQuery p50 / p99 (ms; calls only)',
@@ -867,7 +883,10 @@ export const SCALE_PARTS: Record<string, (kit: TelegramKit, add: Add) => Promise
   history,
   retention: (_kit, add) => retention(add),
   escalation,
-  buttons,
+  buttons: (kit, add) =>
+    buttons(kit, add, { S: 'scale/buttons, real limits', realLimits: true }).then(() =>
+      buttons(kit, add),
+    ),
   storm,
 };
 
