@@ -61,4 +61,23 @@ describe('locales', () => {
     );
     for (const k of used) expect({ k, known: en.has(k) }).toEqual({ k, known: true });
   });
+
+  it('numbers read as Fluent (Intl.NumberFormat) writes them, in both languages', () => {
+    const { t } = createI18n();
+    for (const locale of ['en', 'ar'] as const) {
+      for (const n of [0, 7, 999, 1000, 12_345, 1_234_567, Number.MAX_SAFE_INTEGER, 2.5, -3]) {
+        const fluent = new Intl.NumberFormat(locale).format(n);
+        expect({ locale, n, text: t(locale, 'status-open', { count: n }) }).toEqual({
+          locale,
+          n,
+          text: t(locale, 'status-open', { count: 'X' }).replace('X', fluent),
+        });
+      }
+    }
+  });
+
+  it('no message selects on a plural category (numbers reach Fluent as text)', () => {
+    for (const file of ['locales/en.ftl', 'locales/ar.ftl'])
+      expect(readFileSync(file, 'utf8')).not.toMatch(/\[(zero|one|two|few|many)\]/);
+  });
 });
