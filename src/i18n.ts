@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { I18n } from '@grammyjs/i18n';
+import { FluentBundle, FluentResource } from '@fluent/bundle';
 import { projectRoot } from './paths.js';
 
 export const LOCALES = ['en', 'ar'] as const;
@@ -38,13 +39,34 @@ function plainVars(vars: Record<string, string | number>): Record<string, string
   return out;
 }
 
-/** Loads locales/*.ftl (Fluent) once; every user-facing string comes from there. */
-export function createI18n(dir = path.join(projectRoot(), 'locales')): {
-  i18n: I18n;
-  t: Translate;
-} {
-  const i18n = new I18n({ defaultLocale: 'en', fluentBundleOptions: { useIsolating: false } });
-  i18n.loadLocalesDirSync(dir);
-  const t: Translate = (locale, key, vars) => i18n.t(locale, key, vars && plainVars(vars));
-  return { i18n, t };
+/**
+ * Loads locales/<locale>.ftl (Fluent) once; every user-facing string comes from there. A message
+ * missing in a locale falls back to English; one missing everywhere reads `{key}` (and is
+ * logged). Fluent directly, not the @grammyjs/i18n plugin (its Deno shim and middleware, ~1.5 MB of
+ * RSS, were only ever used to load these two files: no handler reads ctx.t).
+ */
+export function createI18n(dir = path.join(projectRoot(), 'locales')): { t: Translate } {
+  const bundles = new Map<Locale, FluentBundle>();
+  for (const locale of LOCALES) {
+    const bundle = new FluentBundle(locale, { useIsolating: false });
+    const errors = bundle.addResource(
+      new FluentResource(readFileSync(path.join(dir, `${locale}.ftl`), 'utf8')),
+    );
+    if (errors.length)
+      throw new Error(`locales/${locale}.ftl: ${errors.map((e) => e.message).join('; ')}`);
+    bundles.set(locale, bundle);
+  }
+  const fallback = bundles.get('en')!;
+  const t: Translate = (locale, key, vars) => {
+    const [id, attribute] = key.split('.', 2) as [string, string | undefined];
+    for (const bundle of new Set([bundles.get(locale) ?? fallback, fallback])) {
+      const message = bundle.getMessage(id);
+      const pattern = attribute ? message?.attributes[attribute] : message?.value;
+      // no errors array: a variable the message needs but was not given throws, as before
+      if (pattern) return bundle.formatPattern(pattern, vars && plainVars(vars));
+    }
+    console.warn(`Translation message "${key}" is missing in locales ${LOCALES.join(', ')}.`);
+    return `{${key}}`;
+  };
+  return { t };
 }

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { createI18n } from '../../src/i18n.js';
 
 // a message is its first line plus indented continuation lines
@@ -79,5 +81,18 @@ describe('locales', () => {
   it('no message selects on a plural category (numbers reach Fluent as text)', () => {
     for (const file of ['locales/en.ftl', 'locales/ar.ftl'])
       expect(readFileSync(file, 'utf8')).not.toMatch(/\[(zero|one|two|few|many)\]/);
+  });
+
+  it('a message missing in Arabic falls back to English; one missing everywhere reads {key}', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-ftl-'));
+    writeFileSync(path.join(dir, 'en.ftl'), 'only-en = Hello { $who }\nboth = en\n');
+    writeFileSync(path.join(dir, 'ar.ftl'), 'both = ar\n');
+    const { t } = createI18n(dir);
+    expect(t('ar', 'both')).toBe('ar');
+    expect(t('ar', 'only-en', { who: 'bob' })).toBe('Hello bob');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(t('en', 'nope')).toBe('{nope}');
+    expect(warn).toHaveBeenCalledOnce();
+    warn.mockRestore();
   });
 });
