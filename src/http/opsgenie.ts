@@ -8,6 +8,7 @@ import {
   noteSchema,
   opsgenieAliasAlert,
   parseOpsgenieCreate,
+  parseOpsgenieUpdate,
 } from '../intake/opsgenie.js';
 import { parseWith } from '../intake/common.js';
 import type { ActionResult } from '../incidents/actions.js';
@@ -283,6 +284,36 @@ export function opsgenieRoutes(deps: {
         return accepted(req, reply);
       },
     );
+
+    // update message / description (Alertmanager's `update_alerts: true` sends both after each
+    // notification): by alias an unknown alert is a no-op, as Opsgenie processes it asynchronously
+    for (const field of ['message', 'description'] as const)
+      app.put<{ Params: { identifier: string } }>(
+        `/v2/alerts/:identifier/${field}`,
+        async (req, reply) => {
+          const [name] = authenticate(req);
+          await rateLimit(name);
+          const type = identifierType(req);
+          const { change, user } = parseOpsgenieUpdate(field, req.body);
+          const ident = req.params.identifier;
+          const id = await lookup(name, ident, type);
+          if (!id && type !== 'alias') throw notFound(ident, type);
+          const r = id ? await s.actions.retitle(id, user ?? name, change) : undefined;
+          if (r?.ok) s.outbox.notify();
+          await record(req, {
+            action: field === 'message' ? 'Update Alert Message' : 'Update Alert Description',
+            integrationId: name,
+            isSuccess: !!r && acted(r),
+            status: !r
+              ? 'Alert does not exist'
+              : r.ok
+                ? `Updated alert ${field}`
+                : `Alert ${field} unchanged`,
+            alertId: id ?? '',
+          });
+          return accepted(req, reply);
+        },
+      );
 
     const ping = async (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
       const key = genieKey(req.headers.authorization);

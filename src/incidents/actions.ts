@@ -175,6 +175,31 @@ export function createIncidentActions(deps: {
       }));
     },
 
+    /**
+     * Changes the title and/or the description (Opsgenie's update message and description, which
+     * Alertmanager's `update_alerts` sends after every notification): `already` when nothing
+     * differs, so a repeated update writes nothing and edits no card.
+     */
+    retitle(
+      id: string,
+      actor: string,
+      change: { title?: string; description?: string },
+    ): Promise<ActionResult> {
+      return attempt(id, (inc, now) => {
+        const title = change.title !== inc.title ? change.title : undefined;
+        const description = change.description !== inc.description ? change.description : undefined;
+        if (title === undefined && description === undefined)
+          return { ok: false, reason: 'already', inc };
+        const f = incidentFields(keys, id);
+        return {
+          guards: [f.exists()],
+          hset: f.set({ title, description }),
+          timeline: [tl(inc, now, 'retitled', actor, title ?? 'description updated')],
+          sync: [{ inc: id }],
+        };
+      });
+    },
+
     setSeverity(id: string, actor: string, severity: Severity): Promise<ActionResult> {
       return attempt(id, (inc, now) => {
         if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { clean, links, parseWith, title } from './common.js';
+import { clean, httpUrlSchema, links, parseWith, title } from './common.js';
 import type { Alert } from '../domain/alert.js';
 
 const payloadSchema = z.object({
@@ -24,7 +24,17 @@ const event = z.object({
     .array(z.object({ href: z.string().max(2048), text: z.string().max(255).optional() }))
     .max(50)
     .optional(),
-  images: z.array(z.unknown()).max(50).optional(),
+  // the first image is posted with the card (a photo with the card as caption), its href as a link
+  images: z
+    .array(
+      z.object({
+        src: httpUrlSchema('images[].src'),
+        href: z.string().max(2048).optional(),
+        alt: z.string().max(255).optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
   client: z.string().max(255).optional(),
   client_url: z.string().max(2048).optional(),
 });
@@ -56,6 +66,7 @@ export function parseEventsV2(body: unknown): {
     const s = v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
     annotations[clean(k).slice(0, 200)] = clean(s).slice(0, 1000);
   }
+  const image = e.images?.[0];
   const alert: Alert = {
     source: 'events-v2',
     integration: '',
@@ -70,7 +81,9 @@ export function parseEventsV2(body: unknown): {
     links: links([
       ...(e.links ?? []),
       e.client_url ? { href: e.client_url, text: e.client ?? 'client' } : undefined,
+      image?.href ? { href: image.href, text: image.alt ?? 'image' } : undefined,
     ]),
+    ...(image ? { imageUrl: image.src } : {}),
     ...(p?.timestamp ? { startsAt: p.timestamp } : {}),
   };
   return { routingKey: e.routing_key, alert, dedupKey };

@@ -67,6 +67,39 @@ export const noteSchema = z.object({
   source: text(512).optional(),
 });
 
+/** Bodies of "update alert message" and "update alert description" (Alertmanager's `update_alerts`). */
+const messageSchema = z.object({
+  message: createSchema.shape.message,
+  user: text(100).optional(),
+  source: text(512).optional(),
+});
+const descriptionSchema = z.object({
+  description: z.string({ error: 'Description can not be empty.' }).max(65_536),
+  user: text(100).optional(),
+  source: text(512).optional(),
+});
+
+/** An update of an alert's message (the incident title) or description, cleaned as a create's would be. */
+export interface OpsgenieUpdate {
+  change: { title?: string; description?: string };
+  user?: string;
+}
+
+export function parseOpsgenieUpdate(
+  field: 'message' | 'description',
+  body: unknown,
+): OpsgenieUpdate {
+  if (field === 'message') {
+    const b = parseWith(messageSchema, body, 'Opsgenie message update');
+    return { change: { title: title(b.message) }, ...(b.user ? { user: clean(b.user) } : {}) };
+  }
+  const b = parseWith(descriptionSchema, body, 'Opsgenie description update');
+  return {
+    change: { description: clean(b.description).slice(0, MAX_VALUE) },
+    ...(b.user ? { user: clean(b.user) } : {}),
+  };
+}
+
 export interface OpsgenieCreate {
   alert: Alert;
   alias: string;

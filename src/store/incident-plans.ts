@@ -23,6 +23,8 @@ const FIELDS = {
   lastUpdateAt: 'last_update_at',
   silencedUntil: 'silenced_until',
   escStep: 'esc_step',
+  title: 'title',
+  description: 'description',
 } as const satisfies Partial<Record<keyof Incident, string>>;
 
 export type IncidentField = keyof typeof FIELDS;

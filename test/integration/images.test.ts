@@ -220,6 +220,49 @@ describe('incident images', () => {
     }
     expect(await t.app.services.repo.countOpen()).toBe(open);
   });
+
+  it('Events API v2 images: the first is posted with the card, its href becomes a link; a src that is not http(s) is a clear 400', async () => {
+    const image = 'https://monitoring.example.com/graphs/queue-depth.png';
+    const r = await post(`${t.url}/v2/enqueue`, {
+      routing_key: TOKENS.pd,
+      event_action: 'trigger',
+      dedup_key: 'ev2-img',
+      payload: { summary: 'Queue depth climbing', source: 'worker-3', severity: 'error' },
+      images: [
+        { src: image, href: 'https://monitoring.example.com/d/queue', alt: 'queue graph' },
+        { src: 'https://monitoring.example.com/graphs/second.png' },
+      ],
+    });
+    expect(r.status).toBe(202);
+    const photo = await kit.waitFor(
+      () =>
+        kit.files.find(
+          (f) => f.method === 'sendPhoto' && f.caption?.includes('Queue depth climbing'),
+        ),
+      { label: 'Events v2 photo' },
+    );
+    expect(photo.url).toBe(image);
+    expect(kit.files.filter((f) => f.url?.includes('second.png'))).toHaveLength(0);
+    const inc = (await t.app.services.repo.listOpen()).find(
+      (i) => i.title === 'Queue depth climbing',
+    )!;
+    expect(inc.links).toContainEqual({
+      href: 'https://monitoring.example.com/d/queue',
+      text: 'queue graph',
+    });
+
+    const open = await t.app.services.repo.countOpen();
+    const bad = await post(`${t.url}/v2/enqueue`, {
+      routing_key: TOKENS.pd,
+      event_action: 'trigger',
+      dedup_key: 'ev2-bad-img',
+      payload: { summary: 'Bad image', source: 'worker-3', severity: 'error' },
+      images: [{ src: 'file:///etc/passwd' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/images\[\]\.src must be an http\(s\) URL/);
+    expect(await t.app.services.repo.countOpen()).toBe(open);
+  });
 });
 
 describe('/stats and /postmortem files', () => {

@@ -38,6 +38,14 @@ afterAll(async () => {
 const genie = (key = OG_KEY) => ({ authorization: `GenieKey ${key}` });
 const og = (path: string, body: unknown, key = OG_KEY) =>
   post(`${t.url}/opsgenie${path}`, body, undefined, genie(key));
+const put = async (path: string, body: unknown, key = OG_KEY) => {
+  const res = await fetch(`${t.url}/opsgenie${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...genie(key) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
 const incidents = async () => t.app.services.repo.listSince(0);
 const find = async (pred: (i: Incident) => boolean) => (await incidents()).find(pred);
 const timeline = (id: string) => t.app.services.repo.timeline(id);
@@ -69,6 +77,53 @@ describe('the real Alertmanager with opsgenie_configs', () => {
       label: 'resolved through close?identifierType=alias',
     });
     expect(am.logs()).not.toMatch(/Notify for alerts failed/);
+  });
+});
+
+describe('the real Alertmanager with update_alerts: true', () => {
+  it('a grown group updates the incident title and description in place', async () => {
+    const am2 = await startAlertmanager({
+      receivers: `  - name: opsbot
+    opsgenie_configs:
+      - api_url: ${t.url}/opsgenie/
+        api_key: ${OG_KEY}
+        update_alerts: true`,
+    });
+    try {
+      const at = new Date().toISOString();
+      const alert = (instance: string) => ({
+        labels: { alertname: 'OgGrowing', severity: 'warning', instance },
+        annotations: { summary: `slow on ${instance}` },
+        startsAt: at,
+      });
+      await am2.postAlerts([alert('web-1')]);
+      const inc = await kit.waitFor(
+        () => find((i) => i.integration === 'og' && i.labels.alertname === 'OgGrowing'),
+        { timeoutMs: 20_000, label: 'incident from Alertmanager' },
+      );
+      expect(inc.title).toContain('[FIRING:1]');
+      // a second alert joins the group: Alertmanager re-sends the create (same alias) and then
+      // PUTs the new message and description, which must land on the same incident
+      await am2.postAlerts([alert('web-1'), alert('web-2')]);
+      const grown = await kit.waitFor(
+        async () => {
+          const now = await t.app.services.repo.get(inc.id);
+          return now?.title.includes('[FIRING:2]') && now.description.includes('web-2')
+            ? now
+            : undefined;
+        },
+        { timeoutMs: 20_000, label: 'title and description updated' },
+      );
+      expect(grown.state).toBe('triggered');
+      const tl = await timeline(inc.id);
+      expect(tl.filter((e) => e.type === 'retitled').length).toBeGreaterThanOrEqual(1);
+      expect(tl.some((e) => e.type === 'retitled' && e.text?.includes('[FIRING:2]'))).toBe(true);
+      // one incident for the group, not one per notification
+      expect((await incidents()).filter((i) => i.labels.alertname === 'OgGrowing')).toHaveLength(1);
+      expect(am2.logs()).not.toMatch(/Notify for alerts failed/);
+    } finally {
+      await am2.stop();
+    }
   });
 });
 
@@ -177,6 +232,82 @@ describe('the Opsgenie Alert API', () => {
       (await og(`/v2/alerts/${n}/notes?identifierType=tiny`, { note: 'postmortem soon' })).status,
     ).toBe(202);
     expect((await timeline(inc.id)).some((e) => e.text === 'postmortem soon')).toBe(true);
+  });
+
+  it('update message and description: the card is edited, a repeat writes nothing', async () => {
+    // routed to the leads chat (details become labels), away from the storm in the ops chat
+    await og('/v2/alerts', {
+      message: 'cache cold',
+      alias: 'cache-cold',
+      description: 'miss rate',
+      details: { team: 'leads' },
+    });
+    const inc = (await find((i) => i.title === 'cache cold'))!;
+    await kit.waitFor(
+      () =>
+        kit.calls.find(
+          (c) => c.method === 'sendMessage' && String(c.body.text).includes('cache cold'),
+        ),
+      { label: 'card' },
+    );
+    const since = kit.calls.length;
+    const upd = await put('/v2/alerts/cache-cold/message?identifierType=alias', {
+      message: '  cache <b>very</b> cold  ',
+      user: 'carol',
+    });
+    expect(upd.status).toBe(202);
+    expect(upd.body).toMatchObject({ result: 'Request will be processed' });
+    expect((await t.app.services.repo.get(inc.id))!.title).toBe('cache <b>very</b> cold');
+    const edit = await kit.waitFor(
+      () =>
+        kit.calls
+          .slice(since)
+          .find((c) => c.method === 'editMessageText' && String(c.body.text).includes('very')),
+      { label: 'card edited with the new title' },
+    );
+    // the title is user text: escaped in the card
+    expect(String(edit.body.text)).toContain('cache &lt;b&gt;very&lt;/b&gt; cold');
+    expect(
+      (await put(`/v2/alerts/${inc.id}/description`, { description: 'miss rate 80%' })).status,
+    ).toBe(202);
+    expect((await t.app.services.repo.get(inc.id))!.description).toBe('miss rate 80%');
+    // the same message again (Alertmanager re-sends it with every notification): no new entry
+    await put('/v2/alerts/cache-cold/message?identifierType=alias', {
+      message: 'cache <b>very</b> cold',
+    });
+    const tl = await timeline(inc.id);
+    expect(tl.filter((e) => e.type === 'retitled').map((e) => [e.actor, e.text])).toEqual([
+      ['carol', 'cache <b>very</b> cold'],
+      ['og', 'description updated'],
+    ]);
+    // errors: empty message 422, unknown id 404, unknown alias a no-op 202, other key cannot reach it
+    const empty = await put('/v2/alerts/cache-cold/message?identifierType=alias', { message: ' ' });
+    expect(empty.status).toBe(422);
+    expect(empty.body.errors).toHaveProperty('message');
+    expect(
+      (
+        await put('/v2/alerts/cache-cold/description?identifierType=alias', {
+          description: 'x'.repeat(70_000),
+        })
+      ).status,
+    ).toBe(422);
+    expect((await put('/v2/alerts/INC-999999/message', { message: 'x' })).status).toBe(404);
+    expect(
+      (await put('/v2/alerts/no-such/message?identifierType=alias', { message: 'x' })).status,
+    ).toBe(202);
+    expect(
+      (
+        await put(
+          '/v2/alerts/cache-cold/message?identifierType=alias',
+          { message: 'hijack' },
+          OTHER_KEY,
+        )
+      ).status,
+    ).toBe(202);
+    expect((await t.app.services.repo.get(inc.id))!.title).toBe('cache <b>very</b> cold');
+    expect(
+      (await put('/v2/alerts/cache-cold/message?identifierType=alias', '{"message": ')).status,
+    ).toBe(400);
   });
 
   it('errors are shaped like Opsgenie: 401, 422, 400, 404', async () => {

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { TestApp } from '../helpers/app.js';
+import { appendRunbook } from '../helpers/runbooks.js';
 import { build } from '../helpers/build.js';
 import { GROUP, LEADS, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
 import { REDIS_URL, freshPrefix } from '../helpers/redis.js';
@@ -15,20 +16,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rbg-'));
 const counter = path.join(dir, 'count.txt');
 const pidFile = path.join(dir, 'stubborn.pid');
 const node = JSON.stringify(process.execPath);
-writeFileSync(
-  path.join(dir, 'append.yaml'),
-  `id: append
-title: Append a line
-description: Appends to a file (counts executions).
-approval: { required: true, approvers: 1 }
-role: responder
-params:
-  - { name: word, pattern: "^[a-z]{1,10}$", default: "x" }
-steps:
-  - name: append
-    run: [${node}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n')", ${JSON.stringify(counter)}, "{{word}}"]
-`,
-);
+writeFileSync(path.join(dir, 'append.yaml'), appendRunbook(counter));
 writeFileSync(
   path.join(dir, 'echo.yaml'),
   `id: echo

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { TestApp } from '../helpers/app.js';
+import { appendRunbook } from '../helpers/runbooks.js';
 import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
 import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
@@ -12,21 +13,7 @@ import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rb-'));
 const counter = path.join(dir, 'count.txt');
 const node = process.execPath;
-writeFileSync(
-  path.join(dir, 'append.yaml'),
-  `id: append
-title: Append a line
-description: Appends to a file (counts executions).
-approval: { required: true, approvers: 1 }
-role: responder
-params:
-  - { name: word, pattern: "^[a-z]{1,10}$", default: "x" }
-steps:
-  - name: append
-    run: [${JSON.stringify(node)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n')", ${JSON.stringify(counter)}, "{{word}}"]
-    timeout: 10s
-`,
-);
+writeFileSync(path.join(dir, 'append.yaml'), appendRunbook(counter, '    timeout: 10s\n'));
 writeFileSync(
   path.join(dir, 'two.yaml'),
   `id: two-person
