@@ -544,15 +544,19 @@ async function escalation(kit: TelegramKit, add: Add) {
  * Acknowledge presses at 1,000 a second over 100 chats. The bot is a child process (compiled, as
  * `npm start` runs it) in webhook mode, so the emulator and the presser in this process do not
  * share its CPU: each press is a webhook POST with its own update_id, timed from the POST to the
- * moment its answerCallbackQuery reaches the recording proxy. BENCH_BOT_CPU_PROF=<dir> writes a
- * V8 CPU profile of the bot process there.
+ * moment its answer arrives: the webhook response carrying the answerCallbackQuery (webhook reply;
+ * Telegram runs it on receipt), or an answerCallbackQuery call reaching the recording proxy. The
+ * bot's CPU is taken until every press is answered and every card edited.
+ * BENCH_BOT_CPU_PROF=<dir> writes a V8 CPU profile of the bot process there.
  */
 async function buttons(kit: TelegramKit, add: Add) {
   const S = 'scale/buttons';
   const N = Number(process.env.BENCH_BUTTONS_PRESSES ?? 2000);
+  // presses a second (issue 15's target is 1,000; a lower rate shows the cost of a press unqueued)
+  const RATE = Number(process.env.BENCH_BUTTONS_RATE ?? 1000);
   const CHATS = 100;
   console.log(
-    `\n[scale/buttons] ${N} Acknowledge presses at 1,000/s over ${CHATS} chats (bot: child process, webhook)`,
+    `\n[scale/buttons] ${N} Acknowledge presses at ${RATE}/s over ${CHATS} chats (bot: child process, webhook)`,
   );
   execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
   const groups = Object.fromEntries(
@@ -594,9 +598,11 @@ async function buttons(kit: TelegramKit, add: Add) {
     const answeredAt = new Map<string, number>();
     const emu: number[] = [];
     let seen = kit.calls.length;
+    let edits = 0;
     const scan = () => {
       for (; seen < kit.calls.length; seen++) {
         const c = kit.calls[seen]!;
+        if (c.method === 'editMessageText') edits++;
         if (c.method !== 'answerCallbackQuery') continue;
         answeredAt.set(String(c.body.callback_query_id), c.arrivedAt);
         emu.push(c.at - c.arrivedAt);
@@ -609,11 +615,12 @@ async function buttons(kit: TelegramKit, add: Add) {
     };
     const cpu0 = cpuMs();
     const sentAt = new Map<string, number>();
+    let inReply = 0;
     const webhook: number[] = [];
     const jobs: Promise<void>[] = [];
     const t0 = performance.now();
     for (let i = 0; i < ids.length; i++) {
-      const wait = t0 + i - performance.now(); // 1,000 per second
+      const wait = t0 + (i * 1000) / RATE - performance.now();
       if (wait > 0) await sleep(wait);
       const id = `b${i}`;
       const u: Update = {
@@ -641,17 +648,29 @@ async function buttons(kit: TelegramKit, add: Add) {
           },
           body: JSON.stringify(u),
         }).then(async (r) => {
-          await r.arrayBuffer();
-          if (r.status === 200) webhook.push(performance.now() - s);
+          // webhook mode answers a press in the webhook's own response (Telegram's "webhook
+          // reply": Telegram runs the call it carries, so the press is answered when the response
+          // reaches Telegram; here, the bench). Such an answer counts as arriving with the response;
+          // an answer sent as its own Bot API call still counts when it reaches the proxy.
+          const text = await r.text();
+          if (r.status !== 200) return;
+          webhook.push(performance.now() - s);
+          const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+          if (body.method === 'answerCallbackQuery' && body.callback_query_id === id) {
+            answeredAt.set(id, Date.now());
+            inReply++;
+          }
         }),
       );
     }
     const sentIn = performance.now() - t0;
     await Promise.all(jobs);
-    await kit.waitFor(() => (scan(), answeredAt.size >= ids.length), {
+    // CPU until every press is answered and every card edited (the edits run after the answers)
+    await kit.waitFor(() => (scan(), answeredAt.size >= ids.length && edits >= ids.length), {
       timeoutMs: 30_000,
-      label: 'answers',
+      label: 'answers and card edits',
     });
+    const editsDoneS = (performance.now() - t0) / 1000;
     const cpuPerPress = (cpuMs() - cpu0) / ids.length;
     const answered = [...answeredAt].map(([id, at]) => at - sentAt.get(id)!);
     const r = new Redis(REDIS_URL);
@@ -670,26 +689,31 @@ async function buttons(kit: TelegramKit, add: Add) {
     add(S, 'achieved press rate (/s)', fmt(ids.length / (sentIn / 1000), 0));
     add(
       S,
-      'handling p50, webhook POST → answerCallbackQuery reaching the proxy, bot in a child (ms)',
+      'handling p50, webhook POST → its answer (in the webhook reply, or at the proxy), bot in a child (ms)',
       fmt(pct(answered, 50)),
     );
     add(
       S,
-      'handling p99, webhook POST → answerCallbackQuery reaching the proxy, bot in a child (ms)',
+      'handling p99, webhook POST → its answer (in the webhook reply, or at the proxy), bot in a child (ms)',
       fmt(pct(answered, 99)),
       '< 50 ms',
       pct(answered, 99) < 50,
     );
     add(
       S,
-      'webhook answered p50 / p99, bot handling done (ms)',
+      'webhook answered p50 / p99 (with the answer in it, or once handled) (ms)',
       `${fmt(pct(webhook, 50))} / ${fmt(pct(webhook, 99))}`,
+    );
+    add(
+      S,
+      'answers in the webhook reply / as their own call; cards edited (all done after s)',
+      `${inReply} / ${answered.length - inReply}; ${edits} (${fmt(editsDoneS, 1)})`,
     );
     add(S, 'bot CPU per press, incl. its card edit (ms)', fmt(cpuPerPress, 2));
     add(
       S,
-      'harness: emulator answering answerCallbackQuery p50 / p99 (ms)',
-      `${fmt(pct(emu, 50))} / ${fmt(pct(emu, 99))}`,
+      'harness: emulator answering answerCallbackQuery p50 / p99 (ms; calls only)',
+      emu.length ? `${fmt(pct(emu, 50))} / ${fmt(pct(emu, 99))}` : 'none',
     );
   } finally {
     await stopBot(bot);

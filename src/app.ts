@@ -301,9 +301,9 @@ export function buildApp(opts: AppOptions) {
     services,
     heartbeats,
     webhookSecret: env.webhookSecret,
-    onUpdate: async (u) => {
+    onUpdate: async (u, reply) => {
       await ensureInit();
-      await dispatcher.dispatch(u);
+      await dispatcher.dispatch(u, reply);
     },
   });
 

@@ -56,10 +56,14 @@ export function createI18n(dir = path.join(projectRoot(), 'locales')): { t: Tran
       throw new Error(`locales/${locale}.ftl: ${errors.map((e) => e.message).join('; ')}`);
     bundles.set(locale, bundle);
   }
+  // each locale's bundles in the order tried, built once (no negotiation per translation)
   const fallback = bundles.get('en')!;
+  const order = new Map<string, FluentBundle[]>(
+    LOCALES.map((l) => [l, [...new Set([bundles.get(l)!, fallback])]]),
+  );
   const t: Translate = (locale, key, vars) => {
     const [id, attribute] = key.split('.', 2) as [string, string | undefined];
-    for (const bundle of new Set([bundles.get(locale) ?? fallback, fallback])) {
+    for (const bundle of order.get(locale) ?? [fallback]) {
       const message = bundle.getMessage(id);
       const pattern = attribute ? message?.attributes[attribute] : message?.value;
       // no errors array: a variable the message needs but was not given throws, as before

@@ -38,7 +38,13 @@ export function createBot(
   opts: { token: string; apiRoot: string; botInfo?: UserFromGetMe },
 ) {
   const bot = new Bot<BotContext>(opts.token, {
-    client: { apiRoot: opts.apiRoot },
+    client: {
+      apiRoot: opts.apiRoot,
+      // webhook mode: the answer to a button press goes back in the webhook's response (Telegram's
+      // "webhook reply"), one request less per press; its result is only `true`, which nobody reads.
+      // Everything else (replies whose message id matters, edits) stays an ordinary call.
+      canUseWebhookReply: (method) => method === 'answerCallbackQuery',
+    },
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
   });
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));

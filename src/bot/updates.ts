@@ -1,3 +1,4 @@
+import type { WebhookReplyEnvelope } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../logger.js';
 import type { UpdateClaims } from '../store/update-claims.js';
@@ -28,17 +29,20 @@ export function createUpdateDispatcher(deps: {
     return String(chat ?? 'none');
   }
 
-  async function handleOnce(u: Update): Promise<void> {
+  async function handleOnce(u: Update, reply?: WebhookReplyEnvelope): Promise<void> {
     if (!(await claims.claim(u.update_id))) return;
-    await bot.handleUpdate(u);
+    await bot.handleUpdate(u, reply);
   }
 
-  /** Queues an update behind earlier ones of its chat; resolves when it has been handled. */
-  function dispatch(u: Update): Promise<void> {
+  /**
+   * Queues an update behind earlier ones of its chat; resolves when it has been handled. `reply`
+   * (webhook mode) takes the one call the bot may answer in the webhook's response (see createBot).
+   */
+  function dispatch(u: Update, reply?: WebhookReplyEnvelope): Promise<void> {
     const chat = chatOf(u);
     const prev = chains.get(chat) ?? Promise.resolve();
     const p = prev
-      .then(() => handleOnce(u))
+      .then(() => handleOnce(u, reply))
       .catch((e: unknown) => logger.error({ err: e, update: u.update_id }, 'update failed'));
     chains.set(chat, p);
     inflight.add(p);

@@ -42,8 +42,14 @@ export function intakeRoutes(deps: {
   const { services: s, heartbeats, rates } = deps;
   const { config } = s;
 
-  const integrations = (kind: IntegrationConfig['kind']) =>
-    Object.entries(config.integrations).filter(([, i]) => i.kind === kind);
+  // the integrations of each kind, listed once (the config does not change while the app runs)
+  const byKind = new Map<IntegrationConfig['kind'], [string, IntegrationConfig][]>();
+  for (const entry of Object.entries(config.integrations)) {
+    const list = byKind.get(entry[1].kind) ?? [];
+    list.push(entry);
+    byKind.set(entry[1].kind, list);
+  }
+  const integrations = (kind: IntegrationConfig['kind']) => byKind.get(kind) ?? [];
 
   function authenticate(req: FastifyRequest, kind: IntegrationConfig['kind']): string {
     const hit = matchToken(bearer(req.headers.authorization), integrations(kind));

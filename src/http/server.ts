@@ -9,7 +9,7 @@ import { healthRoutes } from './health.js';
 import { intakeRoutes } from './intake.js';
 import { opsgenieRoutes } from './opsgenie.js';
 import { readApiRoutes } from './read-api.js';
-import { telegramWebhookRoutes } from './telegram-webhook.js';
+import { telegramWebhookRoutes, type WebhookReply } from './telegram-webhook.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -20,8 +20,8 @@ function noSchemas(): never {
 export interface HttpDeps {
   services: Services;
   heartbeats: Heartbeats;
-  /** Handles one Telegram update (webhook mode). */
-  onUpdate?: (u: Update) => Promise<void>;
+  /** Handles one Telegram update (webhook mode); `reply` carries a call back in the response. */
+  onUpdate?: (u: Update, reply: WebhookReply) => Promise<void>;
   webhookSecret?: string;
 }
 

@@ -57,8 +57,9 @@ export function createIncidentActions(deps: {
       const now = clock.now();
       const plan = build(inc, now);
       if ('ok' in plan) return plan;
-      const r = await repo.apply(plan);
-      if (r === 'ok') return { ok: true, inc: (await repo.get(id))! };
+      // the incident as this change left it comes back with the change: no second read
+      const r = await repo.applyThenGet(plan, id);
+      if (r.result === 'ok') return { ok: true, inc: r.inc! };
     }
     const inc = await repo.get(id);
     return inc ? { ok: false, reason: 'already', inc } : { ok: false, reason: 'not_found' };

@@ -11,10 +11,11 @@ import {
   title,
 } from './common.js';
 import type { Alert } from '../domain/alert.js';
+import { fastPromAlert, fastRecord, isStatus, optString } from './fast.js';
 
 const amAlert = promAlertSchema;
 
-const amPayload = z.object({
+export const amPayload = z.object({
   version: z.string().max(16).optional(),
   groupKey: z.string().min(1).max(4096),
   truncatedAlerts: z.number().int().min(0).optional().default(0),
@@ -27,9 +28,54 @@ const amPayload = z.object({
   alerts: z.array(amAlert).min(1).max(MAX_ALERTS),
 });
 
+type AmPayload = z.output<typeof amPayload>;
+
+/** amPayload without zod for the common valid body (see fast.ts); undefined: ask zod. */
+export function fastAmPayload(body: unknown): AmPayload | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const b = body as Record<string, unknown>;
+  const { version, groupKey, truncatedAlerts, status, receiver, externalURL, alerts } = b;
+  if (!optString(version, 16) || !optString(receiver, 512) || !optString(externalURL, 2048))
+    return undefined;
+  if (typeof groupKey !== 'string' || groupKey.length < 1 || groupKey.length > 4096)
+    return undefined;
+  if (
+    truncatedAlerts !== undefined &&
+    !(Number.isSafeInteger(truncatedAlerts) && (truncatedAlerts as number) >= 0)
+  )
+    return undefined;
+  if (!isStatus(status)) return undefined;
+  if (!Array.isArray(alerts) || alerts.length < 1 || alerts.length > MAX_ALERTS) return undefined;
+  const record = (v: unknown, truncate: boolean) =>
+    v === undefined ? {} : fastRecord(v, truncate);
+  const groupLabels = record(b.groupLabels, false);
+  const commonLabels = record(b.commonLabels, false);
+  const commonAnnotations = record(b.commonAnnotations, true);
+  if (!groupLabels || !commonLabels || !commonAnnotations) return undefined;
+  const parsed: AmPayload['alerts'] = [];
+  for (const a of alerts) {
+    const x = fastPromAlert(a);
+    if (!x) return undefined;
+    parsed.push(x);
+  }
+  // zod's key order (the shape's), absent optional keys left out
+  const out = {} as AmPayload;
+  if (version !== undefined) out.version = version;
+  out.groupKey = groupKey;
+  out.truncatedAlerts = (truncatedAlerts as number | undefined) ?? 0;
+  out.status = status;
+  if (receiver !== undefined) out.receiver = receiver;
+  out.groupLabels = groupLabels;
+  out.commonLabels = commonLabels;
+  out.commonAnnotations = commonAnnotations;
+  if (externalURL !== undefined) out.externalURL = externalURL;
+  out.alerts = parsed;
+  return out;
+}
+
 /** Alertmanager webhook v4: the whole group (groupKey) is one incident listing its alerts. */
 export function parseAlertmanager(body: unknown, integration: string): Alert[] {
-  const p = parseWith(amPayload, body, 'Alertmanager');
+  const p = fastAmPayload(body) ?? parseWith(amPayload, body, 'Alertmanager');
   const dedupKey = `am:${clean(p.groupKey)}`;
   return p.alerts.map((a, i) => {
     const labels = { ...p.commonLabels, ...a.labels };

@@ -101,6 +101,15 @@ export function createIncidentRepository(deps: {
       return scripts.applyEffects(clock.now(), plan);
     },
 
+    /** `apply`, and on success incident `id` as the change left it, in the same script call. */
+    async applyThenGet(
+      plan: EffectPlan,
+      id: string,
+    ): Promise<{ result: EffectResult; inc?: Incident }> {
+      const { result, hash } = await scripts.applyEffectsRead(clock.now(), plan, keys.incident(id));
+      return hash ? { result, inc: decodeIncident(hash) } : { result };
+    },
+
     async timeline(id: string): Promise<TimelineEntry[]> {
       const raw = await redis.lrange(keys.timeline(id), 0, -1);
       return raw.map((r) => JSON.parse(r) as TimelineEntry);

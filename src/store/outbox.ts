@@ -7,6 +7,8 @@ import {
   type OutboxOutcome,
   type OutboxRecord,
 } from '../domain/outbox.js';
+import type { Incident } from '../domain/incident.js';
+import { decodeIncident } from './incident-codec.js';
 import type { Keys } from './keys.js';
 import type { Scripts } from './scripts.js';
 
@@ -31,6 +33,20 @@ export type Claim = { job: OutboxJob; waitMs: 0 } | { job?: undefined; waitMs: n
 export interface CardState {
   signature?: string;
   shape?: CardShape;
+}
+
+function cardStateOf(sig: string | null | undefined, shape: string | null | undefined): CardState {
+  return {
+    ...(sig ? { signature: sig } : {}),
+    ...(shape === 'caption' || shape === 'text' ? { shape } : {}),
+  };
+}
+
+/** What a card job reads: the incident (when it exists), its messages, and its card's state here. */
+export interface CardView {
+  inc?: Incident;
+  messages: Record<string, string>;
+  shown: CardState;
 }
 
 /** A storm digest's record: its message, what it showed, and its incidents. */
@@ -115,9 +131,28 @@ export function createOutboxStore(deps: {
     /** What the chat's card of the incident last showed, and its shape. */
     async cardState(inc: string, chat: string): Promise<CardState> {
       const [sig, shape] = await redis.hmget(keys.incident(inc), `rh:${chat}`, `mk:${chat}`);
+      return cardStateOf(sig, shape);
+    },
+
+    /**
+     * Everything a card job reads, in one round trip: the incident, its messages (chat key ->
+     * message id) and what the chat's card last showed (`cardState`, kept in the incident's hash).
+     */
+    async cardView(inc: string, chat: string): Promise<CardView> {
+      const res = await redis
+        .pipeline()
+        .hgetall(keys.incident(inc))
+        .hgetall(keys.messages(inc))
+        .exec();
+      const [r1, r2] = res ?? [];
+      if (!r1 || !r2 || r1[0] || r2[0]) throw r1?.[0] ?? r2?.[0] ?? new Error('cardView: no reply');
+      const h = r1[1] as Record<string, string>;
+      const m = r2[1] as Record<string, string>;
+      const decoded = decodeIncident(h);
       return {
-        ...(sig ? { signature: sig } : {}),
-        ...(shape === 'caption' || shape === 'text' ? { shape } : {}),
+        ...(decoded ? { inc: decoded } : {}),
+        messages: m,
+        shown: cardStateOf(h[`rh:${chat}`], h[`mk:${chat}`]),
       };
     },
 

@@ -141,6 +141,21 @@ export function createScripts(redis: Redis, keys: Keys) {
       return (await run('apply_effects', {}, [now, JSON.stringify(plan)])) as EffectResult;
     },
 
+    /** apply_effects.lua, and on success the fields of hash `read` as they are after the change. */
+    async applyEffectsRead(
+      now: number,
+      plan: EffectPlan,
+      read: string,
+    ): Promise<{ result: EffectResult; hash?: Record<string, string> }> {
+      const res = (await run('apply_effects', {}, [now, JSON.stringify({ ...plan, read })])) as
+        EffectResult | ['ok', string[]];
+      if (!Array.isArray(res)) return { result: res };
+      const flat = res[1];
+      const hash: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      return { result: 'ok', hash };
+    },
+
     /** inc_page.lua: one read-API page: [next id or '', id, flat hash, timeline length, tail, ...]. */
     async incPage(a: { states: string[]; max: string; limit: number; tail: number }): Promise<{
       next: string;

@@ -18,7 +18,7 @@ import type { WarRooms } from './warroom.js';
 /** What the dispatcher needs of the outbox's store (a fake in unit tests). */
 export type DispatchStore = Pick<
   OutboxStore,
-  'finish' | 'cardState' | 'onlyInDigest' | 'checklistState' | 'digest'
+  'finish' | 'cardView' | 'onlyInDigest' | 'checklistState' | 'digest'
 >;
 
 export interface DispatchDeps {
@@ -123,13 +123,14 @@ export function createDispatcher(deps: DispatchDeps) {
   /** A sync or a page: the incident's card, edited in place or posted (pages always post). */
   async function card(job: JobOf<'sync'> | JobOf<'page'>, locale: Locale): Promise<void> {
     const data: OutboxData['page'] = job.data;
-    const inc = await repo.get(data.inc);
+    // the incident, its messages and what this chat's card last showed: one round trip
+    const view = await store.cardView(data.inc, job.chat);
+    const inc = view.inc;
     if (!inc) return finish(job, 'noop');
     // in a war-room chat the incident's messages go into its own topic (opened on first use)
     const topic = await warRooms.threadFor(job.chat, inc, locale);
     if (job.kind === 'sync') await warRooms.reconcile(job.chat, inc);
-    const msgs = await repo.messages(inc.id);
-    const existing = msgs[job.chat];
+    const existing = view.messages[job.chat];
     // acknowledged or resolved while the page waited in the queue: show the state, ring nobody
     const kind = job.kind === 'page' && inc.state !== 'triggered' ? 'sync' : job.kind;
     const rc = { t, locale, now: clock.now() };
@@ -153,7 +154,7 @@ export function createDispatcher(deps: DispatchDeps) {
     // a sync edits the message in place; a page always posts anew (an edit rings no phone),
     // as a reply to the earlier message, which later syncs then leave behind
     if (kind === 'sync' && existing) {
-      const shown = await store.cardState(inc.id, job.chat);
+      const shown = view.shown;
       // nothing changed since the message was last rendered: no call, and the slot goes back
       if (shown.signature === sig) return finish(job, 'noop');
       const caption = shown.shape === 'caption';

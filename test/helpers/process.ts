@@ -6,12 +6,12 @@ import path from 'node:path';
 import { REDIS_URL } from './redis.js';
 
 /**
- * package.json's `start` script split the way sh runs it: the leading `NAME=value` assignments
- * (environment node must have before it starts, e.g. MALLOC_ARENA_MAX for glibc), then node's
- * arguments (`node <flags> dist/src/cli.js run`).
+ * package.json's `start` script (of the checkout in `dir`) split the way sh runs it: the leading
+ * `NAME=value` assignments (environment node must have before it starts, e.g. MALLOC_ARENA_MAX for
+ * glibc), then node's arguments (`node <flags> dist/src/cli.js run`).
  */
-export function startScript(): { env: Record<string, string>; args: string[] } {
-  const pkg = JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as {
+export function startScript(dir = '.'): { env: Record<string, string>; args: string[] } {
+  const pkg = JSON.parse(readFileSync(path.resolve(dir, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
   const words = pkg.scripts.start.trim().split(/\s+/);
@@ -26,8 +26,8 @@ export function startScript(): { env: Record<string, string>; args: string[] } {
 }
 
 /** The node arguments of package.json's `start` script (`node <flags> dist/src/cli.js run`). */
-export function startScriptArgs(): string[] {
-  return startScript().args;
+export function startScriptArgs(dir = '.'): string[] {
+  return startScript(dir).args;
 }
 
 export async function freePort(): Promise<number> {
@@ -59,15 +59,16 @@ export interface BotProcess {
 /** Runs the real entry point (src/main.ts through tsx) as a child process. */
 export function spawnBot(
   env: Record<string, string>,
-  opts: { compiled?: boolean; nodeArgs?: string[] } = {},
+  opts: { compiled?: boolean; nodeArgs?: string[]; cwd?: string } = {},
 ): BotProcess {
   // compiled: exactly what `npm start` runs, its environment assignments and flags included
-  const start = opts.compiled ? startScript() : { env: {}, args: [] };
+  const cwd = path.resolve(opts.cwd ?? '.');
+  const start = opts.compiled ? startScript(cwd) : { env: {}, args: [] };
   const args = opts.compiled
     ? [...(opts.nodeArgs ?? []), ...start.args]
     : [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
-    cwd: path.resolve('.'),
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',

@@ -11,7 +11,8 @@
 --   outbox[]     { chat, kind, data, coalesce?, new? }
 --   timers[]     { id, due, data }              cancel[] timer ids
 --   zadd[] { key, score, member }  zrem[] { key, member }  del[] keys  incr[] {key, by}
--- Returns 'ok' | 'stale' | 'dup'
+--   read?        a hash key: on success, its fields come back too (the caller's state after the change)
+-- Returns 'ok' | 'stale' | 'dup'; with read, success is { 'ok', flat HGETALL of read }
 local now = tonumber(ARGV[2])
 local plan = cjson.decode(ARGV[3])
 
@@ -74,4 +75,5 @@ for _, o in ipairs(plan.outbox or {}) do
 end
 for _, s in ipairs(plan.sync or {}) do sync_chats(now, s.inc, s.extra) end
 release()
+if plan.read then return { 'ok', redis.call('HGETALL', plan.read) } end
 return 'ok'

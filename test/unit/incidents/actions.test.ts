@@ -71,6 +71,12 @@ function fakeRepo(initial?: Incident) {
       for (const h of plan.hset ?? []) if (h.key === IK) write(inc, h.field, h.value);
       return 'ok';
     },
+    /** `apply`, then the incident as it is after the change, as apply_effects.lua's `read` gives it. */
+    async applyThenGet(plan: EffectPlan, id: string) {
+      const result = await fake.apply(plan);
+      const inc = result === 'ok' ? await fake.get(id) : null;
+      return inc ? { result, inc } : { result };
+    },
   };
   return fake;
 }

@@ -93,8 +93,12 @@ function setup(opts: { inc?: Incident; messages?: Record<string, string>; card?:
         ...(o.failure ? { failure: true } : {}),
       });
     },
-    async cardState() {
-      return opts.card ?? {};
+    async cardView(id: string) {
+      return {
+        ...(opts.inc?.id === id ? { inc: opts.inc } : {}),
+        messages: opts.messages ?? {},
+        shown: opts.card ?? {},
+      };
     },
     async onlyInDigest() {
       return false;
