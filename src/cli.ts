@@ -7,8 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EX_CONFIG } from './errors.js';
 import { SEVERITIES } from './domain/severity.js';
-import { sendTestAlert } from './cli/alert.js';
-import { checkConfigFile, formatFinding } from './cli/check.js';
 import {
   CliFailure,
   EX_USAGE,
@@ -20,9 +18,8 @@ import {
   requireConfig,
   withRedis,
 } from './cli/common.js';
-import { onCallJson, onCallLines, onCallRows } from './cli/oncall.js';
-import { routeTest } from './cli/routes.js';
-import { configJsonSchema, runbookJsonSchema } from './cli/schema.js';
+// each command's module is imported when that command runs: `opsbot run` (the bot) loads none of
+// the check/routes/oncall/alert/schema code and what only it needs
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -57,7 +54,8 @@ function buildProgram(): Command {
     .command('check')
     .description('validate the config and every runbook offline; exit 78 when anything is wrong')
     .addOption(configOption())
-    .action((o: { config?: string }) => {
+    .action(async (o: { config?: string }) => {
+      const { checkConfigFile, formatFinding } = await import('./cli/check.js');
       const file = configPath(o.config);
       const res = checkConfigFile(file);
       const paintErr = painter(process.stderr);
@@ -102,6 +100,7 @@ function buildProgram(): Command {
         args: string[],
         o: { config?: string; severity?: string; at: string; redis?: boolean },
       ) => {
+        const { routeTest } = await import('./cli/routes.js');
         const labels = parseLabelArgs(args);
         const now = parseTimeArg(o.at, Date.now());
         const config = requireConfig(configPath(o.config));
@@ -153,6 +152,7 @@ function buildProgram(): Command {
         json?: boolean;
         redis?: boolean;
       }) => {
+        const { onCallJson, onCallLines, onCallRows } = await import('./cli/oncall.js');
         const now = Date.now();
         const at = parseTimeArg(o.at, now);
         const config = requireConfig(configPath(o.config));
@@ -223,6 +223,7 @@ function buildProgram(): Command {
         const labels = parseLabelArgs(args);
         if (!/^https?:\/\//.test(o.url))
           throw new UsageError(`--url: expected http(s)://host:port, got "${o.url}"`);
+        const { sendTestAlert } = await import('./cli/alert.js');
         const ids = await sendTestAlert({ ...o, title, labels });
         for (const id of ids) out(id);
       },
@@ -236,7 +237,8 @@ function buildProgram(): Command {
       '--runbook [file]',
       'write only the runbook schema (default runbook.schema.json; "-": stdout)',
     )
-    .action((file: string, o: { runbook?: string | true }) => {
+    .action(async (file: string, o: { runbook?: string | true }) => {
+      const { configJsonSchema, runbookJsonSchema } = await import('./cli/schema.js');
       const write = (target: string, text: string) => {
         if (target === '-') return void process.stdout.write(text);
         writeFileSync(target, text);

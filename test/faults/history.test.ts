@@ -1,13 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PEOPLE, TOKENS, testConfigYaml } from '../helpers/config.js';
-import {
-  botEnv,
-  freePort,
-  spawnBot,
-  startScriptArgs,
-  type BotProcess,
-} from '../helpers/process.js';
+import { botEnv, freePort, spawnBot, startScript, type BotProcess } from '../helpers/process.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
 import { seedIncidents } from '../helpers/seed.js';
 import { startTelegram, type TelegramKit } from '../helpers/telegram.js';
@@ -29,9 +23,13 @@ beforeAll(async () => {
   await seed();
   kit = await startTelegram();
   port = await freePort();
-  // `npm start`'s heap flags on the TypeScript entry point
-  const heapFlags = startScriptArgs().filter((a) => a.startsWith('--'));
-  bot = spawnBot(botEnv({ kit, prefix, port, yaml: testConfigYaml() }), { nodeArgs: heapFlags });
+  // `npm start`'s environment and heap flags on the TypeScript entry point
+  const start = startScript();
+  const heapFlags = start.args.filter((a) => a.startsWith('--'));
+  bot = spawnBot(
+    { ...botEnv({ kit, prefix, port, yaml: testConfigYaml() }), ...start.env },
+    { nodeArgs: heapFlags },
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {

@@ -5,14 +5,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { REDIS_URL } from './redis.js';
 
-/** The node arguments of package.json's `start` script (`node <flags> dist/src/main.js`). */
-export function startScriptArgs(dir = '.'): string[] {
+/**
+ * package.json's `start` script (of the checkout in `dir`) split the way sh runs it: the leading
+ * `NAME=value` assignments (environment node must have before it starts, e.g. MALLOC_ARENA_MAX for
+ * glibc), then node's arguments (`node <flags> dist/src/cli.js run`).
+ */
+export function startScript(dir = '.'): { env: Record<string, string>; args: string[] } {
   const pkg = JSON.parse(readFileSync(path.resolve(dir, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const [bin, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const [bin, ...args] = words;
   if (bin !== 'node') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return args;
+  return { env, args };
+}
+
+/** The node arguments of package.json's `start` script (`node <flags> dist/src/cli.js run`). */
+export function startScriptArgs(dir = '.'): string[] {
+  return startScript(dir).args;
 }
 
 export async function freePort(): Promise<number> {
@@ -46,10 +61,11 @@ export function spawnBot(
   env: Record<string, string>,
   opts: { compiled?: boolean; nodeArgs?: string[]; cwd?: string } = {},
 ): BotProcess {
-  // compiled: exactly what `npm start` runs, flags included
+  // compiled: exactly what `npm start` runs, its environment assignments and flags included
   const cwd = path.resolve(opts.cwd ?? '.');
+  const start = opts.compiled ? startScript(cwd) : { env: {}, args: [] };
   const args = opts.compiled
-    ? [...(opts.nodeArgs ?? []), ...startScriptArgs(cwd)]
+    ? [...(opts.nodeArgs ?? []), ...start.args]
     : [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd,
@@ -58,6 +74,7 @@ export function spawnBot(
       HOME: process.env.HOME ?? '/tmp',
       LOG_LEVEL: 'info',
       ...env,
+      ...start.env, // as in `NAME=value node ...`, the script's assignment wins
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { createI18n } from '../../src/i18n.js';
 
 // a message is its first line plus indented continuation lines
@@ -60,5 +62,37 @@ describe('locales', () => {
       (m) => m[1]!,
     );
     for (const k of used) expect({ k, known: en.has(k) }).toEqual({ k, known: true });
+  });
+
+  it('numbers read as Fluent (Intl.NumberFormat) writes them, in both languages', () => {
+    const { t } = createI18n();
+    for (const locale of ['en', 'ar'] as const) {
+      for (const n of [0, 7, 999, 1000, 12_345, 1_234_567, Number.MAX_SAFE_INTEGER, 2.5, -3]) {
+        const fluent = new Intl.NumberFormat(locale).format(n);
+        expect({ locale, n, text: t(locale, 'status-open', { count: n }) }).toEqual({
+          locale,
+          n,
+          text: t(locale, 'status-open', { count: 'X' }).replace('X', fluent),
+        });
+      }
+    }
+  });
+
+  it('no message selects on a plural category (numbers reach Fluent as text)', () => {
+    for (const file of ['locales/en.ftl', 'locales/ar.ftl'])
+      expect(readFileSync(file, 'utf8')).not.toMatch(/\[(zero|one|two|few|many)\]/);
+  });
+
+  it('a message missing in Arabic falls back to English; one missing everywhere reads {key}', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-ftl-'));
+    writeFileSync(path.join(dir, 'en.ftl'), 'only-en = Hello { $who }\nboth = en\n');
+    writeFileSync(path.join(dir, 'ar.ftl'), 'both = ar\n');
+    const { t } = createI18n(dir);
+    expect(t('ar', 'both')).toBe('ar');
+    expect(t('ar', 'only-en', { who: 'bob' })).toBe('Hello bob');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(t('en', 'nope')).toBe('{nope}');
+    expect(warn).toHaveBeenCalledOnce();
+    warn.mockRestore();
   });
 });

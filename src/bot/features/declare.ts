@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  conversations,
-  createConversation,
-  type Conversation,
-  type VersionedState,
-  type VersionedStateStorage,
-} from '@grammyjs/conversations';
-import { Composer } from 'grammy';
+import type { Conversation, VersionedState, VersionedStateStorage } from '@grammyjs/conversations';
+import { Composer, type MiddlewareFn } from 'grammy';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import type { Alert } from '../../domain/alert.js';
 import { escapeHtml, trimText } from '../../telegram/html.js';
@@ -145,19 +139,35 @@ export function declareFeature(s: Services) {
 
   // only updates a conversation may want read its state: an incident button skips the storage read
   const conv = c.filter((ctx) => !ctx.callbackQuery || !!ctx.callbackQuery.data?.startsWith('dc:'));
-  conv.use(
-    conversations<BotContext, InnerContext>({
-      storage: {
-        type: 'key',
-        version: 2,
-        getStorageKey: (ctx) =>
-          ctx.chat && ctx.from ? `${ctx.chat.id}:${ctx.from.id}` : undefined,
-        adapter: draftStorage(s),
-      },
-      plugins: [opsbotFlavor(s)],
-    }),
-  );
-  conv.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
+  // the conversations plugin is imported by the first update that may concern a conversation (a
+  // message, a /declare button), not at start: a bot that only pages never loads it
+  let plugin: Promise<MiddlewareFn<BotContext>> | undefined;
+  const loadPlugin = async (): Promise<MiddlewareFn<BotContext>> => {
+    const { conversations, createConversation } = await import('@grammyjs/conversations');
+    const mw = new Composer<BotContext>();
+    mw.use(
+      conversations<BotContext, InnerContext>({
+        storage: {
+          type: 'key',
+          version: 2,
+          getStorageKey: (ctx) =>
+            ctx.chat && ctx.from ? `${ctx.chat.id}:${ctx.from.id}` : undefined,
+          adapter: draftStorage(s),
+        },
+        plugins: [opsbotFlavor(s)],
+      }),
+    );
+    mw.use(createConversation(declare, { id: ID, maxMillisecondsToWait: TTL_S * 1000 }));
+    return mw.middleware();
+  };
+  conv.use(async (ctx, next) => {
+    plugin ??= loadPlugin().catch((e: unknown) => {
+      plugin = undefined; // try again on the next update
+      throw e;
+    });
+    const mw = await plugin;
+    return mw(ctx, next);
+  });
 
   command(conv, 'declare', async (ctx) => {
     const inline = String(ctx.match ?? '').trim();

@@ -158,8 +158,9 @@ export function renderDigest(incs: Incident[], rc: RenderContext): RenderedMessa
     bySev[i.severity]++;
     byState[i.state]++;
   }
+  // P0 < P1 < …: plain string order (localeCompare would load ICU collation data for life)
   const top = [...incs]
-    .sort((a, b) => a.severity.localeCompare(b.severity) || a.seq - b.seq)
+    .sort((a, b) => (a.severity < b.severity ? -1 : a.severity > b.severity ? 1 : a.seq - b.seq))
     .slice(0, 10);
   const lines = [
     t(locale, 'digest-title', { count: incs.length }),
