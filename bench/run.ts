@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Update } from 'grammy/types';
 import { FakeClock } from '../src/clock.js';
@@ -500,8 +500,8 @@ async function benchMemory(kit: TelegramKit) {
   console.log(
     '\n[memory] 10,000 open incidents: RSS of the opsbot process (compiled, child process) and Redis memory',
   );
-  if (!existsSync('dist/src/main.js'))
-    execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  // the process under test is this checkout's code: compile it now, never a stale dist/
+  execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
   const r = new Redis(REDIS_URL);
   const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
   const prefix = freshPrefix('bench-mem');
