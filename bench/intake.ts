@@ -304,7 +304,7 @@ export async function benchIntakeRatio(
     add(
       S,
       `machine busy during the rounds, of ${os.cpus().length} cores: all; not the bench's processes nor Redis`,
-      `${fmt(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0)}%; ${fmt(((m1.busy - m0.busy - (o1 - o0)) / (m1.total - m0.total)) * 100, 0)}% (${fmt(wall, 0)} s)`,
+      `${fmt(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0)}%; ${fmt(Math.max(0, (m1.busy - m0.busy - (o1 - o0)) / (m1.total - m0.total)) * 100, 0)}% (${fmt(wall, 0)} s)`,
     );
   } finally {
     client.disconnect?.();
