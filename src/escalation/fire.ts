@@ -112,19 +112,12 @@ export function createLevelFiring(deps: {
     return result === 'ok' && planned.webhooks;
   }
 
-  async function fireLevel(id: string, data: EscData): Promise<void> {
-    const inc = await repo.get(data.inc);
-    const planned = await planOf(id, data, inc, clock.now());
-    const res = await repo.apply(planned.plan);
-    if (settled(data, planned.result ?? res, planned)) timers.notify();
-  }
-
   /**
    * Fires a claim's worth of levels together: their incidents are read in one round trip and their
    * plans applied in one script call, each under its own once-marker and guards, so an incident
    * acknowledged meanwhile is skipped while the others fire (10,000 levels due at once pay the
    * script's fixed cost once per batch, not once per level). A plan that failed in the script stays
-   * claimed and is retried after its lease, like a failed single level.
+   * claimed and is retried after its lease, like any timer whose handler failed.
    */
   async function fireLevels(batch: { id: string; data: EscData }[]): Promise<void> {
     const incs = await repo.escalationStates(batch.map((t) => t.data.inc));
@@ -141,5 +134,5 @@ export function createLevelFiring(deps: {
     if (failed) throw new Error(`${failed} of ${batch.length} levels failed in apply_effects`);
   }
 
-  return { fireLevel, fireLevels };
+  return { fireLevels };
 }

@@ -167,6 +167,12 @@ describe('the plan of a fired level', () => {
   });
 });
 
+/** Level 0 of INC-1 comes due, as the timer service hands it over (a batch of one). */
+const fireFirstLevel = (h: ReturnType<typeof harness>) =>
+  h.firing.fireLevels([
+    { id: 'esc:INC-1:0:0', data: { kind: 'esc', inc: 'INC-1', loop: 0, level: 0, due: 0 } },
+  ]);
+
 /** An escalation over a fake repository that records the plans applied. */
 function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {}) {
   const clock = new FakeClock();
@@ -176,6 +182,8 @@ function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {
   const repo = {
     get: async () => inc,
     apply: async (p: EffectPlan) => (plans.push(p), 'ok' as const),
+    escalationStates: async (ids: string[]) => ids.map(() => inc),
+    applyMany: async (ps: EffectPlan[]) => ps.map((p) => (plans.push(p), 'ok' as const)),
   } as unknown as IncidentRepository;
   const timers = {
     register: (k: string, h: (id: string, d: TimerData) => Promise<void>) => handlers.set(k, h),
@@ -233,37 +241,19 @@ function harness(inc: Incident | undefined, opts: { silencedUntil?: number } = {
 describe('firing a level', () => {
   it('a timer for a step the incident no longer waits for only settles its once-marker', async () => {
     const h = harness(incident({ escStep: '0:1' }));
-    await h.firing.fireLevel('esc:INC-1:0:0', {
-      kind: 'esc',
-      inc: 'INC-1',
-      loop: 0,
-      level: 0,
-      due: 0,
-    });
+    await fireFirstLevel(h);
     expect(h.plans).toEqual([{ once: 'esc:INC-1:0:0', release: 'esc:INC-1:0:0' }]);
   });
 
   it('an acknowledged incident pages nobody', async () => {
     const h = harness(incident({ escStep: '0:0', state: 'acknowledged' }));
-    await h.firing.fireLevel('esc:INC-1:0:0', {
-      kind: 'esc',
-      inc: 'INC-1',
-      loop: 0,
-      level: 0,
-      due: 0,
-    });
+    await fireFirstLevel(h);
     expect(h.plans).toEqual([{ once: 'esc:INC-1:0:0', release: 'esc:INC-1:0:0' }]);
   });
 
   it('fires the pending step once, paging whom the schedule names now', async () => {
     const h = harness(incident({ escStep: '0:0', loopStart: 0 }));
-    await h.firing.fireLevel('esc:INC-1:0:0', {
-      kind: 'esc',
-      inc: 'INC-1',
-      loop: 0,
-      level: 0,
-      due: 0,
-    });
+    await fireFirstLevel(h);
     const [plan] = h.plans;
     expect(plan).toMatchObject({ once: 'esc:INC-1:0:0', release: 'esc:INC-1:0:0' });
     expect(plan!.outbox!.map((o) => o.chat)).toEqual([String(GROUP), String(PEOPLE.alice)]);
@@ -271,13 +261,7 @@ describe('firing a level', () => {
 
   it('a silenced incident is paged when the silence ends, not now', async () => {
     const h = harness(incident({ escStep: '0:0' }), { silencedUntil: 9_999_999_999_999 });
-    await h.firing.fireLevel('esc:INC-1:0:0', {
-      kind: 'esc',
-      inc: 'INC-1',
-      loop: 0,
-      level: 0,
-      due: 0,
-    });
+    await fireFirstLevel(h);
     const [plan] = h.plans;
     expect(plan!.outbox).toBeUndefined();
     expect(plan!.timers![0]!.data).toMatchObject({ kind: 'esc', level: 0, due: 9_999_999_999_999 });
