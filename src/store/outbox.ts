@@ -128,15 +128,9 @@ export function createOutboxStore(deps: {
       });
     },
 
-    /** What the chat's card of the incident last showed, and its shape. */
-    async cardState(inc: string, chat: string): Promise<CardState> {
-      const [sig, shape] = await redis.hmget(keys.incident(inc), `rh:${chat}`, `mk:${chat}`);
-      return cardStateOf(sig, shape);
-    },
-
     /**
      * Everything a card job reads, in one round trip: the incident, its messages (chat key ->
-     * message id) and what the chat's card last showed (`cardState`, kept in the incident's hash).
+     * message id) and what the chat's card last showed and its shape (kept in the incident's hash).
      */
     async cardView(inc: string, chat: string): Promise<CardView> {
       const res = await redis

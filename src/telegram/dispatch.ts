@@ -24,7 +24,7 @@ export type DispatchStore = Pick<
 export interface DispatchDeps {
   store: DispatchStore;
   sender: Sender;
-  repo: Pick<IncidentRepository, 'get' | 'getMany' | 'messages' | 'apply'>;
+  repo: Pick<IncidentRepository, 'get' | 'getMany' | 'apply'>;
   warRooms: WarRooms;
   clock: Clock;
   t: Translate;
