@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Incident } from '../domain/incident.js';
+import { json, num } from './incident-codec.js';
 import type { Keys } from './keys.js';
 
 type Guard = { key: string; field: string; eq: string };
@@ -99,18 +100,12 @@ const STATE_FIELDS = [
   'esc_step',
 ] as const;
 
-const num = (v: string | null): number | undefined =>
-  v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
-
-function labelsOf(v: string | null): Record<string, string> {
-  try {
-    const x: unknown = v ? JSON.parse(v) : {};
-    return x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? (x as Record<string, string>)
-      : {};
-  } catch {
-    return {};
-  }
+/** The labels field as decodeIncident reads it, and an object whatever was stored. */
+function labelsOf(v: string | undefined): Record<string, string> {
+  const x = json<unknown>(v, {});
+  return x !== null && typeof x === 'object' && !Array.isArray(x)
+    ? (x as Record<string, string>)
+    : {};
 }
 
 /**
@@ -127,18 +122,19 @@ export async function readEscalationStates(
   for (const id of ids) pipe.hmget(keys.incident(id), ...STATE_FIELDS);
   return ((await pipe.exec()) ?? []).map(([err, r]) => {
     if (err) throw err;
-    const [id, state, severity, labels, silencedUntil, loopStart, createdAt, escStep] = r as (
-      string | null
-    )[];
+    // HMGET answers null for a missing field; the codec's readers take undefined
+    const [id, state, severity, labels, silencedUntil, loopStart, createdAt, escStep] = (
+      r as (string | null)[]
+    ).map((v) => v ?? undefined);
     if (!id) return undefined;
     return {
       id,
       state: (state ?? 'triggered') as Incident['state'],
       severity: (severity ?? 'P3') as Incident['severity'],
-      labels: labelsOf(labels ?? null),
-      silencedUntil: num(silencedUntil ?? null),
-      loopStart: num(loopStart ?? null),
-      createdAt: num(createdAt ?? null) ?? 0,
+      labels: labelsOf(labels),
+      silencedUntil: num(silencedUntil),
+      loopStart: num(loopStart),
+      createdAt: num(createdAt) ?? 0,
       escStep: escStep || undefined,
     };
   });

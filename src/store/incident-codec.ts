@@ -3,13 +3,15 @@ import type { AlertLink } from '../domain/alert.js';
 import { INCIDENT_ROLES, type Incident, type IncidentState } from '../domain/incident.js';
 import type { Severity } from '../domain/severity.js';
 
-function num(v: string | undefined): number | undefined {
+/** A stored number field; undefined when absent, empty or not a number. */
+export function num(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
 
-function json<T>(v: string | undefined, fallback: T): T {
+/** A stored JSON field; `fallback` when absent or not JSON. */
+export function json<T>(v: string | undefined, fallback: T): T {
   if (!v) return fallback;
   try {
     return JSON.parse(v) as T;
