@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IntegrationConfig } from '../config.js';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -37,4 +38,20 @@ export function matchToken<T extends { token: string }>(
     if (safeEqual(token ?? '', c[1].token) && token) found = found ?? c;
   }
   return found;
+}
+
+/**
+ * The configured integrations of each kind, as `matchToken`'s candidates, listed once (the config
+ * does not change while the app runs), not filtered from the config on every request.
+ */
+export function integrationsByKind(
+  integrations: Record<string, IntegrationConfig>,
+): (kind: IntegrationConfig['kind']) => [string, IntegrationConfig][] {
+  const byKind = new Map<IntegrationConfig['kind'], [string, IntegrationConfig][]>();
+  for (const entry of Object.entries(integrations)) {
+    const list = byKind.get(entry[1].kind) ?? [];
+    list.push(entry);
+    byKind.set(entry[1].kind, list);
+  }
+  return (kind) => byKind.get(kind) ?? [];
 }

@@ -7,7 +7,7 @@ import type { Alert } from '../domain/alert.js';
 import { own } from '../own.js';
 import type { Services } from '../services.js';
 import type { RateLimits } from '../store/rate-limits.js';
-import { bearer, matchToken, safeEqual } from './auth.js';
+import { bearer, integrationsByKind, matchToken, safeEqual } from './auth.js';
 import { HttpProblem } from './errors.js';
 
 /**
@@ -42,14 +42,7 @@ export function intakeRoutes(deps: {
   const { services: s, heartbeats, rates } = deps;
   const { config } = s;
 
-  // the integrations of each kind, listed once (the config does not change while the app runs)
-  const byKind = new Map<IntegrationConfig['kind'], [string, IntegrationConfig][]>();
-  for (const entry of Object.entries(config.integrations)) {
-    const list = byKind.get(entry[1].kind) ?? [];
-    list.push(entry);
-    byKind.set(entry[1].kind, list);
-  }
-  const integrations = (kind: IntegrationConfig['kind']) => byKind.get(kind) ?? [];
+  const integrations = integrationsByKind(config.integrations);
 
   function authenticate(req: FastifyRequest, kind: IntegrationConfig['kind']): string {
     const hit = matchToken(bearer(req.headers.authorization), integrations(kind));

@@ -16,7 +16,7 @@ import { normalizeIncidentId } from '../domain/incident.js';
 import type { Services } from '../services.js';
 import { createOpsgenieStore } from '../store/opsgenie.js';
 import type { RateLimits } from '../store/rate-limits.js';
-import { matchToken, safeEqual } from './auth.js';
+import { integrationsByKind, matchToken, safeEqual } from './auth.js';
 
 /** An error answered in Opsgenie's shape: `{message, took, requestId}` (plus `errors` for 422). */
 class OpsgenieError extends Error {
@@ -97,12 +97,11 @@ export function opsgenieRoutes(deps: {
       reply.status(404).send({ message: 'Could not find the requested resource.', ...meta(req) }),
     );
 
-    const opsgenieIntegrations = () =>
-      Object.entries(config.integrations).filter(([, i]) => i.kind === 'opsgenie');
+    const integrations = integrationsByKind(config.integrations);
 
     /** The opsgenie integration whose key the request carries (compared in constant time). */
     function authenticate(req: FastifyRequest): [string, IntegrationConfig] {
-      const hit = matchToken(genieKey(req.headers.authorization), opsgenieIntegrations());
+      const hit = matchToken(genieKey(req.headers.authorization), integrations('opsgenie'));
       if (!hit) throw new OpsgenieError(401, 'Could not authenticate.');
       return hit;
     }
