@@ -47,7 +47,8 @@ export interface FastPromAlert {
   fingerprint?: string;
 }
 
-const isStatus = (s: unknown): s is 'firing' | 'resolved' => s === 'firing' || s === 'resolved';
+export const isStatus = (s: unknown): s is 'firing' | 'resolved' =>
+  s === 'firing' || s === 'resolved';
 
 /** promAlertSchema without zod (unknown keys dropped, as zod's object does), or undefined. */
 export function fastPromAlert(v: unknown): FastPromAlert | undefined {
@@ -73,5 +74,3 @@ export function fastPromAlert(v: unknown): FastPromAlert | undefined {
   if (fingerprint !== undefined) out.fingerprint = fingerprint;
   return out;
 }
-
-export { isStatus };
