@@ -2,7 +2,8 @@ import { buildApp, type App, type AppOptions } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { OpsbotConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { testConfig } from './config.js';
+import { GROUP, TOKENS, testConfig } from './config.js';
+import type { TelegramKit } from './telegram.js';
 
 export { REDIS_URL, dropPrefix, freshPrefix } from './redis.js';
 import { REDIS_URL, freshPrefix } from './redis.js';
@@ -85,4 +86,22 @@ export async function post(
     json = text;
   }
   return { status: res.status, body: json as Record<string, unknown>, headers: res.headers };
+}
+
+/**
+ * A generic alert opens an incident in the group; resolves with its id, number and card once the
+ * card, with its buttons, reached the group.
+ */
+export async function openIncident(t: TestApp, kit: TelegramKit, title: string) {
+  const r = await post(
+    `${t.url}/hooks/generic`,
+    { title, status: 'firing', severity: 'error', dedup_key: title },
+    TOKENS.ci,
+  );
+  const id = (r.body.incidents as string[])[0]!;
+  const msg = await kit.waitForMessage(
+    (m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0,
+    { label: `message of ${id}` },
+  );
+  return { id, seq: Number(id.slice(4)), msg };
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { post, type TestApp } from '../helpers/app.js';
+import { openIncident, post, type TestApp } from '../helpers/app.js';
 import { build } from '../helpers/build.js';
 import { parseConfig } from '../../src/config.js';
 import { GROUP, PEOPLE, STRANGER, TOKENS, testConfigYaml } from '../helpers/config.js';
@@ -16,19 +16,7 @@ const u = (id: number) => kit.user({ id, name: `u${id}`, chatId: GROUP, chatType
 const alice = () => u(PEOPLE.alice);
 const bob = () => u(PEOPLE.bob);
 
-async function newIncident(title: string) {
-  const r = await post(
-    `${t.url}/hooks/generic`,
-    { title, status: 'firing', severity: 'error', dedup_key: title },
-    TOKENS.ci,
-  );
-  const id = (r.body.incidents as string[])[0]!;
-  const msg = await kit.waitForMessage(
-    (m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0,
-    { label: `message of ${id}` },
-  );
-  return { id, seq: Number(id.slice(4)), msg };
-}
+const newIncident = (title: string) => openIncident(t, kit, title);
 const answerCount = () => kit.answers().length;
 const nextAnswer = async (n: number) =>
   kit.waitFor(() => kit.answers()[n], { label: 'callback answer' });

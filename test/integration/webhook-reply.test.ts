@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { post, type TestApp } from '../helpers/app.js';
+import { openIncident, post, type TestApp } from '../helpers/app.js';
 import { build } from '../helpers/build.js';
-import { GROUP, PEOPLE, TOKENS } from '../helpers/config.js';
+import { GROUP, PEOPLE } from '../helpers/config.js';
 import type { TelegramKit } from '../helpers/telegram.js';
 
 let kit: TelegramKit;
@@ -16,19 +16,7 @@ beforeAll(async () => {
   }));
 });
 
-async function newIncident(title: string) {
-  const r = await post(
-    `${t.url}/hooks/generic`,
-    { title, status: 'firing', severity: 'error', dedup_key: title },
-    TOKENS.ci,
-  );
-  const id = (r.body.incidents as string[])[0]!;
-  const msg = await kit.waitForMessage(
-    (m) => m.chatId === GROUP && m.text.includes(`<code>${id}</code>`) && m.buttons.length > 0,
-    { label: `message of ${id}` },
-  );
-  return { id, seq: Number(id.slice(4)), msg };
-}
+const newIncident = (title: string) => openIncident(t, kit, title);
 
 let updateId = 7_000_000;
 /** A press delivered as Telegram delivers it in webhook mode; the webhook's status and body. */
