@@ -5,11 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { TestApp } from '../helpers/app.js';
-import { appendRunbook } from '../helpers/runbooks.js';
+import { appendRunbook, runRequest } from '../helpers/runbooks.js';
 import { build } from '../helpers/build.js';
 import { GROUP, LEADS, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
 import { REDIS_URL, freshPrefix } from '../helpers/redis.js';
-import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // Issue 13 item 6: checks when a run starts, secrets in output, leases, and shutdown.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rbg-'));
@@ -76,17 +76,8 @@ const alive = (pid: number) => {
   }
 };
 
-async function request(text: string, by: number = PEOPLE.bob): Promise<BotMessage> {
-  const before = new Set(kit.botMessages(GROUP).map((m) => m.messageId));
-  await u(by).command(text);
-  return kit.waitFor(
-    () =>
-      kit
-        .botMessages(GROUP)
-        .find((m) => !before.has(m.messageId) && m.text.includes('Requested by')),
-    { label: `request ${text}` },
-  );
-}
+const request = (text: string, by: number = PEOPLE.bob) =>
+  runRequest(kit, () => u(by).command(text), text);
 const edited = (id: number, re: RegExp) =>
   kit.waitFor(() => kit.botMessages(GROUP).find((m) => m.messageId === id && re.test(m.text)), {
     label: `message ${id} ${re}`,

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { TestApp } from '../helpers/app.js';
-import { appendRunbook } from '../helpers/runbooks.js';
+import { appendRunbook, runRequest } from '../helpers/runbooks.js';
 import { build } from '../helpers/build.js';
 import { GROUP, PEOPLE, STRANGER, testConfigYaml } from '../helpers/config.js';
-import type { BotMessage, TelegramKit } from '../helpers/telegram.js';
+import type { TelegramKit } from '../helpers/telegram.js';
 
 // a runbooks dir of harmless test runbooks (node -e steps) beside the shipped library
 const dir = mkdtempSync(path.join(os.tmpdir(), 'opsbot-rb-'));
@@ -71,17 +71,8 @@ const count = () =>
   existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0;
 const answersFrom = (n: number) => kit.waitFor(() => kit.answers()[n], { label: 'answer' });
 
-async function request(text: string, by: number = PEOPLE.bob): Promise<BotMessage> {
-  const before = new Set(kit.botMessages(GROUP).map((m) => m.messageId));
-  await u(by).command(text);
-  return kit.waitFor(
-    () =>
-      kit
-        .botMessages(GROUP)
-        .find((m) => !before.has(m.messageId) && m.text.includes('Requested by')),
-    { label: `request ${text}` },
-  );
-}
+const request = (text: string, by: number = PEOPLE.bob) =>
+  runRequest(kit, () => u(by).command(text), text);
 const finished = (id: number) =>
   kit.waitFor(
     () =>
