@@ -31,4 +31,4 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "--optimize-for-size", "dist/src/cli.js", "run"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=192", "dist/src/cli.js", "run"]

@@ -4,7 +4,7 @@
  * storm that resolves, and Redis memory per resolved incident before and after retention.
  * Every number is reported (with its target), never asserted.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,7 @@ import { botEnv, freePort, spawnBot, type BotProcess } from '../test/helpers/pro
 import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import { seedIncidents } from '../test/helpers/seed.js';
 import type { TelegramKit } from '../test/helpers/telegram.js';
+import type { PressJob, PressResult } from './press-child.js';
 
 export type Add = (
   scenario: string,
@@ -35,6 +36,8 @@ export type Add = (
 const COUNT = Number(process.env.BENCH_SCALE_INCIDENTS ?? 100_000);
 const DAY = 86_400_000;
 const SECRET = 'bench-webhook-secret-0123456789';
+/** Telegram's default `max_connections` for a webhook: at most this many requests in flight. */
+const WEBHOOK_CONNECTIONS = 40;
 const fast =
   'outbox: { per_chat_interval: 1ms, group_per_minute: 1000000, global_per_second: 1000000, digest_threshold: 1000000 }';
 const quietLevels = `      - { after: 1h, notify: ["chat:ops"] }`;
@@ -88,6 +91,7 @@ async function startBot(kit: TelegramKit, prefix: string, yaml: string, nodeArgs
         WEBHOOK_URL: 'http://127.0.0.1:9/telegram/webhook',
         TELEGRAM_WEBHOOK_SECRET: SECRET,
         LOG_LEVEL: 'warn',
+        ...(process.env.NOCLAIM ? { NOCLAIM: '1' } : {}),
       },
     }),
     { compiled: true, nodeArgs },
@@ -459,11 +463,11 @@ function printRedisStats(label: string, a: RedisStats, b: RedisStats, n: number)
     const calls = v.calls - o.calls;
     if (calls > 0)
       rows.push(
-        `${k} ${calls} calls, ${fmt((v.usec - o.usec) / calls, 0)} us/call, ${fmt((v.usec - o.usec) / n, 0)} us/level`,
+        `${k} ${calls} calls, ${fmt((v.usec - o.usec) / calls, 0)} us/call, ${fmt((v.usec - o.usec) / n, 0)} us/op`,
       );
   }
   console.log(
-    `  [redis ${label}] CPU ${fmt((b.cpuUs - a.cpuUs) / 1000, 0)} ms = ${fmt((b.cpuUs - a.cpuUs) / n, 0)} us per level\n    ${rows.join('\n    ')}`,
+    `  [redis ${label}] CPU ${fmt((b.cpuUs - a.cpuUs) / 1000, 0)} ms = ${fmt((b.cpuUs - a.cpuUs) / n, 0)} us per op\n    ${rows.join('\n    ')}`,
   );
 }
 
@@ -600,7 +604,8 @@ async function escalation(kit: TelegramKit, add: Add) {
  * moment its answer arrives: the webhook response carrying the answerCallbackQuery (webhook reply;
  * Telegram runs it on receipt), or an answerCallbackQuery call reaching the recording proxy. The
  * bot's CPU is taken until every press is answered and every card edited.
- * BENCH_BOT_CPU_PROF=<dir> writes a V8 CPU profile of the bot process there.
+ * BENCH_BOT_CPU_PROF=<dir> writes a V8 CPU profile of the bot process there, and its --trace-gc log.
+ * BENCH_REDIS_STATS=1 prints Redis CPU and commands per press (server-wide counters: a Redis of your own).
  */
 async function buttons(
   kit: TelegramKit,
@@ -659,7 +664,7 @@ async function buttons(
       kit,
       prefix,
       realLimits ? withChats(unlimited(testConfigYaml({ levels: quietLevels })), groups) : yaml,
-      prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+      prof ? ['--trace-gc', '--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
     ));
     const answeredAt = new Map<string, number>();
     const emu: number[] = [];
@@ -682,63 +687,73 @@ async function buttons(
     const sentAt = new Map<string, number>();
     let inReply = 0;
     const webhook: number[] = [];
-    let jobs: Promise<void>[] = [];
-    /** Presses the Acknowledge button of each card in `list` at `rate` a second (`tag` names them). */
-    const burst = async (list: string[], rate: number, tag: string) => {
-      const t0 = performance.now();
-      for (let i = 0; i < list.length; i++) {
-        const wait = t0 + (i * 1000) / rate - performance.now();
-        if (wait > 0) await sleep(wait);
-        press(list[i]!, i, tag);
-      }
-      return performance.now() - t0;
-    };
     let updateId = 9_000_000;
-    const press = (seq: string, i: number, tag: string) => {
-      const id = `${tag}${i}`;
-      const u: Update = {
-        update_id: updateId++,
-        callback_query: {
-          id,
-          chat_instance: 'x',
-          data: `i:ack:${seq}`,
-          from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
-          message: {
-            message_id: 1,
-            date: 0,
-            chat: { id: GROUP - 1 - (i % CHATS), type: 'supergroup', title: 'ops' },
+    const loader = fork('bench/press-child.ts', [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    /**
+     * Presses the Acknowledge button of each card in `list` at `rate` a second (`tag` names them),
+     * from the load generator's process over Telegram's 40 webhook connections; records when each
+     * was due, its webhook response and the answer that response carried.
+     */
+    const burst = async (list: string[], rate: number, tag: string) => {
+      const pressIds = list.map((_, i) => `${tag}${i}`);
+      const bodies = list.map((seq, i) => {
+        const u: Update = {
+          update_id: updateId++,
+          callback_query: {
+            id: pressIds[i]!,
+            chat_instance: 'x',
+            data: `i:ack:${seq}`,
+            from: { id: PEOPLE.alice, is_bot: false, first_name: 'alice' },
+            message: {
+              message_id: 1,
+              date: 0,
+              chat: { id: GROUP - 1 - (i % CHATS), type: 'supergroup', title: 'ops' },
+            },
           },
+        };
+        return JSON.stringify(u);
+      });
+      const { hostname, port } = new URL(url);
+      const job: PressJob = {
+        host: hostname,
+        port: Number(port),
+        path: '/telegram/webhook',
+        headers: {
+          'content-type': 'application/json',
+          'x-telegram-bot-api-secret-token': SECRET,
         },
+        bodies,
+        rate,
+        connections: WEBHOOK_CONNECTIONS,
       };
-      const s = performance.now();
-      sentAt.set(id, Date.now());
-      jobs.push(
-        fetch(`${url}/telegram/webhook`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-telegram-bot-api-secret-token': SECRET,
-          },
-          body: JSON.stringify(u),
-        }).then(async (r) => {
-          // webhook mode answers a press in the webhook's own response (Telegram's "webhook
-          // reply": Telegram runs the call it carries, so the press is answered when the response
-          // reaches Telegram; here, the bench). Such an answer counts as arriving with the response;
-          // an answer sent as its own Bot API call still counts when it reaches the proxy.
-          const text = await r.text();
-          if (r.status !== 200) return;
-          webhook.push(performance.now() - s);
-          const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-          if (body.method === 'answerCallbackQuery' && body.callback_query_id === id) {
-            answeredAt.set(id, Date.now());
-            inReply++;
-          }
-        }),
-      );
+      const r = await new Promise<PressResult>((resolve, reject) => {
+        loader.once('message', (m: PressResult | { error: string }) =>
+          'error' in m ? reject(new Error(m.error)) : resolve(m),
+        );
+        loader.send(job);
+      });
+      for (let i = 0; i < list.length; i++) {
+        const id = pressIds[i]!;
+        sentAt.set(id, r.dueAt[i]!);
+        if (r.status[i] !== 200) continue;
+        // webhook mode answers a press in the webhook's own response (Telegram's "webhook
+        // reply": Telegram runs the call it carries, so the press is answered when the response
+        // reaches Telegram; here, the load generator). Such an answer counts as arriving with the
+        // response; an answer sent as its own Bot API call still counts when it reaches the proxy.
+        webhook.push(r.doneAt[i]! - r.dueAt[i]!);
+        const body = (r.body[i] ? JSON.parse(r.body[i]!) : {}) as Record<string, unknown>;
+        if (body.method === 'answerCallbackQuery' && body.callback_query_id === id) {
+          answeredAt.set(id, r.doneAt[i]!);
+          inReply++;
+        }
+      }
+      return r;
     };
     if (warm.length) {
       await burst(warm, 200, 'w');
-      await Promise.all(jobs);
       await kit.waitFor(() => (scan(), answeredAt.size >= warm.length), {
         timeoutMs: 30_000,
         label: 'warm-up answers',
@@ -756,12 +771,13 @@ async function buttons(
       emu.length = 0;
       inReply = 0;
       edits = 0;
-      jobs = [];
     }
+    const statsRedis = new Redis(REDIS_URL);
+    const stats0 = await redisStats(statsRedis);
     const cpu0 = cpuMs();
     const t0 = performance.now();
-    const sentIn = await burst(ids, RATE, 'b');
-    await Promise.all(jobs);
+    const loaded = await burst(ids, RATE, 'b');
+    const stats1 = await redisStats(statsRedis);
     // CPU until every press is answered and (pacing lifted) every card edited; with the real
     // limits the edits go out over the next minutes and only those sent by then are counted
     await kit.waitFor(
@@ -770,6 +786,10 @@ async function buttons(
     );
     const editsDoneS = (performance.now() - t0) / 1000;
     const cpuPerPress = (cpuMs() - cpu0) / ids.length;
+    loader.disconnect();
+    if (process.env.BENCH_REDIS_STATS)
+      printRedisStats('over the presses', stats0, stats1, ids.length);
+    statsRedis.disconnect();
     // with the real limits the edits drain over the next minutes: what that backlog costs meanwhile
     let backlogCpu = NaN;
     let backlogEdits = 0;
@@ -794,7 +814,7 @@ async function buttons(
       `${ids.length} / ${webhook.length} / ${answered.length}`,
     );
     add(S, 'incidents acknowledged', String(acked));
-    add(S, 'achieved press rate (/s)', fmt(ids.length / (sentIn / 1000), 0));
+    add(S, 'achieved press rate (/s)', fmt(loaded.sentRate, 0));
     add(
       S,
       'handling p50, webhook POST → its answer (in the webhook reply, or at the proxy), bot in a child (ms)',
@@ -832,11 +852,17 @@ async function buttons(
       );
     add(
       S,
+      `harness: load generator (Telegram's ${WEBHOOK_CONNECTIONS} webhook connections, own process) CPU per press (ms)`,
+      fmt(loaded.cpuMs / ids.length, 3),
+    );
+    add(
+      S,
       'harness: emulator answering answerCallbackQuery p50 / p99 (ms; calls only)',
       emu.length ? `${fmt(pct(emu, 50))} / ${fmt(pct(emu, 99))}` : 'none',
     );
   } finally {
     await stopBot(bot);
+    if (prof) writeFileSync(`${prof}/gc-${S.replace(/\W/g, '')}.log`, bot.stdout());
     await dropPrefix(prefix);
   }
 }
