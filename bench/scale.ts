@@ -605,6 +605,7 @@ async function escalation(kit: TelegramKit, add: Add) {
  * Telegram runs it on receipt), or an answerCallbackQuery call reaching the recording proxy. The
  * bot's CPU is taken until every press is answered and every card edited.
  * BENCH_BOT_CPU_PROF=<dir> writes a V8 CPU profile of the bot process there, and its --trace-gc log.
+ * BENCH_BOT_NODE_ARGS='--flag ...' adds node flags (or an --import of a probe) to that bot.
  * BENCH_REDIS_STATS=1 prints Redis CPU and commands per press (server-wide counters: a Redis of your own).
  */
 async function buttons(
@@ -664,7 +665,10 @@ async function buttons(
       kit,
       prefix,
       realLimits ? withChats(unlimited(testConfigYaml({ levels: quietLevels })), groups) : yaml,
-      prof ? ['--trace-gc', '--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+      [
+        ...(prof ? ['--trace-gc', '--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+        ...(process.env.BENCH_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ],
     ));
     const answeredAt = new Map<string, number>();
     const emu: number[] = [];

@@ -1,5 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, type Composer } from 'grammy';
+import './branch.js';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Services } from '../services.js';
 import type { BotContext } from './context.js';

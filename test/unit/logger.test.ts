@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { HttpError } from 'grammy';
 import { describe, expect, it } from 'vitest';
+import type { FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../src/logger.js';
+import { lazyChild } from '../../src/http/server.js';
 
 function capture() {
   const lines: string[] = [];
@@ -26,5 +28,35 @@ describe('logger', () => {
     expect(rec.err.message).toContain('getUpdates');
     expect(rec.err.stack).toContain('HttpError');
     expect(JSON.stringify(rec.err.error)).toContain('bot[redacted]/getUpdates');
+  });
+});
+
+describe("a request's logger (fastify's req.log)", () => {
+  it('is made on first use, bound to the request, and redacts as the parent does', () => {
+    const { logger, lines } = capture();
+    let children = 0;
+    const parent = new Proxy(logger, {
+      get(t, k, r) {
+        if (k === 'child') children++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    }) as unknown as FastifyBaseLogger;
+    const log = lazyChild.call(
+      {} as never,
+      parent,
+      { reqId: 'req-7' },
+      {},
+      {} as never,
+    ) as FastifyBaseLogger;
+    expect(children).toBe(0); // a request that logs nothing costs no child logger
+    log.warn({ headers: { authorization: 'Bearer secret-1234567890' } }, 'http error');
+    log.error('again');
+    expect(children).toBe(1);
+    const recs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.map((r) => [r.reqId, r.msg])).toEqual([
+      ['req-7', 'http error'],
+      ['req-7', 'again'],
+    ]);
+    expect(lines.join('')).not.toContain('secret-1234567890');
   });
 });
