@@ -6,6 +6,7 @@ import { createAuditLog } from './audit.js';
 import { createAuditStore } from './store/audit.js';
 import { createBot } from './bot/bot.js';
 import { createUpdateDispatcher } from './bot/updates.js';
+import { createPressReads } from './bot/press-reads.js';
 import { systemClock, type Clock } from './clock.js';
 import { interpolatedVars, type EnvSettings, type OpsbotConfig } from './config.js';
 import { createEscalation } from './escalation/engine.js';
@@ -258,6 +259,7 @@ export function buildApp(opts: AppOptions) {
     api,
     repo,
     actions,
+    pressReads: createPressReads(repo),
     escalation,
     timers,
     outbox,
@@ -296,6 +298,7 @@ export function buildApp(opts: AppOptions) {
     bot,
     claims: createUpdateClaims({ redis, keys }),
     logger,
+    readAhead: services.pressReads.start,
   });
   const http = buildHttp({
     services,

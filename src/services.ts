@@ -24,6 +24,7 @@ import type { DraftStore } from './store/drafts.js';
 import type { OverrideStore } from './store/overrides.js';
 import type { RateLimits } from './store/rate-limits.js';
 import type { WarRoomStore } from './store/warrooms.js';
+import type { PressReads } from './bot/press-reads.js';
 
 /** Everything features need, built once in app.ts and handed down (no module singletons). */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   api: Api;
   repo: IncidentRepository;
   actions: IncidentActions;
+  /** Incident reads started with a button press's claim, for its handler (bot/press-reads.ts). */
+  pressReads: PressReads;
   escalation: Escalation;
   timers: TimerService;
   outbox: Outbox;

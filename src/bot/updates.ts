@@ -13,6 +13,8 @@ export function createUpdateDispatcher(deps: {
   bot: OpsBot;
   claims: UpdateClaims;
   logger: Logger;
+  /** Starts the reads an update's handler will want, so they travel with its claim. */
+  readAhead?: (u: Update) => void;
 }) {
   const { bot, claims, logger } = deps;
   const chains = new Map<string, Promise<void>>();
@@ -30,6 +32,7 @@ export function createUpdateDispatcher(deps: {
   }
 
   async function handleOnce(u: Update, reply?: WebhookReplyEnvelope): Promise<void> {
+    deps.readAhead?.(u);
     if (!(await claims.claim(u.update_id))) return;
     await bot.handleUpdate(u, reply);
   }

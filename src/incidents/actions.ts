@@ -12,6 +12,11 @@ export interface ActionMeta {
   /** Chat key of the message acted on. */
   chat?: string;
   messageId?: number;
+  /**
+   * The incident as read ahead with the press that asks for this (see bot/press-reads.ts): the
+   * first attempt builds on it instead of reading again. Its guards make a stale one harmless.
+   */
+  seen?: Incident;
 }
 
 /** More effects for an action's atomic plan, built from the incident as the guard sees it. */
@@ -50,9 +55,10 @@ export function createIncidentActions(deps: {
   async function attempt(
     id: string,
     build: (inc: Incident, now: number) => EffectPlan | ActionResult,
+    seen?: Incident,
   ): Promise<ActionResult> {
     for (let i = 0; i < 3; i++) {
-      const inc = await repo.get(id);
+      const inc = i === 0 && seen?.id === id ? seen : await repo.get(id);
       if (!inc) return { ok: false, reason: 'not_found' };
       const now = clock.now();
       const plan = build(inc, now);
@@ -73,92 +79,109 @@ export function createIncidentActions(deps: {
   return {
     async acknowledge(id: string, actor: string, meta?: ActionMeta): Promise<ActionResult> {
       const extra = await deps.onAck?.(id, actor, meta);
-      return attempt(id, (inc, now) => {
-        if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
-        if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
-        const f = incidentFields(keys, id);
-        const fx = escalation.ackEffects(inc, now);
-        // the first acknowledger of a P0/P1 becomes commander unless someone already is: the guard
-        // makes it part of this one atomic step (a commander named meanwhile makes it retry without)
-        const command = COMMANDED.has(inc.severity) && !inc.roles?.commander;
-        const plan: EffectPlan = {
-          guards: [
-            f.is('state', 'triggered'),
-            ...(command ? [f.roleHeldBy('commander', undefined)] : []),
-          ],
-          hset: [
-            ...f.set({
-              state: 'acknowledged',
-              ackAt: now,
-              ackBy: actor,
-              ...(inc.assignee ? {} : { assignee: actor }),
-            }),
-            ...(command ? [f.setRole('commander', actor)] : []),
-          ],
-          ...fx,
-          timeline: [
-            tl(inc, now, 'acknowledged', actor),
-            ...(command
-              ? [
-                  {
-                    inc: id,
-                    entry: {
-                      t: now,
-                      type: 'role',
-                      actor,
-                      text: `commander: ${actor}`,
-                      data: { role: 'commander', to: actor, first_ack: true },
+      return attempt(
+        id,
+        (inc, now) => {
+          if (inc.state === 'resolved') return { ok: false, reason: 'resolved', inc };
+          if (inc.state === 'acknowledged') return { ok: false, reason: 'already', inc };
+          const f = incidentFields(keys, id);
+          const fx = escalation.ackEffects(inc, now);
+          // the first acknowledger of a P0/P1 becomes commander unless someone already is: the guard
+          // makes it part of this one atomic step (a commander named meanwhile makes it retry without)
+          const command = COMMANDED.has(inc.severity) && !inc.roles?.commander;
+          const plan: EffectPlan = {
+            guards: [
+              f.is('state', 'triggered'),
+              ...(command ? [f.roleHeldBy('commander', undefined)] : []),
+            ],
+            hset: [
+              ...f.set({
+                state: 'acknowledged',
+                ackAt: now,
+                ackBy: actor,
+                ...(inc.assignee ? {} : { assignee: actor }),
+              }),
+              ...(command ? [f.setRole('commander', actor)] : []),
+            ],
+            ...fx,
+            timeline: [
+              tl(inc, now, 'acknowledged', actor),
+              ...(command
+                ? [
+                    {
+                      inc: id,
+                      entry: {
+                        t: now,
+                        type: 'role',
+                        actor,
+                        text: `commander: ${actor}`,
+                        data: { role: 'commander', to: actor, first_ack: true },
+                      },
                     },
-                  },
-                ]
-              : []),
-          ],
-          sync: [{ inc: id }],
-        };
-        return extra ? mergePlans(plan, extra(inc, now)) : plan;
-      });
+                  ]
+                : []),
+            ],
+            sync: [{ inc: id }],
+          };
+          return extra ? mergePlans(plan, extra(inc, now)) : plan;
+        },
+        meta?.seen,
+      );
     },
 
-    async unacknowledge(id: string, actor: string): Promise<ActionResult> {
-      const r = await attempt(id, (inc, now) => {
-        if (inc.state !== 'acknowledged')
-          return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
-        const f = incidentFields(keys, id);
-        return {
-          guards: [f.is('state', 'acknowledged')],
-          ...escalation.restartChain(inc, now, f.set({ state: 'triggered' })),
-          timeline: [tl(inc, now, 'unacknowledged', actor)],
-          sync: [{ inc: id }],
-        };
-      });
+    async unacknowledge(id: string, actor: string, meta?: ActionMeta): Promise<ActionResult> {
+      const r = await attempt(
+        id,
+        (inc, now) => {
+          if (inc.state !== 'acknowledged')
+            return { ok: false, reason: inc.state === 'resolved' ? 'resolved' : 'invalid', inc };
+          const f = incidentFields(keys, id);
+          return {
+            guards: [f.is('state', 'acknowledged')],
+            ...escalation.restartChain(inc, now, f.set({ state: 'triggered' })),
+            timeline: [tl(inc, now, 'unacknowledged', actor)],
+            sync: [{ inc: id }],
+          };
+        },
+        meta?.seen,
+      );
       return released(r, id);
     },
 
-    async resolve(id: string, actor: string, note?: string): Promise<ActionResult> {
-      const r = await attempt(id, (inc, now) => {
-        if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
-        const f = incidentFields(keys, id);
-        return {
-          guards: [f.isNot('state', 'resolved'), f.exists()],
-          hset: f.set({ state: 'resolved', resolvedAt: now, resolvedBy: actor }),
-          hdel: f.unset('escStep'),
-          cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
-          del: [f.dedupKey(inc)],
-          timeline: [tl(inc, now, 'resolved', actor, note)],
-          sync: [{ inc: id }],
-          outbox:
-            CHECKLIST_SEVERITIES.has(inc.severity) && inc.chats[0]
-              ? [
-                  {
-                    chat: inc.chats[0],
-                    kind: 'checklist',
-                    data: { inc: id },
-                    coalesce: `checklist:${id}`,
-                  },
-                ]
-              : [],
-        };
-      });
+    async resolve(
+      id: string,
+      actor: string,
+      note?: string,
+      meta?: ActionMeta,
+    ): Promise<ActionResult> {
+      const r = await attempt(
+        id,
+        (inc, now) => {
+          if (inc.state === 'resolved') return { ok: false, reason: 'already', inc };
+          const f = incidentFields(keys, id);
+          return {
+            guards: [f.isNot('state', 'resolved'), f.exists()],
+            hset: f.set({ state: 'resolved', resolvedAt: now, resolvedBy: actor }),
+            hdel: f.unset('escStep'),
+            cancel: [inc.escTimer ?? '', `breach:${id}`].filter(Boolean),
+            del: [f.dedupKey(inc)],
+            timeline: [tl(inc, now, 'resolved', actor, note)],
+            sync: [{ inc: id }],
+            outbox:
+              CHECKLIST_SEVERITIES.has(inc.severity) && inc.chats[0]
+                ? [
+                    {
+                      chat: inc.chats[0],
+                      kind: 'checklist',
+                      data: { inc: id },
+                      coalesce: `checklist:${id}`,
+                    },
+                  ]
+                : [],
+          };
+        },
+        meta?.seen,
+      );
       return released(r, id);
     },
 

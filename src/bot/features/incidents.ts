@@ -3,7 +3,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import { formatDuration } from '../../duration.js';
 import { messageLink, type AmActor } from '../../alertmanager/silences.js';
 import type { ActionResult, ExtraEffects } from '../../incidents/actions.js';
-import { normalizeIncidentId } from '../../domain/incident.js';
+import { normalizeIncidentId, type Incident } from '../../domain/incident.js';
 import { maxSilenceMs } from '../../incidents/silences.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { escapeHtml } from '../../telegram/html.js';
@@ -117,11 +117,18 @@ export function incidentsFeature(s: Services) {
       });
   }
 
-  async function run(ctx: BotContext, id: string, action: string, rest: string): Promise<string> {
+  async function run(
+    ctx: BotContext,
+    id: string,
+    action: string,
+    rest: string,
+    seen?: Incident,
+  ): Promise<string> {
     const who = ctx.person.name;
+    const meta = seen ? { seen } : undefined;
     switch (action) {
       case 'ack': {
-        const a = actor(ctx);
+        const a = { ...actor(ctx), ...meta };
         return describeResult(ctx, id, await s.actions.acknowledge(id, who, a), 'did-ack');
       }
       case 'uns': {
@@ -131,12 +138,12 @@ export function incidentsFeature(s: Services) {
         return describeResult(ctx, id, r, 'did-unsilence');
       }
       case 'unack':
-        return describeResult(ctx, id, await s.actions.unacknowledge(id, who), 'did-unack');
+        return describeResult(ctx, id, await s.actions.unacknowledge(id, who, meta), 'did-unack');
       case 'res':
         return describeResult(
           ctx,
           id,
-          await s.actions.resolve(id, who, rest || undefined),
+          await s.actions.resolve(id, who, rest || undefined, meta),
           'did-resolve',
         );
       case 'esc': {
@@ -190,7 +197,9 @@ export function incidentsFeature(s: Services) {
       });
       return;
     }
-    const text = await run(ctx, id, d.action, '');
+    // the incident read ahead while the press was claimed (bot/press-reads.ts), if it was
+    const seen = await s.pressReads.take(ctx.update, id);
+    const text = await run(ctx, id, d.action, '', seen);
     await ctx.answerCallbackQuery({ text: stripTags(text) });
     ctx.log.info({ inc: id, action: d.action, by: ctx.person.name }, 'incident button');
   });
