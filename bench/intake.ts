@@ -40,6 +40,7 @@ import { dropPrefix, freshPrefix, REDIS_URL } from '../test/helpers/redis.js';
 import type { TelegramKit } from '../test/helpers/telegram.js';
 import { botEnv, freePort, spawnBot, type BotProcess } from '../test/helpers/process.js';
 import type { LoadJob, LoadResult } from './intake-child.js';
+import { printRedisStats, redisStats } from './scale.js';
 import { OUTBOX_LANES } from '../src/domain/outbox.js';
 import { createKeys } from '../src/store/keys.js';
 
@@ -228,6 +229,9 @@ export async function benchIntakeRatio(
       for (const s of order) {
         const c0 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];
         c0.push(cpuOf(s.pid, true));
+        // BENCH_REDIS_STATS=1: Redis CPU and commands per alert of opsbot's rounds (server-wide)
+        const stats0 =
+          process.env.BENCH_REDIS_STATS && s.prefix ? await redisStats(redis) : undefined;
         const res = await run({
           url: s.url,
           token: s.token,
@@ -235,6 +239,8 @@ export async function benchIntakeRatio(
           concurrency,
           start: (next += 100_000),
         });
+        if (stats0)
+          printRedisStats(`${S}, ${s.name} round`, stats0, await redisStats(redis), res.n);
         const left = s.prefix ? await outboxDepth(s.prefix) : 0;
         await drained(s); // the round's cards are opsbot's work: in its CPU, not in the next round
         const c1 = [cpuOf(s.pid), cpuOf(client.pid!), cpuOf(process.pid), cpuOf(redisPid)];

@@ -448,7 +448,7 @@ async function startProfile(): Promise<(file: string) => Promise<void>> {
 
 type RedisStats = { cpuUs: number; cmds: Map<string, { calls: number; usec: number }> };
 /** Server-wide Redis CPU time and per-command counters (INFO cpu, INFO commandstats). */
-async function redisStats(redis: Redis): Promise<RedisStats> {
+export async function redisStats(redis: Redis): Promise<RedisStats> {
   const info = await redis.info('all');
   const num = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   const cmds = new Map<string, { calls: number; usec: number }>();
@@ -456,7 +456,7 @@ async function redisStats(redis: Redis): Promise<RedisStats> {
     cmds.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, cmds };
 }
-function printRedisStats(label: string, a: RedisStats, b: RedisStats, n: number) {
+export function printRedisStats(label: string, a: RedisStats, b: RedisStats, n: number) {
   const rows: string[] = [];
   for (const [k, v] of b.cmds) {
     const o = a.cmds.get(k) ?? { calls: 0, usec: 0 };
