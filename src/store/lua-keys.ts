@@ -49,13 +49,13 @@ export type StaticKey = {
     : never;
 }[keyof ReturnType<typeof createKeys>];
 
-let cached: string | undefined;
+let cached: Map<string, string> | undefined;
 
-/** `local K = { name = function(a0, ...) return P .. '...' .. tostring(a0) end, ... }`, P = ARGV[1]. */
-export function luaKeyTable(): string {
+/** One Lua table entry per key builder that takes arguments, by builder name, in keys.ts order. */
+function keyEntries(): Map<string, string> {
   if (cached) return cached;
   const keys = createKeys(PREFIX) as unknown as Record<string, unknown>;
-  const lines: string[] = [];
+  const entries = new Map<string, string>();
   for (const [name, fn] of Object.entries(keys)) {
     if (typeof fn !== 'function' || fn.length === 0) continue;
     const n = fn.length;
@@ -72,10 +72,26 @@ export function luaKeyTable(): string {
     } else {
       body = `return ${template(name, build(...params.map((_, i) => arg(i))), n)}`;
     }
-    lines.push(`  ${name} = function(${params.join(', ')}) ${body} end,`);
+    entries.set(name, `  ${name} = function(${params.join(', ')}) ${body} end,`);
   }
-  cached = `local K = (function(P) return {\n${lines.join('\n')}\n} end)(ARGV[1])\n`;
-  return cached;
+  cached = entries;
+  return entries;
+}
+
+/** The K builders a Lua source names (`K.name`), for `luaKeyTable`. */
+export function keysUsedBy(lua: string): Set<string> {
+  return new Set([...lua.matchAll(/\bK\.([A-Za-z_]\w*)/g)].map((m) => m[1]!));
+}
+
+/**
+ * `local K = { name = function(a0, ...) return P .. '...' .. tostring(a0) end, ... }`, P = ARGV[1]:
+ * every builder, or only those in `used` (a script's own, see `keysUsedBy`). The table is built on
+ * every call of a script, so each script carries only the builders it names (~10 µs of Redis time
+ * a call for all of them on a 2-core VM).
+ */
+export function luaKeyTable(used?: ReadonlySet<string>): string {
+  const entries = [...keyEntries()].filter(([name]) => !used || used.has(name));
+  return `local K = (function(P) return {\n${entries.map(([, e]) => e).join('\n')}\n} end)(ARGV[1])\n`;
 }
 
 /** `local S = { name = KEYS[1], ... }`: a script's declared keys by name; an undeclared name errors. */

@@ -9,7 +9,7 @@ import {
   type EffectResult,
 } from './effects.js';
 import type { Keys } from './keys.js';
-import { luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
+import { keysUsedBy, luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
 
 /**
  * The keys each script declares, in KEYS order, read by name in Lua (`S.<name>`). A static key
@@ -60,12 +60,13 @@ function sources(): Map<ScriptName, string> {
   if (!cache) {
     const dir = path.join(projectRoot(), 'src', 'store', 'lua');
     const common = readFileSync(path.join(dir, 'common.lua'), 'utf8');
-    const head = luaKeyTable();
     cache = new Map(
-      (Object.keys(DECLARED) as ScriptName[]).map((n) => [
-        n,
-        `${head}${luaDeclaredKeys(DECLARED[n])}${common}\n${readFileSync(path.join(dir, `${n}.lua`), 'utf8')}`,
-      ]),
+      (Object.keys(DECLARED) as ScriptName[]).map((n) => {
+        const body = readFileSync(path.join(dir, `${n}.lua`), 'utf8');
+        // the key builders this script and common.lua name, not all of keys.ts (see luaKeyTable)
+        const head = luaKeyTable(keysUsedBy(`${common}\n${body}`));
+        return [n, `${head}${luaDeclaredKeys(DECLARED[n])}${common}\n${body}`];
+      }),
     );
   }
   return cache;

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/store/keys.js';
-import { luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { keysUsedBy, luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(REDIS_URL);
@@ -41,5 +42,25 @@ describe('Lua keys generated from keys.ts', () => {
       'nil|x:ob:seq',
     );
     await expect(lua('x:', 'S.obReady', ['x:ob:seq'])).rejects.toThrow(/obReady is not declared/);
+  });
+
+  it("a script's table holds the builders it names, and every name it uses is a keys.ts builder", async () => {
+    const only = luaKeyTable(keysUsedBy("-- K table\nreturn K.incident('INC-1')"));
+    expect(only).toContain('incident = function');
+    expect(only).not.toContain('timeline = function');
+    const r = await redis.eval(
+      `${only}return { K.incident('INC-1'), tostring(K.timeline) }`,
+      0,
+      'p:',
+    );
+    expect(r).toEqual(['p:inc:{INC-1}', 'nil']);
+    // no script names a builder keys.ts lacks (it would be nil only when that line runs)
+    const all = new Set([...luaKeyTable().matchAll(/^ {2}(\w+) = function/gm)].map((m) => m[1]));
+    const k = createKeys('x:') as unknown as Record<string, unknown>;
+    const dir = 'src/store/lua';
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.lua'))) {
+      for (const name of keysUsedBy(readFileSync(`${dir}/${f}`, 'utf8')))
+        expect(typeof k[name] === 'function' && all.has(name), `${f}: K.${name}`).toBe(true);
+    }
   });
 });
