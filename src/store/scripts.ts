@@ -55,6 +55,52 @@ type Declared<N extends ScriptName> = (typeof DECLARED)[N][number];
 /** The keys a wrapper must give for script N (those that are not static keys). */
 type Given<N extends ScriptName> = { [K in Exclude<Declared<N>, StaticKey>]: string };
 
+/**
+ * `common.lua` cut to what one script needs: its top-level statements (constants, the key prefix
+ * split) and the helper functions the script reaches, directly or through other helpers, in their
+ * order. Redis runs a script's whole text on every call, and each helper is a closure made anew
+ * each time, so a lock or timer script no longer builds the outbox's and the indexes' helpers.
+ * Helpers are the `local function name(` blocks that end with an `end` at the start of a line.
+ */
+export function commonFor(common: string, body: string): string {
+  const lines = common.split('\n');
+  const blocks: { name?: string; text: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^local function (\w+)\(/.exec(lines[i]!)?.[1];
+    if (!name) {
+      blocks.push({ text: lines[i]! });
+      continue;
+    }
+    const end = lines.indexOf('end', i);
+    if (end < 0) throw new Error(`common.lua: no end for function ${name}`);
+    blocks.push({ name, text: lines.slice(i, end + 1).join('\n') });
+    i = end;
+  }
+  const helpers = new Map(blocks.flatMap((b) => (b.name ? [[b.name, b.text] as const] : [])));
+  // names in code only: comments mention helpers they do not call
+  const named = (text: string) => {
+    const code = text.replace(/--.*$/gm, '');
+    return [...helpers.keys()].filter((n) => new RegExp(`\\b${n}\\b`).test(code));
+  };
+  // what the script and common's own top-level statements name, and what those helpers name
+  const need = new Set<string>();
+  const todo = named(
+    `${body}\n${blocks
+      .filter((b) => !b.name)
+      .map((b) => b.text)
+      .join('\n')}`,
+  );
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    if (need.has(n)) continue;
+    need.add(n);
+    todo.push(...named(helpers.get(n)!));
+  }
+  return blocks
+    .filter((b) => !b.name || need.has(b.name))
+    .map((b) => b.text)
+    .join('\n');
+}
+
 let cache: Map<ScriptName, string> | undefined;
 function sources(): Map<ScriptName, string> {
   if (!cache) {
@@ -63,9 +109,10 @@ function sources(): Map<ScriptName, string> {
     cache = new Map(
       (Object.keys(DECLARED) as ScriptName[]).map((n) => {
         const body = readFileSync(path.join(dir, `${n}.lua`), 'utf8');
-        // the key builders this script and common.lua name, not all of keys.ts (see luaKeyTable)
-        const head = luaKeyTable(keysUsedBy(`${common}\n${body}`));
-        return [n, `${head}${luaDeclaredKeys(DECLARED[n])}${common}\n${body}`];
+        const helpers = commonFor(common, body);
+        // the key builders this script and its helpers name, not all of keys.ts (see luaKeyTable)
+        const head = luaKeyTable(keysUsedBy(`${helpers}\n${body}`));
+        return [n, `${head}${luaDeclaredKeys(DECLARED[n])}${helpers}\n${body}`];
       }),
     );
   }

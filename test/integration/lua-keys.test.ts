@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/store/keys.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { keysUsedBy, luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
+import { commonFor } from '../../src/store/scripts.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(REDIS_URL);
@@ -62,5 +63,38 @@ describe('Lua keys generated from keys.ts', () => {
       for (const name of keysUsedBy(readFileSync(`${dir}/${f}`, 'utf8')))
         expect(typeof k[name] === 'function' && all.has(name), `${f}: K.${name}`).toBe(true);
     }
+  });
+
+  it('a script carries the common.lua helpers it reaches, through other helpers too, and no others', async () => {
+    const common = readFileSync('src/store/lua/common.lua', 'utf8');
+    const helpers = (body: string) =>
+      [...commonFor(common, body).matchAll(/^local function (\w+)\(/gm)].map((m) => m[1]);
+    // ob_push reaches the lane helpers; a comment naming ix_apply brings nothing
+    const push = helpers("-- unlike ix_apply\nob_push(1, 'c', 'text', {}, '', false)");
+    expect(push).toEqual(
+      expect.arrayContaining([
+        'ob_push',
+        'ob_lane_of',
+        'ob_urgent',
+        'ob_lane_key',
+        'ob_digest_only',
+      ]),
+    );
+    expect(push).not.toContain('ix_apply');
+    expect(push).not.toContain('overrides_append');
+    expect(helpers('return 1')).toEqual([]);
+    // the constants stay, in order, and the helpers kept still come before their callers
+    const kept = commonFor(common, 'ix_apply(1)');
+    expect(kept).toContain('local IX_FIELDS');
+    expect(kept.indexOf('local function ix_snap(')).toBeLessThan(
+      kept.indexOf('local function ix_apply('),
+    );
+    // and what it gives runs: the kept helper works against Redis
+    const r = await redis.eval(
+      `${luaKeyTable()}${luaDeclaredKeys([])}${commonFor(common, 'ix_incident_of')}\nreturn ix_incident_of(K.incident('INC-7'))`,
+      0,
+      'p:',
+    );
+    expect(r).toBe('INC-7');
   });
 });
