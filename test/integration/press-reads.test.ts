@@ -43,30 +43,28 @@ describe('a button press reads its incident together with its claim', () => {
   it('Acknowledge: the incident is read once, alongside the claim, before its atomic change', async () => {
     const { id, seq, msg } = await openIncident(t, kit, 'read-ahead-ack');
     const u = pressUpdate(`i:ack:${seq}`, msg.messageId);
+    // the press's own commands, as Redis runs them (not those inside scripts, nor other work of
+    // the bot on this prefix, such as its outbox polling)
     const seen: string[] = [];
     monitor = await new Redis(REDIS_URL).monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source === 'lua') return;
       const cmd = (args[0] ?? '').toLowerCase();
-      const key = args.find((a) => a.startsWith(prefix));
-      if (key && ['hgetall', 'set', 'evalsha'].includes(cmd))
-        seen.push(`${cmd} ${key.slice(prefix.length)}`);
+      const names = (x: string) => args.slice(1).some((a) => a.startsWith(prefix) && a.includes(x));
+      if (cmd === 'hgetall' && names(`{${id}}`)) seen.push('read');
+      else if (cmd === 'set' && names(`:${u.update_id}`)) seen.push('claim');
+      else if (cmd === 'evalsha' && args.some((a) => a.includes(`{${id}}`))) seen.push('change');
     });
     const r = await post(`${t.url}/telegram/webhook`, u, undefined, {
       'x-telegram-bot-api-secret-token': secret,
     });
     expect(r.body).toMatchObject({ method: 'answerCallbackQuery' });
     expect((await t.app.services.repo.get(id))?.state).toBe('acknowledged');
-    await kit.waitFor(() => seen.some((s) => s.startsWith('evalsha')));
+    await kit.waitFor(() => seen.includes('change'));
     monitor.disconnect();
     monitor = undefined;
-    const incRead = seen.findIndex((s) => s.startsWith('hgetall') && s.includes(id));
-    const claim = seen.findIndex((s) => s.startsWith('set') && s.includes(String(u.update_id)));
-    const change = seen.findIndex((s) => s.startsWith('evalsha'));
     // read first (it was issued before the claim), then the claim, then the change: no read between
-    expect(incRead).toBeGreaterThanOrEqual(0);
-    expect(claim).toBe(incRead + 1);
-    expect(change).toBeGreaterThan(claim);
-    expect(seen.slice(claim + 1, change).filter((s) => s.startsWith('hgetall'))).toEqual([]);
+    expect(seen.slice(0, 3)).toEqual(['read', 'claim', 'change']);
   });
 
   it('is handed once, to the update it was read for, and only for incident actions that read', async () => {
