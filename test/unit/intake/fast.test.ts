@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { amPayload, fastAmPayload } from '../../../src/intake/alertmanager.js';
+import { amAlert, amWebhook } from '../../helpers/am-webhook.js';
 
-const alert = (over: Record<string, unknown> = {}) => ({
-  status: 'firing',
-  labels: { alertname: 'HighQueueDepth', severity: 'critical', queue: 'jobs' },
-  annotations: { description: 'depth 1532', runbook_url: 'https://runbooks/queue' },
-  startsAt: '2026-11-24T10:00:00Z',
-  endsAt: '0001-01-01T00:00:00Z',
-  generatorURL: 'http://prometheus:9090/graph?g0.expr=queue_depth',
-  fingerprint: 'aa11',
-  ...over,
-});
-
-const body = (over: Record<string, unknown> = {}, alertOver: Record<string, unknown> = {}) => ({
-  version: '4',
-  groupKey: '{}/{}:{alertname="HighQueueDepth"}',
-  truncatedAlerts: 0,
-  status: 'firing',
-  receiver: 'opsbot',
-  groupLabels: { alertname: 'HighQueueDepth' },
-  commonLabels: { alertname: 'HighQueueDepth', severity: 'critical' },
-  commonAnnotations: { summary: 'Queue depth above 1000' },
-  externalURL: 'http://alertmanager:9093',
-  alerts: [alert(alertOver)],
-  ...over,
-});
+const body = (over: Record<string, unknown> = {}, alertOver: Record<string, unknown> = {}) =>
+  amWebhook({ alerts: [amAlert(alertOver)], ...over });
 
 const many = (n: number, v = 'x') =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, v]));
@@ -85,8 +64,8 @@ const cases: [string, unknown][] = [
   ['truncatedAlerts huge', body({ truncatedAlerts: 2 ** 60 })],
   ['truncatedAlerts a string', body({ truncatedAlerts: '1' })],
   ['no alerts', body({ alerts: [] })],
-  ['1,000 alerts', body({ alerts: Array.from({ length: 1000 }, () => alert()) })],
-  ['1,001 alerts', body({ alerts: Array.from({ length: 1001 }, () => alert()) })],
+  ['1,000 alerts', body({ alerts: Array.from({ length: 1000 }, () => amAlert()) })],
+  ['1,001 alerts', body({ alerts: Array.from({ length: 1001 }, () => amAlert()) })],
   ['fingerprint too long', body({}, { fingerprint: 'f'.repeat(129) })],
   ['startsAt too long', body({}, { startsAt: 's'.repeat(65) })],
   ['generatorURL of 2048', body({}, { generatorURL: 'h'.repeat(2048) })],

@@ -6,38 +6,24 @@ import {
   parseGeneric,
   parseGrafana,
 } from '../../../src/intake/index.js';
+import { amAlert, amWebhook } from '../../helpers/am-webhook.js';
 
-const am = (over: Record<string, unknown> = {}) => ({
-  version: '4',
-  groupKey: '{}/{}:{alertname="HighQueueDepth"}',
-  truncatedAlerts: 0,
-  status: 'firing',
-  receiver: 'opsbot',
-  groupLabels: { alertname: 'HighQueueDepth' },
-  commonLabels: { alertname: 'HighQueueDepth', severity: 'critical', team: 'platform' },
-  commonAnnotations: { summary: 'Queue depth above 1000' },
-  externalURL: 'http://alertmanager:9093',
-  alerts: [
-    {
-      status: 'firing',
-      labels: { alertname: 'HighQueueDepth', severity: 'critical', queue: 'jobs' },
-      annotations: { description: 'depth 1532', runbook_url: 'https://runbooks/queue' },
-      startsAt: '2026-11-24T10:00:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus:9090/graph?g0.expr=queue_depth',
-      fingerprint: 'aa11',
-    },
-    {
-      status: 'resolved',
-      labels: { alertname: 'HighQueueDepth', severity: 'critical', queue: 'mail' },
-      annotations: {},
-      startsAt: '2026-11-24T09:00:00Z',
-      endsAt: '2026-11-24T09:30:00Z',
-      generatorURL: 'ftp://not-a-web-link',
-    },
-  ],
-  ...over,
-});
+const am = (over: Record<string, unknown> = {}) =>
+  amWebhook({
+    commonLabels: { alertname: 'HighQueueDepth', severity: 'critical', team: 'platform' },
+    alerts: [
+      amAlert(),
+      {
+        status: 'resolved',
+        labels: { alertname: 'HighQueueDepth', severity: 'critical', queue: 'mail' },
+        annotations: {},
+        startsAt: '2026-11-24T09:00:00Z',
+        endsAt: '2026-11-24T09:30:00Z',
+        generatorURL: 'ftp://not-a-web-link',
+      },
+    ],
+    ...over,
+  });
 
 const issuesOf = (fn: () => unknown) => {
   try {
