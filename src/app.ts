@@ -290,7 +290,7 @@ export function buildApp(opts: AppOptions) {
     checklists: createChecklistStore({ redis, keys }),
     drafts: createDraftStore({ redis, keys }),
     overrides,
-    rateLimits: createRateLimits({ redis, clock, keys }),
+    rateLimits: createRateLimits({ redis, clock, keys, scripts }),
     warRooms: warRoomStore,
   };
   const bot = createBot(services, { token: env.botToken, apiRoot: env.apiRoot });

@@ -69,7 +69,7 @@ export interface Services {
   drafts: DraftStore;
   /** Runtime on-call overrides (/override). */
   overrides: OverrideStore;
-  /** Fixed-window counters shared by replicas (the per-person command limit). */
+  /** Rate limits shared by replicas (the per-person command limit; intake's windows). */
   rateLimits: RateLimits;
   /** Which incident owns a war-room topic (messages written there go to its timeline). */
   warRooms: Pick<WarRoomStore, 'topicOwner'>;

@@ -97,10 +97,10 @@ export function accessControl(s: Services): MiddlewareFn<BotContext> {
 }
 
 /**
- * Per-person command limit (`limits.commands_per_minute`, default 20), in fixed one-minute windows
- * of the injected clock, counted in Redis so replicas share it. Commands count, and so does every
- * message in a private chat (each would get an answer). The first one over the limit in a window
- * gets one polite refusal; later ones in that window are dropped silently. Button presses do not
+ * Per-person command limit (`limits.commands_per_minute`, default 20) in any sliding minute of the
+ * injected clock, counted in Redis so replicas share it. Commands count, and so does every message
+ * in a private chat (each would get an answer). The first one over the limit gets one polite
+ * refusal; later ones are dropped silently until the oldest counted command is a minute old. Button presses do not
  * count: they are the incident's critical path, each is answered in place, and every press is
  * role-checked.
  */
@@ -109,9 +109,9 @@ export function commandRateLimit(s: Services): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const counted = commandOf(ctx) !== undefined || (ctx.chat?.type === 'private' && ctx.message);
     if (!ctx.from || !counted) return next();
-    const { count: n } = await s.rateLimits.hit(s.rateLimits.person(ctx.from.id), max, 60_000);
-    if (n <= max) return next();
-    if (n === max + 1) {
+    const hit = await s.rateLimits.commandHit(ctx.from.id, max, 60_000);
+    if (hit.allowed) return next();
+    if (hit.firstRefusal) {
       ctx.log.info({ user: ctx.from.id, max }, 'command rate limit reached');
       await ctx.replyHtml(ctx.tr('rate-limited', { name: escapeHtml(ctx.person.name), max }));
     }

@@ -73,6 +73,7 @@ export function createKeys(prefix: string) {
     migrations: () => `${p}migrations`,
     /** Commands one Telegram user sent in one minute window (per-person rate limit). */
     commandRate: (userId: number) => `${p}rate:cmd:${userId}`,
+    commandRateWarned: (userId: number) => `${p}rate:cmd:${userId}:warned`,
     // read side (kept by the scripts through common.lua's ix_apply; names mirror it)
     /** zset id -> seq of the incidents in one state: cursor pages. */
     stateIndex: (state: 'triggered' | 'acknowledged' | 'resolved') => `${p}incs:st:${state}`,

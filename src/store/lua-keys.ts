@@ -4,7 +4,8 @@ import { createKeys } from './keys.js';
  * The Lua side of the one key builder. Scripts never spell a key name: keys known before a call go in
  * through KEYS (named per script, see scripts.ts), and keys of ids a script finds while it runs (a new
  * incident's id, a chat from the ready set) come from a `K` table generated here from keys.ts, by
- * calling each builder with placeholders and splitting its result around them.
+ * calling each builder with placeholders and splitting its result around them. Also here: the cut of
+ * common.lua's helpers each script carries (`commonFor`), the other part of a script's prologue.
  */
 
 const PREFIX = '\uE000P\uE000';
@@ -101,4 +102,50 @@ export function luaDeclaredKeys(names: readonly string[]): string {
     `local S = setmetatable({ ${fields} }, { __index = function(_, k) ` +
     `error('opsbot: key ' .. tostring(k) .. ' is not declared for this script') end })\n`
   );
+}
+
+/**
+ * `common.lua` cut to what one script needs: its top-level statements (constants, the key prefix
+ * split) and the helper functions the script reaches, directly or through other helpers, in their
+ * order. Redis runs a script's whole text on every call, and each helper is a closure made anew
+ * each time, so a lock or timer script no longer builds the outbox's and the indexes' helpers.
+ * Helpers are the `local function name(` blocks that end with an `end` at the start of a line.
+ */
+export function commonFor(common: string, body: string): string {
+  const lines = common.split('\n');
+  const blocks: { name?: string; text: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = /^local function (\w+)\(/.exec(lines[i]!)?.[1];
+    if (!name) {
+      blocks.push({ text: lines[i]! });
+      continue;
+    }
+    const end = lines.indexOf('end', i);
+    if (end < 0) throw new Error(`common.lua: no end for function ${name}`);
+    blocks.push({ name, text: lines.slice(i, end + 1).join('\n') });
+    i = end;
+  }
+  const helpers = new Map(blocks.flatMap((b) => (b.name ? [[b.name, b.text] as const] : [])));
+  // names in code only: comments mention helpers they do not call
+  const named = (text: string) => {
+    const code = text.replace(/--.*$/gm, '');
+    return [...helpers.keys()].filter((n) => new RegExp(`\\b${n}\\b`).test(code));
+  };
+  // what the script and common's own top-level statements name, and what those helpers name
+  const need = new Set<string>();
+  const todo = named(
+    `${body}\n${blocks
+      .filter((b) => !b.name)
+      .map((b) => b.text)
+      .join('\n')}`,
+  );
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    if (need.has(n)) continue;
+    need.add(n);
+    todo.push(...named(helpers.get(n)!));
+  }
+  return blocks
+    .filter((b) => !b.name || need.has(b.name))
+    .map((b) => b.text)
+    .join('\n');
 }

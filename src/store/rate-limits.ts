@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Keys } from './keys.js';
+import type { Scripts } from './scripts.js';
 
 /** One fixed window of a counter: its Redis key (`<key>:<window number>`) and when it ends. */
 export interface RateWindow {
@@ -9,7 +11,7 @@ export interface RateWindow {
   end: number;
 }
 
-/** The answer to one counted hit. */
+/** The answer to one counted hit of a fixed window. */
 export interface RateHit {
   /** False once the window's count is over `max`. */
   allowed: boolean;
@@ -18,22 +20,41 @@ export interface RateHit {
   retryAfterMs: number;
 }
 
+/** The answer to one hit on a person's command limit. */
+export interface CommandHit {
+  allowed: boolean;
+  /** True for the first refused hit of a wait (it gets one polite answer; later ones get none). */
+  firstRefusal: boolean;
+  /** Milliseconds until a hit would be allowed again (0 when allowed). */
+  retryAfterMs: number;
+}
+
 export interface RateLimits {
-  /** The current window of the counter at `key` (for a script that counts in the same call). */
+  /** The current fixed window of the counter at `key` (for a script that counts in the same call). */
   window(key: string, windowMs: number): RateWindow;
   /**
    * Counts one hit on `key` in fixed windows of `windowMs` of the injected clock, shared by every
-   * replica (one Redis counter per window, kept two windows long).
+   * replica (one Redis counter per window, kept two windows long). Intake's limits: a sender's
+   * retry-after is the window's end.
    */
   hit(key: string, max: number, windowMs: number): Promise<RateHit>;
   /** An intake integration's counter (the key name stays in store/). */
   integration(name: string): string;
-  /** A person's command counter. */
-  person(telegramId: number): string;
+  /**
+   * One command of a person, on a sliding window: at most `max` in any `windowMs` of the injected
+   * clock, however they fall around a minute's boundary (fixed windows let 2 × max through across
+   * one). Shared by every replica, in one script call.
+   */
+  commandHit(telegramId: number, max: number, windowMs: number): Promise<CommandHit>;
 }
 
-export function createRateLimits(deps: { redis: Redis; clock: Clock; keys: Keys }): RateLimits {
-  const { redis, clock, keys } = deps;
+export function createRateLimits(deps: {
+  redis: Redis;
+  clock: Clock;
+  keys: Keys;
+  scripts: Pick<Scripts, 'rateSlide'>;
+}): RateLimits {
+  const { redis, clock, keys, scripts } = deps;
   function window(key: string, windowMs: number): RateWindow {
     const now = clock.now();
     const n = Math.floor(now / windowMs);
@@ -42,12 +63,25 @@ export function createRateLimits(deps: { redis: Redis; clock: Clock; keys: Keys 
   return {
     window,
     integration: (name) => keys.rate(name),
-    person: (telegramId) => keys.commandRate(telegramId),
     async hit(key, max, windowMs) {
       const w = window(key, windowMs);
-      const count = await redis.incr(w.key);
-      if (count === 1) await redis.pexpire(w.key, windowMs * 2);
+      // the count and its expiry in one transaction: a counter is never left without one
+      const res = await redis
+        .multi()
+        .incr(w.key)
+        .pexpire(w.key, windowMs * 2)
+        .exec();
+      const count = Number(res?.[0]?.[1]);
       return { allowed: count <= max, count, retryAfterMs: w.end - w.now };
     },
+    commandHit: (telegramId, max, windowMs) =>
+      scripts.rateSlide({
+        log: keys.commandRate(telegramId),
+        warned: keys.commandRateWarned(telegramId),
+        now: clock.now(),
+        max,
+        windowMs,
+        hitId: randomUUID(),
+      }),
   };
 }

@@ -9,7 +9,7 @@ import {
   type EffectResult,
 } from './effects.js';
 import type { Keys } from './keys.js';
-import { keysUsedBy, luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
+import { commonFor, keysUsedBy, luaDeclaredKeys, luaKeyTable, type StaticKey } from './lua-keys.js';
 
 /**
  * The keys each script declares, in KEYS order, read by name in Lua (`S.<name>`). A static key
@@ -48,58 +48,13 @@ const DECLARED = {
   ix_compact: ['resolvedAt', 'openBySeverity', 'silencedIndex'],
   trade_decide: ['trade', 'overrides'],
   override_add: ['overrides'],
+  rate_slide: ['log', 'warned'],
   inc_page: [],
 } as const;
 type ScriptName = keyof typeof DECLARED;
 type Declared<N extends ScriptName> = (typeof DECLARED)[N][number];
 /** The keys a wrapper must give for script N (those that are not static keys). */
 type Given<N extends ScriptName> = { [K in Exclude<Declared<N>, StaticKey>]: string };
-
-/**
- * `common.lua` cut to what one script needs: its top-level statements (constants, the key prefix
- * split) and the helper functions the script reaches, directly or through other helpers, in their
- * order. Redis runs a script's whole text on every call, and each helper is a closure made anew
- * each time, so a lock or timer script no longer builds the outbox's and the indexes' helpers.
- * Helpers are the `local function name(` blocks that end with an `end` at the start of a line.
- */
-export function commonFor(common: string, body: string): string {
-  const lines = common.split('\n');
-  const blocks: { name?: string; text: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const name = /^local function (\w+)\(/.exec(lines[i]!)?.[1];
-    if (!name) {
-      blocks.push({ text: lines[i]! });
-      continue;
-    }
-    const end = lines.indexOf('end', i);
-    if (end < 0) throw new Error(`common.lua: no end for function ${name}`);
-    blocks.push({ name, text: lines.slice(i, end + 1).join('\n') });
-    i = end;
-  }
-  const helpers = new Map(blocks.flatMap((b) => (b.name ? [[b.name, b.text] as const] : [])));
-  // names in code only: comments mention helpers they do not call
-  const named = (text: string) => {
-    const code = text.replace(/--.*$/gm, '');
-    return [...helpers.keys()].filter((n) => new RegExp(`\\b${n}\\b`).test(code));
-  };
-  // what the script and common's own top-level statements name, and what those helpers name
-  const need = new Set<string>();
-  const todo = named(
-    `${body}\n${blocks
-      .filter((b) => !b.name)
-      .map((b) => b.text)
-      .join('\n')}`,
-  );
-  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
-    if (need.has(n)) continue;
-    need.add(n);
-    todo.push(...named(helpers.get(n)!));
-  }
-  return blocks
-    .filter((b) => !b.name || need.has(b.name))
-    .map((b) => b.text)
-    .join('\n');
-}
 
 let cache: Map<ScriptName, string> | undefined;
 function sources(): Map<ScriptName, string> {
@@ -322,6 +277,24 @@ export function createScripts(redis: Redis, keys: Keys) {
     /** lock_renew.lua on a timer's hold: extends it while `holder` still has it. */
     async timerHoldRenew(id: string, holder: string, ms: number): Promise<boolean> {
       return (await run('lock_renew', { lease: keys.timerSend(id) }, [holder, ms])) !== 0;
+    },
+
+    /** rate_slide.lua: one hit on a sliding-window limit (see the script's header). */
+    async rateSlide(a: {
+      log: string;
+      warned: string;
+      now: number;
+      max: number;
+      windowMs: number;
+      hitId: string;
+    }): Promise<{ allowed: boolean; firstRefusal: boolean; retryAfterMs: number }> {
+      const [allowed, first, wait] = (await run('rate_slide', { log: a.log, warned: a.warned }, [
+        a.now,
+        a.max,
+        a.windowMs,
+        a.hitId,
+      ])) as number[];
+      return { allowed: allowed === 1, firstRefusal: first === 1, retryAfterMs: Number(wait) };
     },
 
     /** lock_release.lua: drops a named lock only if `holder` still has it. */

@@ -298,4 +298,25 @@ describe('per-person command rate limit (default 20 a minute)', () => {
     await settled();
     expect(refusals()).toBe(1);
   });
+
+  it('a new minute on the clock does not reset the count: 20 in any sliding minute', async () => {
+    // clock now 10:01:10; carol sends 20 at 10:01:50, 10 s before the minute ends
+    clock.advance(40_000);
+    const carol = kit2.user({ id: PEOPLE.carol, chatId: GROUP, chatType: 'supergroup' });
+    const before = whoamis();
+    for (let i = 0; i < 20; i++) await carol.command('/whoami');
+    await kit2.waitFor(() => whoamis() === before + 20, { label: "carol's 20" });
+    // 10:02:10: a new fixed minute, but her 20 are only 20 s old: refused once, politely
+    clock.advance(20_000);
+    await carol.command('/whoami');
+    await kit2.waitFor(() => refusals() === 2, { label: "carol's refusal" });
+    await settled();
+    expect(whoamis()).toBe(before + 20);
+    // 10:02:50: her 20 are a minute old
+    clock.advance(40_000);
+    await carol.command('/whoami');
+    await kit2.waitFor(() => whoamis() === before + 21, { label: 'carol again' });
+    await settled();
+    expect(refusals()).toBe(2);
+  });
 });

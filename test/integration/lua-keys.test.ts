@@ -2,8 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/store/keys.js';
 import { readdirSync, readFileSync } from 'node:fs';
-import { keysUsedBy, luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
-import { commonFor } from '../../src/store/scripts.js';
+import { commonFor, keysUsedBy, luaDeclaredKeys, luaKeyTable } from '../../src/store/lua-keys.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(REDIS_URL);
