@@ -7,6 +7,7 @@ import { decodeIncident } from './incident-codec.js';
 import { readEscalationStates } from './escalation.js';
 import type { BatchEffectResult, EffectPlan, EffectResult } from './effects.js';
 import { encodeBatch, type RoutedAlert } from './incident-ingest.js';
+import { createIngestQueue, type IngestEntry, type IngestOpts } from './ingest-queue.js';
 import { readAggregates, readCounts, type Counts } from './incident-reads.js';
 import type { Keys } from './keys.js';
 import type { IngestOutcome, Scripts, UpsertResult } from './scripts.js';
@@ -64,23 +65,21 @@ export function createIncidentRepository(deps: {
    * incidents, their outbox jobs and timers are stored together, atomically for the whole batch.
    * `version` is the suppression version the routing decisions were made at: when it moved, nothing
    * is written and the answer is `stale`. `rate` counts the request against an integration's limit
-   * in the same call; over it, nothing is written and the answer is `rate_limited`.
+   * in the same call; over it, nothing is written and the answer is `rate_limited`. Requests that
+   * arrive while others are on their way share a call (group commit, see ingest-queue.ts), each with
+   * its own answer.
    */
-  async function ingestBatch(
-    entries: { alert: Alert; routed: RoutedAlert }[],
-    opts: {
-      now: number;
-      version?: string;
-      rate?: { key: string; max: number; ttl: number };
-    },
-  ): Promise<UpsertResult> {
-    return scripts.incidentUpsert({
-      now: opts.now,
-      version: opts.version,
-      rate: opts.rate,
-      ...encodeBatch(entries, opts.now),
-    });
-  }
+  const queue = createIngestQueue((entries, o) =>
+    scripts.incidentUpsert({
+      now: o.now,
+      version: o.version,
+      rate: o.rate,
+      sizes: o.sizes,
+      ...encodeBatch(entries, o.now),
+    }),
+  );
+  const ingestBatch = (entries: IngestEntry[], opts: IngestOpts): Promise<UpsertResult> =>
+    queue.submit(entries, opts);
 
   return {
     get,

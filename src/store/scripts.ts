@@ -80,7 +80,12 @@ type Arg = string | number;
 export type IngestOutcome =
   'created' | 'updated' | 'acknowledged' | 'resolved' | 'unchanged' | 'ignored';
 export type UpsertResult =
-  | { kind: 'ok'; results: { id: string; outcome: IngestOutcome }[] }
+  | {
+      kind: 'ok';
+      results: { id: string; outcome: IngestOutcome }[];
+      /** With a rate limit: how many of the call's requests were admitted (their items have results). */
+      admitted?: number;
+    }
   | { kind: 'stale' }
   | { kind: 'rate_limited' };
 export type ClaimedJob = { kind: 'job'; job: string; slot: string };
@@ -124,6 +129,8 @@ export function createScripts(redis: Redis, keys: Keys) {
       now: number;
       version?: string;
       rate?: { key: string; max: number; ttl: number };
+      /** Several requests in one call (group commit): the item count of each, in order. */
+      sizes?: number[];
       items: string;
       plans: string;
       alerts: string[];
@@ -131,7 +138,7 @@ export function createScripts(redis: Redis, keys: Keys) {
       const res = (await run('incident_upsert', { rateLimit: a.rate?.key ?? keys.seq() }, [
         a.now,
         a.version ?? '',
-        a.rate ? JSON.stringify({ max: a.rate.max, ttl: a.rate.ttl }) : '',
+        a.rate ? JSON.stringify({ max: a.rate.max, ttl: a.rate.ttl, sizes: a.sizes }) : '',
         a.items,
         a.plans,
         ...a.alerts,
@@ -139,9 +146,10 @@ export function createScripts(redis: Redis, keys: Keys) {
       if (res[0] === 'stale') return { kind: 'stale' };
       if (res[0] === 'rate_limited') return { kind: 'rate_limited' };
       const results: { id: string; outcome: IngestOutcome }[] = [];
-      for (let i = 1; i < res.length; i += 2)
+      for (let i = 2; i < res.length; i += 2)
         results.push({ id: res[i]!, outcome: res[i + 1] as IngestOutcome });
-      return { kind: 'ok', results };
+      const admitted = Number(res[1]);
+      return admitted < 0 ? { kind: 'ok', results } : { kind: 'ok', results, admitted };
     },
 
     /** apply_effects.lua: a guarded multi-key change, atomically. */

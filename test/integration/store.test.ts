@@ -4,6 +4,7 @@ import { FakeClock } from '../../src/clock.js';
 import { createIncidentRepository } from '../../src/store/incidents.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { createKeys } from '../../src/store/keys.js';
+import { encodeBatch } from '../../src/store/incident-ingest.js';
 import { createScripts } from '../../src/store/scripts.js';
 import { REDIS_URL, dropPrefix, freshPrefix } from '../helpers/redis.js';
 
@@ -119,5 +120,108 @@ describe('incident store (real Redis)', () => {
     expect((await claim()).length).toBe(0);
     clock.advance(1001);
     expect((await claim())[0]?.id).toBe('x1');
+  });
+
+  describe('group commit: several intake requests in one call', () => {
+    const requestOf = (name: string, n = 1) =>
+      Array.from({ length: n }, (_, i) => ({
+        alert: alert({ dedupKey: `gc:${name}:${i}`, fingerprint: `gc-${name}-${i}`, title: name }),
+        routed,
+      }));
+
+    it('the script counts each request on the limit as if it came alone and admits the first ones', async () => {
+      const rate = { key: keys.rate('gc-script:1'), max: 3, ttl: 60_000 };
+      await redis.set(rate.key, 1, 'PX', 60_000); // one request of this window already counted
+      const reqs = [requestOf('A'), requestOf('B', 2), requestOf('C'), requestOf('D')];
+      const res = await scripts.incidentUpsert({
+        now: clock.now(),
+        rate,
+        sizes: reqs.map((r) => r.length),
+        ...encodeBatch(reqs.flat(), clock.now()),
+      });
+      // 1 + 4 requests: A and B fit under 3, C and D are refused (their items left out)
+      expect(res.kind === 'ok' && res.admitted).toBe(2);
+      expect(res.kind === 'ok' && res.results.map((r) => r.outcome)).toEqual([
+        'created',
+        'created',
+        'created',
+      ]);
+      expect(await redis.get(rate.key)).toBe('5');
+      const titles = async (ids: string[]) => (await repo.getMany(ids)).map((i) => i.title);
+      expect(await titles(res.kind === 'ok' ? res.results.map((r) => r.id) : [])).toEqual([
+        'A',
+        'B',
+        'B',
+      ]);
+      // C alone now: still refused, as it was in the shared call
+      const again = await scripts.incidentUpsert({
+        now: clock.now(),
+        rate,
+        ...encodeBatch(requestOf('C'), clock.now()),
+      });
+      expect(again.kind).toBe('rate_limited');
+      // nothing of C or D was stored
+      expect(await redis.get(keys.dedup('prometheus/gc:C:0'))).toBeNull();
+      expect(await redis.get(keys.dedup('prometheus/gc:D:0'))).toBeNull();
+    });
+
+    it('none admitted: rate_limited, nothing but the counter written', async () => {
+      const rate = { key: keys.rate('gc-script:2'), max: 2, ttl: 60_000 };
+      await redis.set(rate.key, 2, 'PX', 60_000);
+      const reqs = [requestOf('E'), requestOf('F')];
+      const res = await scripts.incidentUpsert({
+        now: clock.now(),
+        rate,
+        sizes: [1, 1],
+        ...encodeBatch(reqs.flat(), clock.now()),
+      });
+      expect(res.kind).toBe('rate_limited');
+      expect(await redis.get(rate.key)).toBe('4');
+      expect(await redis.get(keys.dedup('prometheus/gc:E:0'))).toBeNull();
+    });
+
+    it('requests sent at once through the repository: the same answers as one by one, in order', async () => {
+      const rate = { key: keys.rate('gc-repo:1'), max: 5, ttl: 60_000 };
+      // the repository over the real script, counting its calls
+      const calls: number[] = [];
+      const counted = createIncidentRepository({
+        redis,
+        keys,
+        clock,
+        scripts: {
+          ...scripts,
+          incidentUpsert: (a) => {
+            calls.push(a.sizes?.length ?? 1);
+            return scripts.incidentUpsert(a);
+          },
+        },
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          counted.ingestBatch(requestOf(`R${i}`, 1 + (i % 3)), { now: clock.now(), rate }),
+        ),
+      );
+      expect(answers.map((a) => a.kind)).toEqual([
+        'ok',
+        'ok',
+        'ok',
+        'ok',
+        'ok',
+        'rate_limited',
+        'rate_limited',
+        'rate_limited',
+      ]);
+      // each admitted request got exactly its own incidents
+      for (let i = 0; i < 5; i++) {
+        const a = answers[i]!;
+        if (a.kind !== 'ok') throw new Error('expected ok');
+        expect((await repo.getMany(a.results.map((r) => r.id))).map((x) => x.title)).toEqual(
+          Array.from({ length: 1 + (i % 3) }, () => `R${i}`),
+        );
+      }
+      expect(await redis.get(rate.key)).toBe('8');
+      // they shared calls: two went at once, the six that waited went together
+      expect(calls).toEqual([1, 1, 6]);
+    });
   });
 });

@@ -4,7 +4,11 @@
 -- request counter, or the incident sequence when there is no limit); other keys from K
 -- ARGV[1] prefix  ARGV[2] now (ms)
 -- ARGV[3] suppression version the caller's silence/maintenance/DM cache was read at ('' skips the check)
--- ARGV[4] rate limit JSON { max, ttl = ms } ('' for none): counts this request, refuses it over max
+-- ARGV[4] rate limit JSON { max, ttl = ms, sizes = [n1, n2, ...] } ('' for none): the call carries
+--   one or more requests (group commit, see src/store/ingest-queue.ts), `sizes` their item counts in
+--   order (absent: one request). Each request counts one on the counter, as if it came alone, and
+--   those that find it over max are refused: the first max - count are admitted, the items of the
+--   others are left out
 -- ARGV[5] JSON array, one item per alert, in order:
 --   { d = scoped dedup key, fp = fingerprint, st = firing|resolved, ack = 1|0, n = notify 1|0,
 --     sev, ch = [chat], cj = chats as JSON, c = 1-based index into ARGV[6] (creation plan),
@@ -12,9 +16,10 @@
 -- ARGV[6] JSON array of creation plans { hset = {field=value}, timers = [{id, due, data}], dms = [chat] };
 --   `%ID%` stands for the new incident's id
 -- ARGV[7..] alert JSON, one per item (stored as given, never re-encoded)
--- Returns { 'ok', id1, outcome1, id2, outcome2, ... } (outcome created|updated|acknowledged|resolved|
--- unchanged|ignored; id '' when ignored), or { 'stale', version } when the suppression version moved
--- (nothing written), or { 'rate_limited', count } (only the request counter written).
+-- Returns { 'ok', admitted, id1, outcome1, id2, outcome2, ... } (admitted: how many of the requests
+-- were admitted, -1 without a limit; outcome created|updated|acknowledged|resolved|unchanged|ignored;
+-- id '' when ignored), or { 'stale', version } when the suppression version moved (nothing written),
+-- or { 'rate_limited', count } when no request was admitted (only the request counter written).
 --
 -- Cost: one MGET reads every string key the batch needs (version, sequences, dedup pointers, chats'
 -- pacing), and the writes of new incidents to shared keys (indexes, counters, timers, new-card jobs)
@@ -50,11 +55,20 @@ for i = 1, #mkeys, 1000 do
 end
 
 if ARGV[3] ~= '' and (pre[1] or '0') ~= ARGV[3] then return { 'stale', pre[1] or '0' } end
+local admitted = -1
 if rl then
   -- the MGET saw whether the window's counter exists: one write either way
-  local n = 1
-  if pre[4] then n = redis.call('INCR', S.rateLimit) else redis.call('SET', S.rateLimit, 1, 'PX', rl.ttl) end
-  if n > tonumber(rl.max) then return { 'rate_limited', n } end
+  local sizes = rl.sizes or { #items }
+  local reqs = #sizes
+  local before = tonumber(pre[4] or '0') or 0
+  if pre[4] then redis.call('INCRBY', S.rateLimit, reqs) else redis.call('SET', S.rateLimit, reqs, 'PX', rl.ttl) end
+  admitted = math.max(0, math.min(reqs, tonumber(rl.max) - before))
+  if admitted == 0 then return { 'rate_limited', before + reqs } end
+  if admitted < reqs then
+    local keep = 0
+    for r = 1, admitted do keep = keep + sizes[r] end
+    for i = #items, keep + 1, -1 do items[i] = nil end
+  end
 end
 
 local seq = tonumber(pre[2] or '0') or 0
@@ -284,7 +298,7 @@ local function update(it, alert, id, h)
   return outcome
 end
 
-local out = { 'ok' }
+local out = { 'ok', admitted }
 for i, it in ipairs(items) do
   local alert = ARGV[6 + i]
   local dkey = K.dedup(it.d)
