@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
 import { post, type TestApp } from '../helpers/app.js';
 import { build } from '../helpers/build.js';
 import { GROUP, LEADS, TOKENS } from '../helpers/config.js';
@@ -262,6 +263,40 @@ describe('alert intake over HTTP', () => {
     );
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('a burst over the rate limit, sent at once: exactly the requests under it are stored, the rest get 429', async () => {
+    // a clock of its own: the burst stays in one window of the limit whatever the time
+    const clock = new FakeClock(Date.parse('2026-03-02T10:00:10Z'));
+    const { t: t2 } = await build({ kit, clock, polling: false });
+    const window = Math.floor(clock.now() / 60_000);
+    await t2.app.services.redis.set(t2.app.services.keys.rate(`ci:${window}`), '990');
+    // 30 requests at once (they share script calls: group commit), one alert each, max 1000
+    const res = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        post(
+          `${t2.url}/hooks/generic`,
+          { title: `burst ${i}`, status: 'firing', dedup_key: `burst-${i}` },
+          TOKENS.ci,
+        ),
+      ),
+    );
+    const ok = res.filter((r) => r.status === 202);
+    expect(ok).toHaveLength(10);
+    expect(res.filter((r) => r.status === 429)).toHaveLength(20);
+    // the 202s name their own incidents, and only those were stored
+    const ids = ok.flatMap((r) => (r.body as { incidents: string[] }).incidents);
+    expect(new Set(ids).size).toBe(10);
+    const titles = (await t2.app.services.repo.getMany(ids)).map((i) => i.title);
+    expect(titles.every((x) => x.startsWith('burst '))).toBe(true);
+    expect(await t2.app.services.repo.countOpen()).toBe(10);
+    // every request the script saw was counted; once one was refused, this replica refuses the rest
+    // of the window in onRequest, before reading their bodies, without counting them
+    const counted = Number(
+      await t2.app.services.redis.get(t2.app.services.keys.rate(`ci:${window}`)),
+    );
+    expect(counted).toBeGreaterThanOrEqual(1001);
+    expect(counted).toBeLessThanOrEqual(1020);
   });
 
   it('read API needs the api token and returns incidents with their timeline', async () => {
