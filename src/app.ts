@@ -124,7 +124,13 @@ export function buildApp(opts: AppOptions) {
     return { redis: redisOk, telegram };
   }
 
-  const repo = createIncidentRepository({ redis, keys, scripts, clock });
+  const repo = createIncidentRepository({
+    redis,
+    keys,
+    scripts,
+    clock,
+    onIngestCall: (n) => metrics.intakeGroups.observe(n),
+  });
   const silences = createSuppressions({
     records: createSuppressionRecords({ redis, keys }, 'silences'),
     clock,

@@ -58,6 +58,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
+    intakeGroups: new Histogram({
+      name: 'opsbot_intake_group_requests',
+      help: 'Intake requests stored per script call (group commit: more than 1 when requests arrive together)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     runs: new Counter({
       name: 'opsbot_runbook_runs_total',
       help: 'Runbook runs by result',

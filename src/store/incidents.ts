@@ -24,6 +24,8 @@ export function createIncidentRepository(deps: {
   keys: Keys;
   scripts: Scripts;
   clock: Clock;
+  /** Told how many intake requests each `incident_upsert` call stored (group commit's metric). */
+  onIngestCall?: (requests: number) => void;
 }) {
   const { redis, keys, scripts, clock } = deps;
 
@@ -69,15 +71,16 @@ export function createIncidentRepository(deps: {
    * arrive while others are on their way share a call (group commit, see ingest-queue.ts), each with
    * its own answer.
    */
-  const queue = createIngestQueue((entries, o) =>
-    scripts.incidentUpsert({
+  const queue = createIngestQueue((entries, o) => {
+    deps.onIngestCall?.(o.sizes?.length ?? 1);
+    return scripts.incidentUpsert({
       now: o.now,
       version: o.version,
       rate: o.rate,
       sizes: o.sizes,
       ...encodeBatch(entries, o.now),
-    }),
-  );
+    });
+  });
   const ingestBatch = (entries: IngestEntry[], opts: IngestOpts): Promise<UpsertResult> =>
     queue.submit(entries, opts);
 

@@ -297,6 +297,14 @@ describe('alert intake over HTTP', () => {
     );
     expect(counted).toBeGreaterThanOrEqual(1001);
     expect(counted).toBeLessThanOrEqual(1020);
+    // /metrics: requests stored per script call (the refused ones count too: the script saw them)
+    const metrics = await (await fetch(`${t2.url}/metrics`)).text();
+    const num = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
+    const sum = num('opsbot_intake_group_requests_sum');
+    const calls = num('opsbot_intake_group_requests_count');
+    expect(sum).toBe(counted - 990);
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(sum);
   });
 
   it('read API needs the api token and returns incidents with their timeline', async () => {

@@ -184,10 +184,12 @@ describe('incident store (real Redis)', () => {
       const rate = { key: keys.rate('gc-repo:1'), max: 5, ttl: 60_000 };
       // the repository over the real script, counting its calls
       const calls: number[] = [];
+      const told: number[] = [];
       const counted = createIncidentRepository({
         redis,
         keys,
         clock,
+        onIngestCall: (n) => told.push(n),
         scripts: {
           ...scripts,
           incidentUpsert: (a) => {
@@ -222,6 +224,8 @@ describe('incident store (real Redis)', () => {
       expect(await redis.get(rate.key)).toBe('8');
       // they shared calls: two went at once, the six that waited went together
       expect(calls).toEqual([1, 1, 6]);
+      // and the metric's hook was told the same
+      expect(told).toEqual([1, 1, 6]);
     });
   });
 });
