@@ -124,13 +124,8 @@ export function buildApp(opts: AppOptions) {
     return { redis: redisOk, telegram };
   }
 
-  const repo = createIncidentRepository({
-    redis,
-    keys,
-    scripts,
-    clock,
-    onIngestCall: (n) => metrics.intakeGroups.observe(n),
-  });
+  const onIngestCall = (n: number) => metrics.intakeGroups.observe(n);
+  const repo = createIncidentRepository({ redis, keys, scripts, clock, onIngestCall });
   const silences = createSuppressions({
     records: createSuppressionRecords({ redis, keys }, 'silences'),
     clock,
