@@ -36,9 +36,9 @@ type Waiter = {
  * - `stale` goes to every request (each reloads and retries, as before);
  * - a script error fails the call, then each of its requests is tried alone, so one request's
  *   problem never becomes another's (a script error is a bug: alerts are validated before the call;
- *   as for a request alone, Redis keeps what the failed call wrote before the error, and the shared
- *   writes, sequence and dedup pointers included, come last); Redis being unavailable fails them
- *   all at once.
+ *   as for a request alone, Redis keeps what the failed call wrote before the error; the shared
+ *   writes, the incident sequence and dedup pointers included, go together at the batch's end or
+ *   before an update that needs them); Redis being unavailable fails them all at once.
  * Calls of a group go out on one connection in order, so requests keep their order in Redis.
  */
 export function createIngestQueue(
