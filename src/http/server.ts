@@ -18,10 +18,24 @@ import { telegramWebhookRoutes, type WebhookReply } from './telegram-webhook.js'
 
 export const BODY_LIMIT = 1024 * 1024;
 
+/** The logger methods fastify checks on every request's logger (and our code calls). */
+const LOG_METHODS = new Set([
+  'info',
+  'error',
+  'debug',
+  'fatal',
+  'warn',
+  'trace',
+  'child',
+  'silent',
+]);
+
 /**
  * `req.log` made when first used: fastify builds a pino child per request (bound to its reqId), and
  * with opsbot's redaction that cost about 3% of a request's CPU and allocations, for a logger almost
- * no request writes to (opsbot logs only 5xx and unhandled errors through it).
+ * no request writes to (opsbot logs only 5xx and unhandled errors through it). Fastify checks each
+ * request's logger for its methods (`validateLogger`), so reading a method gives a function that
+ * makes the child only when called; anything else makes it at once.
  */
 export const lazyChild: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
   parent,
@@ -32,6 +46,9 @@ export const lazyChild: NonNullable<FastifyServerOptions['childLoggerFactory']> 
   const real = () => (child ??= parent.child(bindings, opts));
   return new Proxy({} as FastifyBaseLogger, {
     get(_, key) {
+      if (!child && typeof key === 'string' && LOG_METHODS.has(key))
+        return (...a: unknown[]) =>
+          (real() as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...a);
       const c = real();
       const v: unknown = Reflect.get(c, key, c);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;

@@ -3,6 +3,7 @@ import { HttpError } from 'grammy';
 import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../src/logger.js';
+import Fastify, { LogController } from 'fastify';
 import { lazyChild } from '../../src/http/server.js';
 
 function capture() {
@@ -58,5 +59,38 @@ describe("a request's logger (fastify's req.log)", () => {
       ['req-7', 'again'],
     ]);
     expect(lines.join('')).not.toContain('secret-1234567890');
+  });
+
+  it('stays unmade through fastify: a request that logs nothing makes no child, one that logs makes one', async () => {
+    const { logger, lines } = capture();
+    let children = 0;
+    // fastify hands the factory its own logger (a child of ours); count the children made from it
+    const counting = (p: FastifyBaseLogger) =>
+      new Proxy(p, {
+        get(t, k, r) {
+          if (k === 'child')
+            return (...a: Parameters<FastifyBaseLogger['child']>) => (children++, t.child(...a));
+          return Reflect.get(t, k, r) as unknown;
+        },
+      });
+    const app = Fastify({
+      loggerInstance: logger as unknown as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      childLoggerFactory(p, bindings, opts, raw) {
+        return lazyChild.call(this, counting(p), bindings, opts, raw);
+      },
+    });
+    app.get('/quiet', async () => 'ok');
+    app.get('/loud', async (req) => {
+      req.log.warn('http error');
+      return 'ok';
+    });
+    await app.ready();
+    for (let i = 0; i < 5; i++) expect((await app.inject('/quiet')).statusCode).toBe(200);
+    expect(children).toBe(0);
+    await app.inject('/loud');
+    expect(children).toBe(1);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('http error');
+    await app.close();
   });
 });
