@@ -22,10 +22,11 @@ const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
  */
 function childCommand(heapMb: number): { args: string[] } {
   const js = fileURLToPath(new URL('./chart-child.js', import.meta.url));
-  const heap = `--max-old-space-size=${heapMb}`;
-  if (existsSync(js)) return { args: [heap, js] };
+  // a 1 MB young generation: the child allocates little between charts (~94 -> ~89 MB RSS here)
+  const heap = [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=1'];
+  if (existsSync(js)) return { args: [...heap, js] };
   const ts = fileURLToPath(new URL('./chart-child.ts', import.meta.url));
-  return { args: [heap, '--import', 'tsx', ts] };
+  return { args: [...heap, '--import', 'tsx', ts] };
 }
 
 interface Warm {
@@ -45,7 +46,12 @@ function start(heapMb: number): Warm {
   // argv array, no shell; a minimal environment (the child needs no secrets)
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: process.env.NODE_ENV ?? 'production' },
+    // MALLOC_ARENA_MAX=1: one glibc arena, as `npm start` gives the bot
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: process.env.NODE_ENV ?? 'production',
+      MALLOC_ARENA_MAX: '1',
+    },
   });
   const w: Warm = { child, buf: Buffer.alloc(0), err: '' };
   // the bot never waits for its renderer: when the bot exits, the child's stdin closes and it exits
