@@ -72,7 +72,7 @@ export function createIncidentRepository(deps: {
    * its own answer.
    */
   const queue = createIngestQueue((entries, o) => {
-    deps.onIngestCall?.(o.sizes?.length ?? 1);
+    deps.onIngestCall?.(o.requests ?? 1);
     return scripts.incidentUpsert({
       now: o.now,
       version: o.version,

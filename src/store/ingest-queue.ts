@@ -9,10 +9,13 @@ export interface IngestOpts {
   version?: string;
   rate?: { key: string; max: number; ttl: number };
 }
-/** One script call for one or more requests; `sizes`: their entry counts, when more than one. */
+/**
+ * One script call for one or more requests: `requests`, how many (absent: one); `sizes`, their entry
+ * counts, for the script's rate limit (given only when there is one).
+ */
 export type IngestSend = (
   entries: IngestEntry[],
-  opts: IngestOpts & { sizes?: number[] },
+  opts: IngestOpts & { requests?: number; sizes?: number[] },
 ) => Promise<UpsertResult>;
 
 type Waiter = {
@@ -70,6 +73,7 @@ export function createIngestQueue(
         {
           ...first,
           now: Math.max(...batch.map((w) => w.opts.now)),
+          requests: batch.length,
           ...(first.rate ? { sizes } : {}),
         },
       );

@@ -227,5 +227,24 @@ describe('incident store (real Redis)', () => {
       // and the metric's hook was told the same
       expect(told).toEqual([1, 1, 6]);
     });
+
+    it('without a rate limit too, the metric hook is told how many requests each call stored', async () => {
+      const told: number[] = [];
+      const counted = createIncidentRepository({
+        redis,
+        keys,
+        clock,
+        scripts,
+        onIngestCall: (n) => told.push(n),
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          counted.ingestBatch(requestOf(`N${i}`), { now: clock.now() }),
+        ),
+      );
+      expect(answers.map((a) => a.kind)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+      // two went at once, the three that waited went together
+      expect(told).toEqual([1, 1, 3]);
+    });
   });
 });
