@@ -146,6 +146,8 @@ export function createTimerService(deps: {
       return r.nextInMs >= 0 ? Math.min(pollMs, Math.max(1, r.nextInMs)) : pollMs;
     },
     logger,
+    // every new incident notifies; in a storm one claim per 20 ms serves them all
+    { minWakeGapMs: 20 },
   );
 
   return {

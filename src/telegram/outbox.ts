@@ -4,6 +4,9 @@ import type { OutboxStore } from '../store/outbox.js';
 import { createDispatcher, type DispatchDeps } from './dispatch.js';
 import { isTransient, rateLimitedFor } from './sender.js';
 
+/** The least time between two claims that new jobs ask for (a new card waits at most this long). */
+const WAKE_GAP_MS = 20;
+
 export interface OutboxDeps extends DispatchDeps {
   store: DispatchDeps['store'] & Pick<OutboxStore, 'claim' | 'depth'>;
 }
@@ -64,6 +67,8 @@ export function createOutbox(deps: OutboxDeps) {
       return r.waitMs < 0 ? 250 : Math.min(r.waitMs, 250);
     },
     logger,
+    // a storm notifies once per alert; a claim per notification would cost more than the alert
+    { minWakeGapMs: WAKE_GAP_MS },
   );
 
   return {

@@ -226,6 +226,8 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
     released: Promise<void>;
   }[] = [];
   const media = createMediaEmulator(server, token);
+  // calls go on to the emulator over kept-alive connections, as the bot's own calls reach the proxy
+  const upstream = new http.Agent({ keepAlive: true });
 
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -287,6 +289,7 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
         `${emulatorRoot}${req.url}`,
         {
           method: req.method,
+          agent: upstream,
           headers: {
             ...req.headers,
             host: `127.0.0.1:${port}`,
@@ -512,6 +515,7 @@ export async function startTelegram(opts: { storeTimeout?: number } = {}): Promi
       for (const r of held.splice(0)) r.destroy();
       await new Promise<void>((r) => proxy.close(() => r()));
       proxy.closeAllConnections?.();
+      upstream.destroy();
       await server.stop();
     },
   };
