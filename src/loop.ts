@@ -1,5 +1,11 @@
 import type { Logger } from './logger.js';
 
+/**
+ * The wake gap of the loops intake wakes for every new incident (the outbox, the timers): a storm
+ * costs one claim per 20 ms each, and new work waits at most 20 ms more.
+ */
+export const STORM_WAKE_GAP_MS = 20;
+
 export interface WorkerLoopOptions {
   /**
    * The least time from the start of one tick to the start of the next one that `notify()` asks

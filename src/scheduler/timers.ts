@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { TimerData, TimerDataOf, TimerKind } from '../domain/timers.js';
 import type { Logger } from '../logger.js';
-import { createWorkerLoop } from '../loop.js';
+import { createWorkerLoop, STORM_WAKE_GAP_MS } from '../loop.js';
 import type { Metrics } from '../metrics.js';
 import type { SchedulerStore } from '../store/scheduler.js';
 
@@ -146,8 +146,8 @@ export function createTimerService(deps: {
       return r.nextInMs >= 0 ? Math.min(pollMs, Math.max(1, r.nextInMs)) : pollMs;
     },
     logger,
-    // every new incident notifies; in a storm one claim per 20 ms serves them all
-    { minWakeGapMs: 20 },
+    // every new incident notifies; in a storm one claim per gap serves them all
+    { minWakeGapMs: STORM_WAKE_GAP_MS },
   );
 
   return {

@@ -71,8 +71,9 @@ export function createKeys(prefix: string) {
     silencePending: (token: string) => `${p}silence:pending:${token}`,
     /** Hash of finished start-up data migrations (field = migration name, value = version). */
     migrations: () => `${p}migrations`,
-    /** Commands one Telegram user sent in one minute window (per-person rate limit). */
+    /** Zset of the commands one Telegram user was allowed in the sliding minute (rate_slide.lua). */
     commandRate: (userId: number) => `${p}rate:cmd:${userId}`,
+    /** The end of the wait whose one polite refusal this user was sent (rate_slide.lua). */
     commandRateWarned: (userId: number) => `${p}rate:cmd:${userId}:warned`,
     // read side (kept by the scripts through common.lua's ix_apply; names mirror it)
     /** zset id -> seq of the incidents in one state: cursor pages. */

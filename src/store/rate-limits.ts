@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Keys } from './keys.js';
-import type { Scripts } from './scripts.js';
+import type { Scripts, SlideHit } from './scripts.js';
 
 /** One fixed window of a counter: its Redis key (`<key>:<window number>`) and when it ends. */
 export interface RateWindow {
@@ -21,13 +21,7 @@ export interface RateHit {
 }
 
 /** The answer to one hit on a person's command limit. */
-export interface CommandHit {
-  allowed: boolean;
-  /** True for the first refused hit of a wait (it gets one polite answer; later ones get none). */
-  firstRefusal: boolean;
-  /** Milliseconds until a hit would be allowed again (0 when allowed). */
-  retryAfterMs: number;
-}
+export type CommandHit = SlideHit;
 
 export interface RateLimits {
   /** The current fixed window of the counter at `key` (for a script that counts in the same call). */

@@ -89,6 +89,14 @@ export type UpsertResult =
   | { kind: 'stale' }
   | { kind: 'rate_limited' };
 export type ClaimedJob = { kind: 'job'; job: string; slot: string };
+/** The answer to one hit on a sliding-window limit (rate_slide.lua). */
+export interface SlideHit {
+  allowed: boolean;
+  /** True for the first refused hit of a wait (it gets one polite answer; later ones get none). */
+  firstRefusal: boolean;
+  /** Milliseconds until a hit would be allowed again (0 when allowed). */
+  retryAfterMs: number;
+}
 export type OutboxClaimResult = ClaimedJob | { kind: 'wait' | 'idle'; ms: number };
 export type VoteOutcome =
   'expired' | 'done' | 'wrong_chat' | 'self' | 'dup' | 'rejected' | 'counted' | 'approved';
@@ -295,7 +303,7 @@ export function createScripts(redis: Redis, keys: Keys) {
       max: number;
       windowMs: number;
       hitId: string;
-    }): Promise<{ allowed: boolean; firstRefusal: boolean; retryAfterMs: number }> {
+    }): Promise<SlideHit> {
       const [allowed, first, wait] = (await run('rate_slide', { log: a.log, warned: a.warned }, [
         a.now,
         a.max,

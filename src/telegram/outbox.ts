@@ -1,11 +1,8 @@
 import type { OutboxJob } from '../domain/outbox.js';
-import { createWorkerLoop } from '../loop.js';
+import { createWorkerLoop, STORM_WAKE_GAP_MS } from '../loop.js';
 import type { OutboxStore } from '../store/outbox.js';
 import { createDispatcher, type DispatchDeps } from './dispatch.js';
 import { isTransient, rateLimitedFor } from './sender.js';
-
-/** The least time between two claims that new jobs ask for (a new card waits at most this long). */
-const WAKE_GAP_MS = 20;
 
 export interface OutboxDeps extends DispatchDeps {
   store: DispatchDeps['store'] & Pick<OutboxStore, 'claim' | 'depth'>;
@@ -68,7 +65,7 @@ export function createOutbox(deps: OutboxDeps) {
     },
     logger,
     // a storm notifies once per alert; a claim per notification would cost more than the alert
-    { minWakeGapMs: WAKE_GAP_MS },
+    { minWakeGapMs: STORM_WAKE_GAP_MS },
   );
 
   return {
