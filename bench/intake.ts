@@ -32,7 +32,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { TOKENS } from '../test/helpers/config.js';
@@ -153,7 +153,7 @@ export async function benchIntakeRatio(
 ) {
   const rounds = Number(process.env.BENCH_INTAKE_ROUNDS ?? 6);
   const ms = Number(process.env.BENCH_INTAKE_MS ?? 3000);
-  const concurrency = 32;
+  const concurrency = Number(process.env.BENCH_INTAKE_CONCURRENCY ?? 32);
   // the opsbot under test is the code of this checkout: compile it now, never a stale dist/
   execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
   // BENCH_INTAKE_CPU_PROF=<dir>: write a V8 CPU profile of the opsbot process there
@@ -161,8 +161,13 @@ export async function benchIntakeRatio(
   // BENCH_INTAKE_BASELINE=<dir>: a second opsbot, compiled in another checkout (e.g. main's code,
   // built there beforehand), runs in the same rounds, so a change is judged against the same load
   const baseDir = process.env.BENCH_INTAKE_BASELINE;
+  // BENCH_INTAKE_NODE_ARGS: more node flags for the opsbot under test (e.g. --trace-gc)
+  const extraArgs = (process.env.BENCH_INTAKE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const bots = [
-    await startOpsbot(kit, yaml, '.', prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+    await startOpsbot(kit, yaml, '.', [
+      ...extraArgs,
+      ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+    ]),
     ...(baseDir ? [await startOpsbot(kit, yaml, baseDir, [])] : []),
   ];
   const bare = childTsx(['bare'], false);
@@ -282,6 +287,23 @@ export async function benchIntakeRatio(
       ratio >= 0.8,
     );
     add(S, 'per-round ratios', ratios.map((x) => fmt(x, 2)).join(', '));
+    // What the cores allow at all: with the CPU every party spends per opsbot alert (client,
+    // opsbot, Redis, emulator), the alerts/s the machine would carry were it busy all the time,
+    // against the bare rounds' median. A ratio above this ceiling cannot be measured here, however
+    // well the parties overlap; only a smaller CPU per alert raises it. Only where all that CPU is
+    // spent within the round (with `drain`, the cards go out after it).
+    if (!drain) {
+      const perAlert = (['cpu', 'client', 'emulator', 'redis'] as const).reduce(
+        (a, k) => a + median(opsS.map((x) => x[k])),
+        0,
+      );
+      const cores = os.cpus().length;
+      add(
+        S,
+        `ceiling: alerts/s were all ${cores} cores busy at this CPU per alert (µs, all parties); ratio`,
+        `${fmt(cores / perAlert, 0)} (${fmt(perAlert * 1e6, 0)}); ${fmt(cores / perAlert / median(bareS.map((x) => x.rps)), 2)}×`,
+      );
+    }
     add(
       S,
       `CPU per request, median (µs): bare server; opsbot incl. ${drain ? 'its card sends' : 'its outbox work in the round'} (of which kernel)`,
@@ -318,6 +340,9 @@ export async function benchIntakeRatio(
     await stop(bare);
     for (const b of bots) {
       await stopBot(b.bot);
+      // BENCH_INTAKE_STDOUT=<file>: what the opsbot under test printed (its log, V8 traces)
+      if (process.env.BENCH_INTAKE_STDOUT && b === bots[0])
+        writeFileSync(process.env.BENCH_INTAKE_STDOUT, b.bot.stdout());
       await dropPrefix(b.prefix);
     }
     redis.disconnect();
