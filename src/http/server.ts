@@ -30,12 +30,25 @@ const LOG_METHODS = new Set([
   'silent',
 ]);
 
+const REAL = Symbol('opsbot.realLogger');
+type Real = { [REAL]: () => FastifyBaseLogger };
+/** One function per logger method for every request: calls the method on the request's child. */
+const DEFERRED = Object.fromEntries(
+  [...LOG_METHODS].map((m) => [
+    m,
+    function (this: Real, ...a: unknown[]) {
+      return (this[REAL]() as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!(...a);
+    },
+  ]),
+);
+
 /**
  * `req.log` made when first used: fastify builds a pino child per request (bound to its reqId), and
  * with opsbot's redaction that cost about 3% of a request's CPU and allocations, for a logger almost
  * no request writes to (opsbot logs only 5xx and unhandled errors through it). Fastify checks each
- * request's logger for its methods (`validateLogger`), so reading a method gives a function that
- * makes the child only when called; anything else makes it at once.
+ * request's logger for its methods (`validateLogger`), so reading a method gives a function, shared
+ * by all requests, that makes the child only when called (on the logger, as pino's own methods are);
+ * anything else makes it at once.
  */
 export const lazyChild: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
   parent,
@@ -46,9 +59,8 @@ export const lazyChild: NonNullable<FastifyServerOptions['childLoggerFactory']> 
   const real = () => (child ??= parent.child(bindings, opts));
   return new Proxy({} as FastifyBaseLogger, {
     get(_, key) {
-      if (!child && typeof key === 'string' && LOG_METHODS.has(key))
-        return (...a: unknown[]) =>
-          (real() as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...a);
+      if (key === REAL) return real;
+      if (!child && typeof key === 'string' && LOG_METHODS.has(key)) return DEFERRED[key];
       const c = real();
       const v: unknown = Reflect.get(c, key, c);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;

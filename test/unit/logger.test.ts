@@ -50,6 +50,11 @@ describe("a request's logger (fastify's req.log)", () => {
       {} as never,
     ) as FastifyBaseLogger;
     expect(children).toBe(0); // a request that logs nothing costs no child logger
+    // fastify reads each method of each request's logger: one shared function, nothing made
+    const other = lazyChild.call({} as never, parent, { reqId: 'req-8' }, {}, {} as never);
+    expect(log.warn).toBe(other.warn);
+    expect(log.child).toBe(other.child);
+    expect(children).toBe(0);
     log.warn({ headers: { authorization: 'Bearer secret-1234567890' } }, 'http error');
     log.error('again');
     expect(children).toBe(1);
@@ -92,5 +97,58 @@ describe("a request's logger (fastify's req.log)", () => {
     expect(children).toBe(1);
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('http error');
     await app.close();
+  });
+});
+
+describe("an update's logger (ctx.log in the bot)", () => {
+  it('is made on first use, once, bound to the update, chat and user', async () => {
+    const { opsbotFlavor } = await import('../../src/bot/flavor.js');
+    const { parseConfig } = await import('../../src/config.js');
+    const { testConfigYaml, GROUP, PEOPLE } = await import('../helpers/config.js');
+    const { Context } = await import('grammy');
+    const { logger, lines } = capture();
+    let children = 0;
+    const counting = new Proxy(logger, {
+      get(t, k, r) {
+        if (k === 'child')
+          return (...a: Parameters<typeof logger.child>) => (children++, t.child(...a));
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    const config = parseConfig(testConfigYaml(), {});
+    const services = {
+      config,
+      logger: counting,
+      localeOf: () => Promise.resolve('en'),
+      t: (_l: string, key: string) => key,
+    };
+    const ctx = new Context(
+      {
+        update_id: 77,
+        message: {
+          message_id: 1,
+          date: 0,
+          chat: { id: GROUP, type: 'supergroup', title: 'ops' },
+          from: { id: PEOPLE.alice, is_bot: false, first_name: 'Alice' },
+          text: 'hello',
+        },
+      } as never,
+      undefined as never,
+      { id: 1, is_bot: true, first_name: 'opsbot', username: 'opsbot' } as never,
+    );
+    const run = opsbotFlavor(services as never);
+    await run(ctx as never, async () => {
+      expect(children).toBe(0); // an update that logs nothing makes no child logger
+      const c = ctx as unknown as { log: typeof logger };
+      c.log.warn('first');
+      c.log.info('second');
+      expect(c.log).toBe(c.log);
+    });
+    expect(children).toBe(1);
+    const recs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.map((r) => [r.update, r.chat, r.user, r.msg])).toEqual([
+      [77, GROUP, PEOPLE.alice, 'first'],
+      [77, GROUP, PEOPLE.alice, 'second'],
+    ]);
   });
 });

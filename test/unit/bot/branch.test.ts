@@ -113,3 +113,102 @@ describe("grammY's branch, built once (src/bot/branch.ts)", () => {
     expect(built[0]).toBeLessThanOrEqual(21);
   });
 });
+
+describe("grammY's use, run as one list per composer (src/bot/branch.ts)", () => {
+  it('runs middleware in the order of use, nested composers included; one that does not call next ends the update', async () => {
+    const ran: string[] = [];
+    const c = new Composer<Context>();
+    c.use(async (_ctx, next) => {
+      ran.push('a');
+      await next();
+      ran.push('a after');
+    });
+    const inner = c.use((_ctx, next) => {
+      ran.push('b');
+      return next();
+    });
+    inner.use((_ctx, next) => {
+      ran.push('b.1');
+      return next();
+    });
+    c.use((ctx, next) => (ctx.callbackQuery ? void ran.push('stop') : next()));
+    c.use(() => void ran.push('last'));
+    expect(await trace(c, text('x'), ran)).toEqual(['a', 'b', 'b.1', 'last', 'a after']);
+    expect(await trace(c, press('x'), ran)).toEqual(['a', 'b', 'b.1', 'stop', 'a after']);
+    // added to the composer `use` returned, after the update above: runs from now on
+    inner.use(() => void ran.push('b.2'));
+    expect(await trace(c, text('x'), ran)).toEqual(['a', 'b', 'b.1', 'b.2', 'a after']);
+  });
+
+  it('keeps middleware the composer was built with, before those added by use', async () => {
+    const ran: string[] = [];
+    const c = new Composer<Context>(
+      (_ctx, next) => {
+        ran.push('built');
+        return next();
+      },
+      (_ctx, next) => {
+        ran.push('built 2');
+        return next();
+      },
+    );
+    c.use(() => void ran.push('used'));
+    expect(await trace(c, text('x'), ran)).toEqual(['built', 'built 2', 'used']);
+  });
+
+  it('throws when next is called twice, and turns a throw into a rejection the caller and error boundaries see', async () => {
+    const twice = new Composer<Context>();
+    twice.use(async (_ctx, next) => {
+      await next();
+      await next();
+    });
+    twice.use(() => undefined);
+    await expect(twice.middleware()(text('x'), () => Promise.resolve())).rejects.toThrow(
+      '`next` already called before!',
+    );
+
+    const caught: string[] = [];
+    const c = new Composer<Context>();
+    c.errorBoundary((err) => void caught.push((err.error as Error).message)).use(() => {
+      throw new Error('sync boom');
+    });
+    c.use(() => void caught.push('after the boundary'));
+    await c.middleware()(text('x'), () => Promise.resolve());
+    expect(caught).toEqual(['sync boom']);
+
+    const bare = new Composer<Context>();
+    bare.use((_ctx, next) => next());
+    bare.use(() => {
+      throw new Error('deep');
+    });
+    // from inside next(): a rejected promise, so `next().catch(...)` sees it
+    const seen: string[] = [];
+    const outer = new Composer<Context>();
+    outer.use((ctx, next) => next().catch((e: Error) => void seen.push(e.message)));
+    outer.use(bare);
+    await outer.middleware()(text('x'), () => Promise.resolve());
+    expect(seen).toEqual(['deep']);
+  });
+
+  it('makes no promise at a step whose middleware is a plain function', async () => {
+    const { createHook } = await import('node:async_hooks');
+    const c = new Composer<Context>();
+    for (let i = 0; i < 20; i++) c.use((_ctx, next) => next());
+    c.use(() => undefined);
+    const mw = c.middleware();
+    let promises = 0;
+    const hook = createHook({
+      init: (_id, type) => {
+        if (type === 'PROMISE') promises++;
+      },
+    });
+    hook.enable();
+    try {
+      await mw(text('x'), () => Promise.resolve());
+    } finally {
+      hook.disable();
+    }
+    // grammY's chain made two async functions' promises and more at each of the 21 steps (80+)
+    expect(promises).toBeLessThanOrEqual(25);
+  });
+});
