@@ -6,7 +6,8 @@ import { personOf } from './roles.js';
 
 /**
  * Fills opsbot's context flavor: services, the acting person, the chat's language, a logger per
- * update (made on first use) and HTML replies. Installed on the bot and, as a plugin, inside every conversation.
+ * update (made on first use) and HTML replies. Installed on the bot and, as a plugin, inside every
+ * conversation.
  */
 export function opsbotFlavor(services: Services): MiddlewareFn<InnerContext> {
   return async (ctx, next) => {
