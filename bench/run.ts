@@ -169,7 +169,17 @@ async function benchIntake(kit: TelegramKit) {
   // the same again with the sender apart: Alertmanager and Telegram (the load generator and the
   // emulator) on one half of the cores, the server under test (bare, or opsbot with its Redis) on
   // the other, as when the sender runs on another machine; the rows above share every core
-  if (!variant || variant === 'apart') {
+  const canPin = (() => {
+    try {
+      execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+      return os.cpus().length >= 2;
+    } catch {
+      return false;
+    }
+  })();
+  if ((!variant || variant === 'apart') && !canPin)
+    console.log('\n[intake] sender apart: skipped (needs taskset and 2 or more cores)');
+  else if (!variant || variant === 'apart') {
     console.log(
       '\n[intake] the same, the sender and Telegram on one core, the server on the other',
     );
