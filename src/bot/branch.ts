@@ -94,3 +94,12 @@ function fastUse(this: Composer<Context>, ...middleware: Middleware<Context>[]) 
 }
 
 (Composer.prototype as unknown as { use: typeof fastUse }).use = fastUse;
+
+// both replacements lean on grammY 1.x keeping a composer's middleware in `handler` (what
+// `middleware()` returns); a grammY that no longer does fails here, at start, not on some update
+{
+  const probe = new Composer<Context>();
+  probe.use(() => undefined);
+  if (probe.middleware() !== (probe as unknown as Patched).handler || !(LIST in probe))
+    throw new Error("grammY's Composer changed: src/bot/branch.ts no longer fits it");
+}
