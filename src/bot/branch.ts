@@ -100,6 +100,6 @@ function fastUse(this: Composer<Context>, ...middleware: Middleware<Context>[]) 
 {
   const probe = new Composer<Context>();
   probe.use(() => undefined);
-  if (probe.middleware() !== (probe as unknown as Patched).handler || !(LIST in probe))
+  if (probe.middleware() !== (probe as unknown as Patched).handler)
     throw new Error("grammY's Composer changed: src/bot/branch.ts no longer fits it");
 }

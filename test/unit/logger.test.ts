@@ -1,10 +1,24 @@
 import { Writable } from 'node:stream';
-import { HttpError } from 'grammy';
+import { Context, HttpError } from 'grammy';
 import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../src/logger.js';
 import Fastify, { LogController } from 'fastify';
 import { lazyChild } from '../../src/http/server.js';
+import { opsbotFlavor } from '../../src/bot/flavor.js';
+import { parseConfig } from '../../src/config.js';
+import { testConfigYaml, GROUP, PEOPLE } from '../helpers/config.js';
+
+/** `l` as it is, but each child made from it is counted by `onChild`. */
+function countChildren<L extends object>(l: L, onChild: () => void): L {
+  return new Proxy(l, {
+    get(t, k, r) {
+      const v = Reflect.get(t, k, r) as unknown;
+      if (k !== 'child' || typeof v !== 'function') return v;
+      return (...a: unknown[]) => (onChild(), (v as (...a: unknown[]) => unknown).apply(t, a));
+    },
+  });
+}
 
 function capture() {
   const lines: string[] = [];
@@ -70,14 +84,7 @@ describe("a request's logger (fastify's req.log)", () => {
     const { logger, lines } = capture();
     let children = 0;
     // fastify hands the factory its own logger (a child of ours); count the children made from it
-    const counting = (p: FastifyBaseLogger) =>
-      new Proxy(p, {
-        get(t, k, r) {
-          if (k === 'child')
-            return (...a: Parameters<FastifyBaseLogger['child']>) => (children++, t.child(...a));
-          return Reflect.get(t, k, r) as unknown;
-        },
-      });
+    const counting = (p: FastifyBaseLogger) => countChildren(p, () => children++);
     const app = Fastify({
       loggerInstance: logger as unknown as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -102,19 +109,9 @@ describe("a request's logger (fastify's req.log)", () => {
 
 describe("an update's logger (ctx.log in the bot)", () => {
   it('is made on first use, once, bound to the update, chat and user', async () => {
-    const { opsbotFlavor } = await import('../../src/bot/flavor.js');
-    const { parseConfig } = await import('../../src/config.js');
-    const { testConfigYaml, GROUP, PEOPLE } = await import('../helpers/config.js');
-    const { Context } = await import('grammy');
     const { logger, lines } = capture();
     let children = 0;
-    const counting = new Proxy(logger, {
-      get(t, k, r) {
-        if (k === 'child')
-          return (...a: Parameters<typeof logger.child>) => (children++, t.child(...a));
-        return Reflect.get(t, k, r) as unknown;
-      },
-    });
+    const counting = countChildren(logger, () => children++);
     const config = parseConfig(testConfigYaml(), {});
     const services = {
       config,

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { Composer, Context } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
@@ -191,7 +192,6 @@ describe("grammY's use, run as one list per composer (src/bot/branch.ts)", () =>
   });
 
   it('makes no promise at a step whose middleware is a plain function', async () => {
-    const { createHook } = await import('node:async_hooks');
     const c = new Composer<Context>();
     for (let i = 0; i < 20; i++) c.use((_ctx, next) => next());
     c.use(() => undefined);
